@@ -1,0 +1,242 @@
+"""The study's library of simulated SAXS+WAXS curves: generated, stored with a manifest, loaded.
+
+Format of a library folder (``data/library/<name>/``):
+
+- ``q.npy``: the q grid in 1/Å, float64, shape (n_q,);
+- ``intensities.npy``: I(q) in electrons^2 (full Debye sum, absolute), float64, shape (n_curves, n_q),
+  row k described by row k of the metadata;
+- ``metadata.csv``: one row per curve (shape, element, rnn, b_iso, builder size parameters,
+  n_atoms, log_n_atoms, radius_of_gyration, eq_radius, sqrt_log_eq_radius, circumscribed_radius,
+  structure_id); lengths in Å;
+- ``manifest.json``: the generation parameters, engine settings, package versions and the SHA-256
+  of the three data files.
+
+Generation uses the fact that a structure's geometry scales with Rnn: the pair sum
+S(s) = sum_{i<j} sinc(s d_ij) of each (shape, size) is computed once in units of Rnn, at the
+targets s = q * Rnn of all requested elements, and each curve is then
+I(q) = f0(q)^2 (N + 2 exp(-q^2 B/(8 pi^2)) S(q Rnn)).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import paths, scattering, structures
+
+#: The study's q grid: 0.01, 0.02, ..., 19.99 1/Å (1999 points; q_k = k/100 to the nearest double).
+Q_GRID: np.ndarray = np.arange(1, 2000) / 100.0
+Q_GRID.setflags(write=False)
+#: The study's isotropic Debye-Waller factors B in Å^2.
+B_ISO: tuple[float, ...] = (0.1, 0.3, 0.5, 0.9)
+FORMAT_VERSION = 1
+_FILES = ("q.npy", "intensities.npy", "metadata.csv")
+_VERSIONED_PACKAGES = ("numpy", "scipy", "finufft", "periodictable", "ase", "pyNanoMatBuilder")
+
+
+class LibraryError(RuntimeError):
+    """A library on disk is missing, damaged, or not the one that was asked for."""
+
+
+@dataclass
+class Library:
+    q: np.ndarray
+    intensities: np.ndarray
+    metadata: pd.DataFrame
+    manifest: dict
+    path: Path
+
+    def __len__(self) -> int:
+        return len(self.metadata)
+
+
+def _normalise_params(shapes=None, sizes=None, elements=None, b_iso=None, q=None) -> dict:
+    shapes = list(structures.SHAPES if shapes is None else shapes)
+    elements = list(structures.ELEMENTS if elements is None else elements)
+    b_iso = [float(b) for b in (B_ISO if b_iso is None else b_iso)]
+    q = scattering.check_q(Q_GRID if q is None else q)
+    for el in elements:
+        structures.check_element(el)
+    for b in b_iso:
+        scattering.check_b_iso(b)
+    for name, values in (("shapes", shapes), ("elements", elements), ("b_iso", b_iso)):
+        if len(set(values)) != len(values) or not values:
+            raise ValueError(f"{name} must be a non-empty list without repeats, got {values}.")
+    grid = structures.structure_grid(shapes, sizes)  # validates shapes and sizes
+    return {
+        "shapes": shapes,
+        "sizes": None if sizes is None else sorted(int(s) for s in sizes),
+        "elements": elements,
+        "b_iso": b_iso,
+        "q_n": int(q.size),
+        "q_min": float(q[0]),
+        "q_max": float(q[-1]),
+        "q_sha256": hashlib.sha256(np.ascontiguousarray(q).tobytes()).hexdigest(),
+        "n_structures": len(grid),
+        "engine": {"bin_phase": scattering.BIN_PHASE, "nufft_eps": scattering.NUFFT_EPS, "format": FORMAT_VERSION},
+    }, q, grid
+
+
+def _structure_job(shape: str, size: int, s_targets: np.ndarray):
+    """Worker: pair sum of one (shape, size) in units of Rnn at all targets, and its descriptors."""
+    positions = structures.unit_positions(shape, size)
+    return shape, size, structures.describe_positions(positions), scattering.positions_sinc_sum(positions, s_targets)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _versions() -> dict:
+    out = {"python": sys.version.split()[0]}
+    for pkg in _VERSIONED_PACKAGES:
+        try:
+            out[pkg] = importlib_metadata.version(pkg)
+        except importlib_metadata.PackageNotFoundError:
+            out[pkg] = None
+    return out
+
+
+def generate(shapes=None, sizes=None, elements=None, b_iso=None, q=None, n_jobs=None, progress=True):
+    """Simulate the curves in memory: returns (q, intensities, metadata, params)."""
+    from joblib import Parallel, delayed
+    from tqdm import tqdm
+
+    params, q, grid = _normalise_params(shapes, sizes, elements, b_iso, q)
+    rnn = np.array([structures.rnn(el) for el in params["elements"]])
+    s_targets = (rnn[:, None] * q[None, :]).ravel()
+    n_jobs = n_jobs or min(2, os.cpu_count() or 1)
+    # biggest structures first so that the two workers finish together
+    order = sorted(grid, key=lambda g: (g[0] != "dodecahedron", -g[1]))
+    jobs = (delayed(_structure_job)(shape, size, s_targets) for shape, size in order)
+    runner = Parallel(n_jobs=n_jobs, return_as="generator_unordered") if n_jobs > 1 else None
+    results_iter = runner(jobs) if runner else (job[0](*job[1], **job[2]) for job in jobs)
+    done = {}
+    for shape, size, desc, s_sum in tqdm(results_iter, total=len(grid), desc="structures", disable=not progress,
+                                         file=sys.stderr, mininterval=1.0):
+        done[(shape, size)] = (desc, s_sum.reshape(len(rnn), q.size))
+
+    f0 = {el: scattering.form_factor(el, q) for el in params["elements"]}
+    rows, curves = [], []
+    for shape, size in grid:
+        desc, s_sum = done[(shape, size)]
+        spec = structures.SHAPE_SPECS[shape]
+        fixed = dict(spec.fixed)
+        for e_i, el in enumerate(params["elements"]):
+            scale = rnn[e_i]
+            eq_radius = desc["eq_radius"] * scale
+            for b in params["b_iso"]:
+                curves.append(scattering.intensity_from_sinc_sum(desc["n_atoms"], f0[el], s_sum[e_i], q, b))
+                rows.append({
+                    "shape": shape,
+                    "shape_index": structures.SHAPES.index(shape),
+                    "element": el,
+                    "rnn": scale,
+                    "b_iso": b,
+                    "size_argument": spec.size_argument,
+                    "size_parameter_1": size,
+                    "size_parameter_2": fixed.get("sizeE", np.nan),
+                    "size_parameter_3": fixed.get("Marks", np.nan),
+                    "n_atoms": desc["n_atoms"],
+                    "log_n_atoms": float(np.log(desc["n_atoms"])),
+                    "radius_of_gyration": desc["radius_of_gyration"] * scale,
+                    "eq_radius": eq_radius,
+                    "sqrt_log_eq_radius": float(np.sqrt(np.log(eq_radius))),
+                    "circumscribed_radius": desc["circumscribed_radius"] * scale,
+                    "structure_id": f"{shape}-{size}",
+                })
+    return q, np.vstack(curves), pd.DataFrame(rows), params
+
+
+def build_library(path, shapes=None, sizes=None, elements=None, b_iso=None, q=None, n_jobs=None, progress=True) -> Library:
+    """Generate a library and write it to the folder ``path``; returns it.
+
+    Refuses to write into a folder that holds files but no manifest of ours (data it did not make).
+    """
+    path = Path(path)
+    if path.exists() and any(path.iterdir()) and not (path / "manifest.json").exists():
+        raise LibraryError(
+            f"{path} already holds files that this code did not write (no manifest.json): "
+            "choose an empty or new folder; nothing was overwritten."
+        )
+    q, intensities, meta, params = generate(shapes, sizes, elements, b_iso, q, n_jobs, progress)
+    path.mkdir(parents=True, exist_ok=True)
+    np.save(path / "q.npy", q)
+    np.save(path / "intensities.npy", intensities)
+    meta.to_csv(path / "metadata.csv", index=False)
+    manifest = {
+        "description": "Simulated SAXS+WAXS curves of metal nanoparticles (full Debye sum, absolute intensities).",
+        "params": params,
+        "n_curves": int(len(meta)),
+        "versions": _versions(),
+        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "sha256": {name: _sha256(path / name) for name in _FILES},
+    }
+    (path / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return Library(q, intensities, meta, manifest, path)
+
+
+def _param_differences(found: dict, wanted: dict) -> list[str]:
+    keys = sorted(set(found) | set(wanted))
+    return [f"{k}: on disk {found.get(k)!r}, requested {wanted.get(k)!r}" for k in keys if found.get(k) != wanted.get(k)]
+
+
+def read_library(path, shapes=None, sizes=None, elements=None, b_iso=None, q=None) -> Library:
+    """Read the library in ``path`` and check it: its manifest must match the requested parameters
+    and its files their checksums, otherwise :class:`LibraryError` names the problem and the fix."""
+    path = Path(path)
+    wanted, _, _ = _normalise_params(shapes, sizes, elements, b_iso, q)
+    manifest_path = path / "manifest.json"
+    if not manifest_path.exists():
+        raise LibraryError(f"no library at {path} (manifest.json missing): build it with load_library() or build_library({str(path)!r}).")
+    manifest = json.loads(manifest_path.read_text())
+    diffs = _param_differences(manifest.get("params", {}), wanted)
+    if diffs:
+        raise LibraryError(
+            f"the library in {path} was made with other parameters ({'; '.join(diffs)}): "
+            "call load_library(...) with these parameters to regenerate it, or build_library(path, ...) into another folder."
+        )
+    for name in _FILES:
+        if not (path / name).exists() or _sha256(path / name) != manifest["sha256"][name]:
+            raise LibraryError(
+                f"{path / name} is missing or does not match its checksum in manifest.json (damaged or edited): "
+                f"delete the folder {path} and call load_library() to regenerate it."
+            )
+    q_arr = np.load(path / "q.npy")
+    intensities = np.load(path / "intensities.npy")
+    meta = pd.read_csv(path / "metadata.csv")
+    return Library(q_arr, intensities, meta, manifest, path)
+
+
+def load_library(name: str = "study", shapes=None, sizes=None, elements=None, b_iso=None, q=None, n_jobs=None,
+                 progress=True, verbose=True) -> Library:
+    """Load ``data/library/<name>/``, regenerating it (and saying why) when it is missing or was made
+    with other parameters. Damaged files raise :class:`LibraryError` instead of being overwritten."""
+    path = paths.library_dir(name)
+    kwargs = dict(shapes=shapes, sizes=sizes, elements=elements, b_iso=b_iso, q=q)
+    reason = None
+    if not (path / "manifest.json").exists():
+        reason = f"no library in {path.relative_to(paths.ROOT)} yet"
+    else:
+        wanted, _, _ = _normalise_params(**kwargs)
+        found = json.loads((path / "manifest.json").read_text()).get("params", {})
+        diffs = _param_differences(found, wanted)
+        if diffs:
+            reason = f"the library in {path.relative_to(paths.ROOT)} was made with other parameters ({'; '.join(diffs)})"
+    if reason:
+        if verbose:
+            print(f"{reason}: generating it now.")
+        build_library(path, n_jobs=n_jobs, progress=progress, **kwargs)
+    return read_library(path, **kwargs)

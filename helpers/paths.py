@@ -1,0 +1,55 @@
+"""Every path the project reads or writes, in one place, and the one function that saves figures.
+
+Notebooks and helpers never build paths themselves: they ask this module. In smoke mode
+(environment variable ``NP_SMOKE=1``, set by the test command) figures and results go to
+``figures/smoke/`` and ``results/smoke/`` so that a quick CI run never overwrites the full study's
+outputs that are committed with the repo.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+REFERENCE_DIR = DATA_DIR / "reference"  # small committed tables (element Rnn, the study's numbers)
+LIBRARY_DIR = DATA_DIR / "library"  # generated scattering libraries, one sub-folder per name
+MODELS_DIR = ROOT / "models"
+SMOKE_ENV = "NP_SMOKE"
+
+
+def smoke_mode() -> bool:
+    """True when the environment asks for the fast smoke run (``NP_SMOKE=1``)."""
+    value = os.environ.get(SMOKE_ENV, "0").strip().lower()
+    if value in ("1", "true", "yes"):
+        return True
+    if value in ("0", "false", "no", ""):
+        return False
+    raise ValueError(f"{SMOKE_ENV}={value!r} is not understood: set it to 1 (smoke run) or 0 (full run).")
+
+
+def figures_dir() -> Path:
+    path = ROOT / "figures" / ("smoke" if smoke_mode() else "")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def results_dir() -> Path:
+    path = ROOT / "results" / ("smoke" if smoke_mode() else "")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def library_dir(name: str) -> Path:
+    if not name or "/" in name or name.startswith("."):
+        raise ValueError(f"library name {name!r} must be a plain folder name such as 'study' or 'smoke'.")
+    return LIBRARY_DIR / name
+
+
+def save_figure(fig, name: str, dpi: int = 130) -> Path:
+    """Save a matplotlib figure as ``figures/<name>.png`` (the only way figures are written)."""
+    if not name or "/" in name or name.endswith(".png"):
+        raise ValueError(f"figure name {name!r}: give a bare name such as '01_example_curves' (no folder, no .png).")
+    path = figures_dir() / f"{name}.png"
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    return path
