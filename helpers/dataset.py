@@ -188,6 +188,13 @@ def build_library(path, shapes=None, sizes=None, elements=None, b_iso=None, q=No
     return Library(q, intensities, meta, manifest, path)
 
 
+def _show(path: Path) -> str:
+    try:
+        return str(path.relative_to(paths.ROOT))
+    except ValueError:
+        return str(path)
+
+
 def _param_differences(found: dict, wanted: dict) -> list[str]:
     keys = sorted(set(found) | set(wanted))
     return [f"{k}: on disk {found.get(k)!r}, requested {wanted.get(k)!r}" for k in keys if found.get(k) != wanted.get(k)]
@@ -228,13 +235,13 @@ def load_library(name: str = "study", shapes=None, sizes=None, elements=None, b_
     kwargs = dict(shapes=shapes, sizes=sizes, elements=elements, b_iso=b_iso, q=q)
     reason = None
     if not (path / "manifest.json").exists():
-        reason = f"no library in {path.relative_to(paths.ROOT)} yet"
+        reason = f"no library in {_show(path)} yet"
     else:
         wanted, _, _ = _normalise_params(**kwargs)
         found = json.loads((path / "manifest.json").read_text()).get("params", {})
         diffs = _param_differences(found, wanted)
         if diffs:
-            reason = f"the library in {path.relative_to(paths.ROOT)} was made with other parameters ({'; '.join(diffs)})"
+            reason = f"the library in {_show(path)} was made with other parameters ({'; '.join(diffs)})"
     if reason:
         if verbose:
             print(f"{reason}: generating it now.")

@@ -1,0 +1,105 @@
+"""The library: grid, contents, reproducibility, manifest checks and regeneration."""
+import json
+
+import numpy as np
+import pytest
+
+from helpers import dataset as D
+from helpers import paths
+from helpers import scattering as X
+from helpers import structures as S
+
+SMALL = dict(shapes=["icosahedron", "rhombic_dodecahedron"], sizes=[2, 3], elements=["Au", "Fe"], b_iso=[0.1, 0.9])
+
+
+def test_q_grid_is_the_study_grid_in_exact_decimals():
+    assert D.Q_GRID.size == 1999 and D.Q_GRID[0] == 0.01 and D.Q_GRID[-1] == 19.99
+    assert all(q == float(f"{k / 100:.2f}") for k, q in enumerate(D.Q_GRID, start=1))
+
+
+def test_full_workload_size():
+    assert len(S.structure_grid()) == 8 * 9 + 6
+    params, _, _ = D._normalise_params()
+    assert params["n_structures"] * 17 * 4 == 5304
+
+
+@pytest.fixture(scope="module")
+def small_library(tmp_path_factory):
+    return D.build_library(tmp_path_factory.mktemp("lib") / "small", progress=False, **SMALL)
+
+
+def test_curves_equal_direct_debye_sums(small_library):
+    """End to end: the Rnn-scaled pair sums give the same curve as a direct build of each element."""
+    meta = small_library.metadata
+    assert small_library.intensities.shape == (2 * 2 * 2 * 2, 1999) and len(meta) == 16
+    for k in (0, 5, 10, 15):
+        row = meta.iloc[k]
+        atoms = S.build(row["shape"], int(row["size_parameter_1"]), row["element"])
+        direct = X.debye_intensity(atoms, small_library.q, row["b_iso"])
+        np.testing.assert_allclose(small_library.intensities[k], direct, rtol=1e-7)
+
+
+def test_metadata_columns_and_definitions(small_library):
+    meta = small_library.metadata
+    for col in ["shape", "element", "rnn", "b_iso", "size_parameter_1", "size_parameter_2", "size_parameter_3", "n_atoms",
+                "log_n_atoms", "eq_radius", "sqrt_log_eq_radius", "radius_of_gyration", "circumscribed_radius", "structure_id"]:
+        assert col in meta.columns, col
+    np.testing.assert_allclose(meta["log_n_atoms"], np.log(meta["n_atoms"]))
+    np.testing.assert_allclose(meta["sqrt_log_eq_radius"], np.sqrt(np.log(meta["eq_radius"])))
+    np.testing.assert_allclose(meta["eq_radius"], np.sqrt(5 / 3) * meta["radius_of_gyration"])
+    assert (meta.groupby("structure_id")["n_atoms"].nunique() == 1).all()
+
+
+def test_manifest_records_parameters_versions_and_checksums(small_library):
+    manifest = json.loads((small_library.path / "manifest.json").read_text())
+    assert manifest["params"]["elements"] == ["Au", "Fe"] and manifest["n_curves"] == 16
+    assert manifest["versions"]["pyNanoMatBuilder"] and len(manifest["sha256"]["intensities.npy"]) == 64
+
+
+def test_same_parameters_same_numbers_serial_or_parallel(small_library):
+    _, again, meta, _ = D.generate(n_jobs=1, progress=False, **SMALL)
+    assert np.array_equal(again, small_library.intensities)
+    assert meta.equals(small_library.metadata)
+
+
+def test_read_refuses_other_parameters(small_library):
+    with pytest.raises(D.LibraryError, match=r"other parameters \(b_iso.*load_library"):
+        D.read_library(small_library.path, **{**SMALL, "b_iso": [0.3]})
+
+
+def test_damaged_file_is_refused_not_overwritten(tmp_path):
+    lib = D.build_library(tmp_path / "lib", progress=False, **{**SMALL, "shapes": ["tetrahedron"]})
+    data = np.load(lib.path / "intensities.npy")
+    data[0, 0] *= 1.01
+    np.save(lib.path / "intensities.npy", data)
+    with pytest.raises(D.LibraryError, match="checksum.*delete the folder"):
+        D.read_library(lib.path, **{**SMALL, "shapes": ["tetrahedron"]})
+
+
+def test_foreign_folder_is_not_overwritten(tmp_path):
+    (tmp_path / "notes.txt").write_text("somebody's data")
+    with pytest.raises(D.LibraryError, match="did not write"):
+        D.build_library(tmp_path, progress=False, **SMALL)
+    assert (tmp_path / "notes.txt").read_text() == "somebody's data"
+
+
+def test_load_generates_then_reuses_then_regenerates_on_mismatch(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(paths, "LIBRARY_DIR", tmp_path)
+    params = {**SMALL, "shapes": ["octahedron"]}
+    first = D.load_library("t", progress=False, **params)
+    assert "generating it now" in capsys.readouterr().out
+    second = D.load_library("t", progress=False, **params)
+    assert capsys.readouterr().out == "" and np.array_equal(first.intensities, second.intensities)
+    third = D.load_library("t", progress=False, **{**params, "elements": ["Au"]})
+    assert "other parameters (elements" in capsys.readouterr().out and len(third) == len(first) // 2
+
+
+@pytest.mark.parametrize(
+    "params, error, match",
+    [({"shapes": ["sphere"]}, ValueError, "unknown shape"), ({"elements": ["Xx"]}, ValueError, "unknown element"),
+     ({"b_iso": [-1.0]}, ValueError, "b_iso must be"), ({"sizes": [42]}, ValueError, "no structure left"),
+     ({"q": [0.0, 1.0]}, ValueError, "q must be > 0")],
+)
+def test_bad_generation_parameters_are_named(tmp_path, params, error, match):
+    with pytest.raises(error, match=match):
+        D.build_library(tmp_path / "x", progress=False, **params)

@@ -1,0 +1,123 @@
+"""Structures: the study's 9 shapes as pyNanoMatBuilder builds them, the element table, descriptors."""
+import math
+
+import numpy as np
+import pytest
+from scipy.spatial.distance import pdist
+
+from helpers import structures as S
+
+
+def _magic_icosahedral(k):  # Mackay icosahedron / cuboctahedron with k shells around the centre
+    return (10 * k**3 + 15 * k**2 + 11 * k + 3) // 3
+
+
+EXPECTED_N = {  # closed-form cluster counts, independent of the builder
+    "icosahedron": _magic_icosahedral,
+    "cuboctahedron": _magic_icosahedral,
+    "octahedron": lambda n: (n + 1) * (2 * (n + 1) ** 2 + 1) // 3,
+    "tetrahedron": lambda n: n * (n + 1) * (n + 2) // 6,
+    "cubefcc": lambda n: (n + 1) ** 3 + 3 * n**2 * (n + 1),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(EXPECTED_N))
+@pytest.mark.parametrize("size", [2, 3, 5])
+def test_atom_counts_follow_closed_forms(shape, size):
+    assert len(S.unit_positions(shape, size)) == EXPECTED_N[shape](size)
+
+
+@pytest.mark.parametrize("shape", S.SHAPES)
+def test_every_shape_builds_with_unit_nearest_neighbour(shape):
+    size = S.SHAPE_SPECS[shape].sizes[1]
+    d = pdist(S.unit_positions(shape, size))
+    if S.SHAPE_SPECS[shape].lattice in ("fcc", "bcc", "decahedral"):
+        assert d.min() == pytest.approx(1.0, abs=1e-9)
+    else:  # icosahedral particles are strained: radial bonds shorter than tangential ones
+        assert 0.8 < d.min() <= 1.0 + 1e-9
+
+
+@pytest.mark.parametrize("shape", S.SHAPES)
+def test_geometry_scales_with_rnn(shape):
+    """The library computes pair sums in units of Rnn: a direct build must agree after scaling."""
+    size = S.SHAPE_SPECS[shape].sizes[1]
+    direct = S.build(shape, size, "Pb").get_positions()
+    scaled = S.unit_positions(shape, size) * S.rnn("Pb")
+    from scipy.spatial import cKDTree
+
+    dist, match = cKDTree(scaled).query(direct)
+    assert len(direct) == len(scaled) and len(set(match)) == len(match)  # one-to-one
+    assert dist.max() < 1e-8
+
+
+def test_build_returns_quiet_centred_atoms(capsys):
+    atoms = S.build("icosahedron", 3, "Co")
+    assert set(atoms.get_chemical_symbols()) == {"Co"}
+    np.testing.assert_allclose(atoms.get_positions().mean(axis=0), 0, atol=1e-9)
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ""
+
+
+def test_element_table_has_sources_and_matches_study_and_ase():
+    from ase.data import atomic_numbers, reference_states
+
+    table = S.element_table()
+    assert len(table) == 17 and table["source"].str.len().min() > 10
+    study = {"Ag": 2.888885, "Al": 2.852398, "Au": 2.883758, "Co": 2.508815, "Cr": 2.602153, "Cu": 2.551029,
+             "Pb": 3.478965, "Pt": 2.788829, "Ru": 2.708219, "Sb": 3.259762}
+    for el, value in study.items():
+        assert S.rnn(el) == value and table.loc[el, "source"].startswith("study")
+    for el in ("Fe", "Mo", "Ni", "Pd", "Si", "Ti"):
+        ref = reference_states[atomic_numbers[el]]
+        a = ref["a"]
+        expected = {"fcc": a / math.sqrt(2), "bcc": a * math.sqrt(3) / 2, "diamond": a * math.sqrt(3) / 4,
+                    "hcp": min(a, math.sqrt(a**2 / 3 + (ref.get("c/a", 0) * a) ** 2 / 4))}[ref["symmetry"]]
+        assert S.rnn(el) == pytest.approx(expected, abs=1e-6), el
+
+
+def test_mn_rnn_is_shortest_distance_of_alpha_mn_cif():
+    from pathlib import Path
+
+    import pyNanoMatBuilder
+    from ase.io import read
+    from ase.neighborlist import neighbor_list
+
+    cif = Path(pyNanoMatBuilder.__file__).parent / "resources" / "cif_database" / "cod9011068-Mn_alpha.cif"
+    d = neighbor_list("d", read(cif), 3.0)
+    assert S.rnn("Mn") == pytest.approx(d.min(), abs=1e-6)
+
+
+def test_descriptors_of_a_uniform_ball():
+    g = np.arange(-30, 31)
+    pts = np.stack(np.meshgrid(g, g, g), -1).reshape(-1, 3).astype(float)
+    ball = pts[np.linalg.norm(pts, axis=1) <= 30]
+    desc = S.describe_positions(ball + 7.0)
+    assert desc["eq_radius"] == pytest.approx(30, rel=0.02)
+    assert desc["circumscribed_radius"] == pytest.approx(30, rel=1e-9)
+    assert desc["radius_of_gyration"] == pytest.approx(math.sqrt(3 / 5) * desc["eq_radius"])
+
+
+def test_describe_row_in_angstrom():
+    row = S.describe("pentagonal_bipyramid", 4, "Au")
+    assert (row["size_argument"], row["size_parameter_1"], row["size_parameter_2"], row["size_parameter_3"]) == ("sizeP", 4, 3, 2)
+    assert row["n_atoms"] == len(S.build("pentagonal_bipyramid", 4, "Au"))
+    assert row["radius_of_gyration"] < row["circumscribed_radius"]
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (("sphere", 3, "Au"), "unknown shape 'sphere'.*choose one of"),
+        (("icosahedron", 3, "Xx"), "unknown element 'Xx'.*elements.csv"),
+        (("icosahedron", 11, "Au"), "out of range.*nShell goes from 2 to 10"),
+        (("pentagonal_bipyramid", 2, "Au"), "out of range.*sizeP goes from 4 to 9"),
+    ],
+)
+def test_bad_input_is_named(args, match):
+    with pytest.raises(ValueError, match=match):
+        S.build(*args)
+
+
+def test_non_integer_size_is_refused():
+    with pytest.raises(TypeError, match="integer nShell"):
+        S.build("icosahedron", 3.5, "Au")
