@@ -1,0 +1,156 @@
+"""Figures of the data chapter. Each function returns a matplotlib Figure; save it with paths.save_figure."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from . import scattering, structures
+
+SAXS_WAXS_SPLIT = 1.0  # 1/Å, where the figures separate the small- and wide-angle parts
+FCC_REFLECTIONS = ((1, 1, 1), (2, 0, 0), (2, 2, 0), (3, 1, 1), (2, 2, 2), (4, 0, 0))
+BCC_REFLECTIONS = ((1, 1, 0), (2, 0, 0), (2, 1, 1), (2, 2, 0), (3, 1, 0), (2, 2, 2))
+
+
+def shape_colours() -> dict[str, tuple]:
+    cmap = plt.get_cmap("tab10")
+    return {shape: cmap(i) for i, shape in enumerate(structures.SHAPES)}
+
+
+def bragg_positions(element: str, lattice: str) -> dict[str, float]:
+    """q of the first reflections of the bulk fcc or bcc lattice with nearest-neighbour distance Rnn."""
+    r = structures.rnn(element)
+    if lattice == "fcc":
+        a, hkls = r * np.sqrt(2.0), FCC_REFLECTIONS
+    elif lattice == "bcc":
+        a, hkls = 2.0 * r / np.sqrt(3.0), BCC_REFLECTIONS
+    else:
+        raise ValueError(f"lattice must be 'fcc' or 'bcc', got {lattice!r}.")
+    return {"".join(map(str, hkl)): 2 * np.pi * np.sqrt(sum(h * h for h in hkl)) / a for hkl in hkls}
+
+
+def particle_gallery(shapes=structures.SHAPES, size: int = 4) -> plt.Figure:
+    """One particle of each shape as a 3-D picture (atoms shaded by depth), in units of Rnn."""
+    n = len(shapes)
+    ncols = 3
+    nrows = int(np.ceil(n / ncols))
+    fig = plt.figure(figsize=(3.3 * ncols, 3.3 * nrows))
+    colours = shape_colours()
+    for i, shape in enumerate(shapes):
+        sizes = structures.SHAPE_SPECS[shape].sizes
+        s = size if size in sizes else sizes[0]
+        pos = structures.unit_positions(shape, s)
+        ax = fig.add_subplot(nrows, ncols, i + 1, projection="3d")
+        view = np.array([1.0, 0.6, 0.45])
+        depth = pos @ (view / np.linalg.norm(view))
+        order = np.argsort(depth)
+        shade = 0.35 + 0.65 * (depth[order] - depth.min()) / (np.ptp(depth) + 1e-12)
+        base = np.array(colours[shape][:3])
+        lim = np.abs(pos).max() + 0.5
+        diameter_pt = 0.8 * (3.3 * 72) / (2 * lim * 1.7)  # an atom of diameter Rnn in points, at this zoom
+        ax.scatter(*pos[order].T, s=diameter_pt**2, c=shade[:, None] * base, depthshade=False,
+                   edgecolors="k", linewidths=0.2)
+        ax.view_init(elev=25, azim=30)
+        ax.set_xlim(-lim, lim), ax.set_ylim(-lim, lim), ax.set_zlim(-lim, lim)
+        ax.set_box_aspect((1, 1, 1))
+        ax.set_axis_off()
+        ax.set_title(f"{shape}\n{structures.SHAPE_SPECS[shape].size_argument}={s}, N={len(pos)}", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def _pick(meta: pd.DataFrame, **conditions) -> int:
+    mask = np.ones(len(meta), dtype=bool)
+    for key, value in conditions.items():
+        mask &= (meta[key] == value).to_numpy()
+    hits = np.flatnonzero(mask)
+    if hits.size == 0:
+        raise ValueError(f"no curve in the library with {conditions}: load a library that contains it.")
+    return int(hits[0])
+
+
+def example_curves(lib, element: str, b_iso: float, size: int) -> plt.Figure:
+    """Left: the SAXS part, log-log. Right: the WAXS part as I / (N f^2), offset per shape, Bragg peaks marked."""
+    q, meta = lib.q, lib.metadata
+    colours = shape_colours()
+    fig, (ax_s, ax_w) = plt.subplots(1, 2, figsize=(13, 6), gridspec_kw={"width_ratios": [1, 1.4]})
+    saxs = q < SAXS_WAXS_SPLIT
+    waxs = ~saxs
+    f2 = scattering.form_factor(element, q) ** 2
+    shapes = [s for s in structures.SHAPES if s in set(meta["shape"])]
+    for k, shape in enumerate(shapes):
+        sizes = structures.SHAPE_SPECS[shape].sizes
+        s = size if size in set(meta.loc[meta["shape"] == shape, "size_parameter_1"]) else int(
+            meta.loc[meta["shape"] == shape, "size_parameter_1"].min())
+        i = _pick(meta, shape=shape, element=element, b_iso=b_iso, size_parameter_1=s)
+        n = meta.loc[i, "n_atoms"]
+        label = f"{shape} ({structures.SHAPE_SPECS[shape].size_argument}={s}, N={n})"
+        ax_s.loglog(q[saxs], lib.intensities[i, saxs], color=colours[shape], label=label, lw=1.3)
+        ax_w.plot(q[waxs], lib.intensities[i, waxs] / (n * f2[waxs]) + 1.2 * k, color=colours[shape], lw=1.0)
+        ax_w.text(19.9, 1.2 * k + 1.05, shape, ha="right", va="bottom", fontsize=7, color=colours[shape])
+        del sizes
+    top = 1.2 * len(shapes) + 1.0
+    for lattice, style, ypos, colour in (("fcc", "--", top, "tab:blue"), ("bcc", ":", top + 0.9, "tab:gray")):
+        for hkl, qb in list(bragg_positions(element, lattice).items())[:4]:
+            ax_w.axvline(qb, color=colour, ls=style, lw=0.8, alpha=0.8)
+            ax_w.text(qb, ypos, hkl, fontsize=7, ha="center", va="bottom", color=colour, rotation=90)
+        ax_w.plot([], [], color=colour, ls=style, label=f"{lattice} reflections of {element}")
+    ax_w.set_ylim(0, top + 2.0)
+    ax_w.legend(fontsize=7, loc="upper right")
+    ax_s.set(xlabel="q (1/Å)", ylabel="I(q) (electrons²)", title=f"SAXS part (q < {SAXS_WAXS_SPLIT:g} 1/Å), {element}, B={b_iso} Å²")
+    ax_w.set(xlabel="q (1/Å)", ylabel="I(q) / (N f(q)²) + offset",
+             title=f"WAXS part: lattice reflections ({element} fcc and bcc positions)")
+    ax_s.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    return fig
+
+
+def size_and_biso_effect(lib, shape: str, element: str, b_iso: float, size: int) -> plt.Figure:
+    """Left: all sizes of one shape (fringes move to lower q as the particle grows). Right: B_iso damping."""
+    q, meta = lib.q, lib.metadata
+    fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(13, 4.8))
+    sizes = sorted(meta.loc[(meta["shape"] == shape), "size_parameter_1"].unique())
+    cmap = plt.get_cmap("viridis")
+    for j, s in enumerate(sizes):
+        i = _pick(meta, shape=shape, element=element, b_iso=b_iso, size_parameter_1=s)
+        ax_a.loglog(q, lib.intensities[i], color=cmap(j / max(1, len(sizes) - 1)), lw=1.0,
+                    label=f"{structures.SHAPE_SPECS[shape].size_argument}={s} (N={meta.loc[i, 'n_atoms']})")
+    ax_a.set(xlabel="q (1/Å)", ylabel="I(q) (electrons²)", title=f"{shape}, {element}, B={b_iso} Å²: effect of size")
+    ax_a.legend(fontsize=7, ncol=2)
+    b_values = sorted(meta["b_iso"].unique())
+    cmap_b = plt.get_cmap("plasma")
+    for j, b in enumerate(b_values):
+        i = _pick(meta, shape=shape, element=element, b_iso=b, size_parameter_1=size)
+        ax_b.plot(q, lib.intensities[i] / (meta.loc[i, "n_atoms"] * scattering.form_factor(element, q) ** 2),
+                  color=cmap_b(j / max(1, len(b_values))), lw=1.0, label=f"B = {b} Å²")
+    ax_b.set_xlim(SAXS_WAXS_SPLIT, q[-1])
+    ax_b.set(xlabel="q (1/Å)", ylabel="I(q) / (N f(q)²)",
+             title=f"{shape} size {size}: Debye-Waller damping of the pair terms → 1 at high q")
+    ax_b.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def target_distributions(meta: pd.DataFrame) -> plt.Figure:
+    """Histograms of the size targets over the library's curves, stacked by shape."""
+    targets = ["log_n_atoms", "size_parameter_1", "eq_radius", "sqrt_log_eq_radius"]
+    colours = shape_colours()
+    fig, axes = plt.subplots(1, len(targets), figsize=(16, 3.8))
+    shapes = [s for s in structures.SHAPES if s in set(meta["shape"])]
+    for ax, target in zip(axes, targets):
+        data = [meta.loc[meta["shape"] == s, target].to_numpy() for s in shapes]
+        ax.hist(data, bins=20, stacked=True, color=[colours[s] for s in shapes], label=shapes)
+        ax.set(xlabel=target + (" (Å)" if target == "eq_radius" else ""), ylabel="curves")
+    axes[0].legend(fontsize=6.5)
+    fig.tight_layout()
+    return fig
+
+
+def count_table(meta: pd.DataFrame) -> pd.DataFrame:
+    """Number of atoms of every (shape, size) and the number of curves per shape."""
+    table = meta.drop_duplicates("structure_id").pivot(index="shape", columns="size_parameter_1", values="n_atoms")
+    table = table.reindex([s for s in structures.SHAPES if s in table.index])
+    table.columns = [f"size {c}" for c in table.columns]
+    table = table.astype("Int64")
+    table["curves"] = meta.groupby("shape").size().reindex(table.index)
+    return table
