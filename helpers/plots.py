@@ -116,14 +116,15 @@ def size_and_biso_effect(lib, shape: str, element: str, b_iso: float, size: int)
         ax_a.loglog(q, lib.intensities[i], color=cmap(j / max(1, len(sizes) - 1)), lw=1.0,
                     label=f"{structures.SHAPE_SPECS[shape].size_argument}={s} (N={meta.loc[i, 'n_atoms']})")
     ax_a.set(xlabel="q (1/Å)", ylabel="I(q) (electrons²)", title=f"{shape}, {element}, B={b_iso} Å²: effect of size")
-    ax_a.legend(fontsize=7, ncol=2)
+    ax_a.legend(fontsize=7, ncol=2, loc="lower left")
     b_values = sorted(meta["b_iso"].unique())
     cmap_b = plt.get_cmap("plasma")
     for j, b in enumerate(b_values):
         i = _pick(meta, shape=shape, element=element, b_iso=b, size_parameter_1=size)
-        ax_b.plot(q, lib.intensities[i] / (meta.loc[i, "n_atoms"] * scattering.form_factor(element, q) ** 2),
-                  color=cmap_b(j / max(1, len(b_values))), lw=1.0, label=f"B = {b} Å²")
-    ax_b.set_xlim(SAXS_WAXS_SPLIT, q[-1])
+        waxs = q >= SAXS_WAXS_SPLIT
+        reduced = lib.intensities[i, waxs] / (meta.loc[i, "n_atoms"] * scattering.form_factor(element, q[waxs]) ** 2)
+        ax_b.plot(q[waxs], reduced, color=cmap_b(j / max(1, len(b_values))), lw=1.0, label=f"B = {b} Å²")
+    ax_b.axhline(1.0, color="0.5", lw=0.6)
     ax_b.set(xlabel="q (1/Å)", ylabel="I(q) / (N f(q)²)",
              title=f"{shape} size {size}: Debye-Waller damping of the pair terms → 1 at high q")
     ax_b.legend(fontsize=8)
@@ -139,7 +140,8 @@ def target_distributions(meta: pd.DataFrame) -> plt.Figure:
     shapes = [s for s in structures.SHAPES if s in set(meta["shape"])]
     for ax, target in zip(axes, targets):
         data = [meta.loc[meta["shape"] == s, target].to_numpy() for s in shapes]
-        ax.hist(data, bins=20, stacked=True, color=[colours[s] for s in shapes], label=shapes)
+        bins = np.arange(1.5, 11.5) if target == "size_parameter_1" else 20
+        ax.hist(data, bins=bins, stacked=True, color=[colours[s] for s in shapes], label=shapes)
         ax.set(xlabel=target + (" (Å)" if target == "eq_radius" else ""), ylabel="curves")
     axes[0].legend(fontsize=6.5)
     fig.tight_layout()
