@@ -1,0 +1,46 @@
+"""Train/test split protocols, used by every model notebook.
+
+- ``random`` (the study's protocol): curves drawn at random, stratified by shape, seeded. Every
+  test curve then has near-copies in training: the same particle with another element or B_iso.
+- ``grouped``: whole structures (one shape + size, i.e. all its element and B_iso variants) are
+  held out together, stratified by shape (each shape keeps some sizes in training and puts at least
+  one in test). A test particle has never been seen in training in any variant, so this measures
+  how a model generalises to a particle size it has not seen.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+PROTOCOLS = ("random", "grouped")
+
+
+def split_indices(meta: pd.DataFrame, protocol: str, test_size: float = 0.2, seed: int = 0):
+    """Return (train_idx, test_idx), sorted integer positions into ``meta``."""
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown split protocol {protocol!r}: use 'random' or 'grouped'.")
+    if not 0.0 < test_size < 1.0:
+        raise ValueError(f"test_size must be a fraction strictly between 0 and 1, got {test_size}.")
+    for column in ("shape", "structure_id"):
+        if column not in meta.columns:
+            raise ValueError(f"metadata needs a {column!r} column (as written by helpers.dataset).")
+    rng = np.random.default_rng(seed)
+    test = []
+    positions = np.arange(len(meta))
+    for shape in sorted(meta["shape"].unique()):
+        in_shape = positions[(meta["shape"] == shape).to_numpy()]
+        if protocol == "random":
+            n_test = int(round(test_size * in_shape.size))
+            if in_shape.size >= 2:
+                n_test = min(max(n_test, 1), in_shape.size - 1)
+            test.extend(rng.choice(in_shape, size=n_test, replace=False))
+        else:
+            groups = np.array(sorted(meta["structure_id"].iloc[in_shape].unique()))
+            if groups.size < 2:
+                raise ValueError(f"shape {shape!r} has a single structure: a grouped split needs at least two per shape.")
+            n_test = min(max(int(round(test_size * groups.size)), 1), groups.size - 1)
+            held = set(rng.choice(groups, size=n_test, replace=False))
+            test.extend(in_shape[meta["structure_id"].iloc[in_shape].isin(held).to_numpy()])
+    test = np.sort(np.asarray(test, dtype=int))
+    train = np.setdiff1d(positions, test)
+    return train, test

@@ -1,0 +1,157 @@
+"""Model helpers on tiny synthetic data: features, splits, Ridge CV, CNN architecture, results table."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import features, models, results, splits
+
+
+def _meta(n_sizes=5, n_variants=4, shapes=("a", "b", "c")):
+    rows = []
+    for shape in shapes:
+        for size in range(2, 2 + n_sizes):
+            for v in range(n_variants):
+                rows.append({"shape": shape, "structure_id": f"{shape}-{size}", "size_parameter_1": size, "variant": v})
+    return pd.DataFrame(rows)
+
+
+def _curves(n, n_q=50, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.exp(rng.normal(size=(n, n_q)))
+
+
+def test_log_and_standardise_shapes_and_values():
+    X = _curves(20)
+    F = features.feature_pipeline().fit_transform(X)
+    assert F.shape == X.shape
+    np.testing.assert_allclose(F.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(features.LogIntensity().fit_transform(X), np.log10(X))
+
+
+def test_per_curve_normalisation_is_scale_invariant():
+    X = _curves(10)
+    scales = np.logspace(-3, 6, 10)[:, None]
+    norm = features.PerCurveNormaliser()
+    logs = features.LogIntensity().fit_transform(X)
+    np.testing.assert_allclose(norm.fit_transform(features.LogIntensity().fit_transform(X * scales)), norm.fit_transform(logs),
+                               atol=1e-12)
+    pipe = features.feature_pipeline(normalise=True).fit(X)
+    np.testing.assert_allclose(pipe.transform(X * 1e4), pipe.transform(X), atol=1e-9)
+
+
+@pytest.mark.parametrize("bad", [np.nan, 0.0, -1.0, np.inf])
+def test_invalid_curves_raise_unless_repaired(bad):
+    X = _curves(4)
+    X[2, 7] = bad
+    with pytest.raises(ValueError, match="curve.*repair=True"):
+        features.feature_pipeline().fit(X)
+    repaired = features.LogIntensity(repair=True).fit_transform(X)
+    assert np.all(np.isfinite(repaired))
+    assert repaired[2, 7] == pytest.approx((np.log10(X[2, 6]) + np.log10(X[2, 8])) / 2)
+
+
+def test_unrepairable_curve_is_named():
+    X = _curves(3)
+    X[1, 1:] = np.nan
+    with pytest.raises(ValueError, match="curve 1 has fewer than 2 valid"):
+        features.LogIntensity(repair=True).fit_transform(X)
+
+
+@pytest.mark.parametrize("protocol", splits.PROTOCOLS)
+def test_splits_are_seeded_disjoint_and_cover_every_shape(protocol):
+    meta = _meta()
+    train, test = splits.split_indices(meta, protocol, test_size=0.2, seed=3)
+    assert np.intersect1d(train, test).size == 0 and len(train) + len(test) == len(meta)
+    assert set(meta["shape"].iloc[test]) == set(meta["shape"]) == set(meta["shape"].iloc[train])
+    again = splits.split_indices(meta, protocol, test_size=0.2, seed=3)
+    assert np.array_equal(train, again[0]) and np.array_equal(test, again[1])
+    assert not np.array_equal(test, splits.split_indices(meta, protocol, test_size=0.2, seed=4)[1])
+
+
+def test_grouped_split_never_shares_a_structure():
+    meta = _meta()
+    for seed in range(10):
+        train, test = splits.split_indices(meta, "grouped", seed=seed)
+        assert not set(meta["structure_id"].iloc[train]) & set(meta["structure_id"].iloc[test])
+
+
+def test_random_split_does_share_structures():  # the leak that the grouped protocol removes
+    meta = _meta()
+    train, test = splits.split_indices(meta, "random", seed=0)
+    assert set(meta["structure_id"].iloc[train]) & set(meta["structure_id"].iloc[test])
+
+
+def test_bad_split_arguments_are_named():
+    with pytest.raises(ValueError, match="unknown split protocol"):
+        splits.split_indices(_meta(), "stratified")
+    with pytest.raises(ValueError, match="test_size"):
+        splits.split_indices(_meta(), "random", test_size=1.5)
+    with pytest.raises(ValueError, match="single structure"):
+        splits.split_indices(_meta(n_sizes=1), "grouped")
+
+
+def test_eigen_ridge_matches_sklearn_ridge_and_picks_a_sensible_alpha():
+    from sklearn.linear_model import Ridge
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 30))
+    beta = rng.normal(size=30)
+    Y = np.stack([X @ beta + rng.normal(scale=0.1, size=200), X[:, 0] + rng.normal(scale=3.0, size=200)], axis=1)
+    est = models.EigenRidgeCV(alphas=np.logspace(-3, 4, 15)).fit(X, Y)
+    assert est.alpha_[0] < est.alpha_[1]  # the noisy target gets more shrinkage
+    for t in range(2):
+        ref = Ridge(alpha=est.alpha_[t]).fit(X, Y[:, t])
+        np.testing.assert_allclose(est.predict(X)[:, t], ref.predict(X), atol=1e-8)
+    single = models.EigenRidgeCV().fit(X, Y[:, 0], groups=np.arange(200) % 10)
+    assert np.ndim(single.predict(X)) == 1 and isinstance(single.alpha_, float)
+
+
+def test_linear_pipelines_fit_on_synthetic_curves():
+    meta = _meta()
+    X = _curves(len(meta)) * (meta["size_parameter_1"].to_numpy()[:, None] ** 2)
+    ridge = models.ridge_model().fit(X, np.log(meta["size_parameter_1"].to_numpy()), ridge__groups=meta["structure_id"])
+    assert ridge.predict(X).shape == (len(meta),)
+    logistic = models.logistic_model().fit(X, meta["shape"])
+    assert set(logistic.predict(X)) <= set(meta["shape"])
+
+
+def test_cnn_has_the_study_parameter_counts():
+    model = models.build_cnn1d(1999, 9)
+    counts = [layer.count_params() for layer in model.layers]
+    assert counts == [128, 0, 6208, 0, 0, 286857]
+    assert models.build_cnn1d(999, 5).output_shape == (None, 5)  # reusable for other input lengths
+
+
+def test_cnn_training_is_deterministic_and_learns():
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 30)
+    X = rng.normal(size=(90, 40)) + y[:, None] * np.sin(np.arange(40))[None, :]
+    val = np.arange(0, 90, 6)
+    m1, h1 = models.train_cnn(X, y, 3, seed=1, epochs=8, batch_size=16, validation_idx=val)
+    m2, h2 = models.train_cnn(X, y, 3, seed=1, epochs=8, batch_size=16, validation_idx=val)
+    assert h1["loss"] == h2["loss"]
+    assert np.mean(models.predict_classes(m1, X) == y) > 0.9
+
+
+def test_size_classes():
+    assert models.size_class([2, 10, 5]).tolist() == [0, 8, 3]
+    with pytest.raises(ValueError, match="2..10"):
+        models.size_class([11])
+
+
+def test_metrics_and_tidy_table(tmp_path, monkeypatch):
+    m = results.regression_metrics([1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 5.0])
+    assert m["MSE"] == 0.25 and m["test_variance"] == 1.25 and m["Q2"] == pytest.approx(0.8)
+    assert results.accuracy([1, 2, 3, 4], [1, 2, 0, 4]) == {"accuracy": 0.75}
+    table = results.rows("III.1", "full", "ridge", "clean", "random", "log_n_Atoms", m) + results.rows(
+        "III.1", "full", "logistic", "clean", "grouped", "shape", {"accuracy": 0.9})
+    from helpers import paths
+
+    monkeypatch.setattr(paths, "results_dir", lambda: tmp_path)
+    path = results.write_results(table, "02_test")
+    assert list(pd.read_csv(path).columns) == results.COLUMNS
+    both = results.side_by_side(table)
+    assert set(both["metric"]) == {"MSE", "test_variance", "Q2", "accuracy"}
+    assert both.loc[both["metric"] == "Q2", "study"].item() == 0.999
+    with pytest.raises(ValueError, match="lacks columns"):
+        results.write_results([{"model": "x"}], "bad")
