@@ -14,7 +14,7 @@ pairs i<j once plus half of the self term, i.e. exactly half of I(q) above.
 
 How it is exact and fast
 ------------------------
-1. Pair distances are accumulated into bins of width ``w = BIN_PHASE / s_max`` (s is q times the
+1. Pair distances are accumulated (in one fused numba pass, or chunked numpy without numba) into bins of width ``w = BIN_PHASE / s_max`` (s is q times the
    length unit) and each occupied bin is represented by the mean distance of the pairs in it. For
    a pair at distance d = m + delta in a bin of mean m, the error of sinc(s d) replaced by
    sinc(s m) is of second order, at most (s delta)^2 / 6 <= (BIN_PHASE / 2)^2 / 6 ~ 2e-9 of that
@@ -36,6 +36,12 @@ import numpy as np
 BIN_PHASE = 2e-4  # bin width times the largest s: the largest phase error of a pair is BIN_PHASE / 2
 NUFFT_EPS = 1e-12
 _CHUNK_PAIRS = 4_000_000
+try:  # numba fuses distance, binning and accumulation into one pass (5-10x faster); numpy otherwise
+    import numba  # noqa: F401
+
+    _HAS_NUMBA = True
+except ImportError:  # pragma: no cover - numba is in requirements.txt
+    _HAS_NUMBA = False
 
 
 def check_q(q) -> np.ndarray:
@@ -102,6 +108,31 @@ def debye_waller(q, b_iso: float) -> np.ndarray:
     return np.exp(-np.asarray(q, dtype=float) ** 2 * check_b_iso(b_iso) / (8.0 * np.pi**2))
 
 
+@functools.lru_cache(maxsize=1)
+def _fused_kernel():
+    """numba kernel: every pair's distance, binned and accumulated in one pass (no pair arrays)."""
+    import numba
+
+    @numba.njit(cache=True, nogil=True)
+    def accumulate(pos_a, pos_b, same, inv_width, counts, sums):
+        n_a, n_b = pos_a.shape[0], pos_b.shape[0]
+        zero = False
+        for i in range(n_a):
+            j0 = i + 1 if same else 0
+            xi, yi, zi = pos_a[i, 0], pos_a[i, 1], pos_a[i, 2]
+            for j in range(j0, n_b):
+                dx, dy, dz = xi - pos_b[j, 0], yi - pos_b[j, 1], zi - pos_b[j, 2]
+                d = np.sqrt(dx * dx + dy * dy + dz * dz)
+                if d <= 0.0:
+                    zero = True
+                k = int(d * inv_width + 0.5)
+                counts[k] += 1.0
+                sums[k] += d
+        return zero
+
+    return accumulate
+
+
 def pair_distance_bins(pos_a: np.ndarray, pos_b: np.ndarray | None, width: float) -> tuple[np.ndarray, np.ndarray]:
     """Distinct pairs between two atom sets (or within one, i<j, if ``pos_b`` is None), binned.
 
@@ -119,6 +150,13 @@ def pair_distance_bins(pos_a: np.ndarray, pos_b: np.ndarray | None, width: float
     n_bins = int(np.ceil(d_max / width)) + 2
     counts = np.zeros(n_bins)
     sums = np.zeros(n_bins)
+    if _HAS_NUMBA:
+        zero = _fused_kernel()(np.ascontiguousarray(pos_a, dtype=float), np.ascontiguousarray(pos_b, dtype=float),
+                               same, 1.0 / width, counts, sums)
+        if zero:
+            raise ValueError("two atoms sit at the same position: remove duplicated atoms before computing I(q).")
+        occupied = counts > 0
+        return sums[occupied] / counts[occupied], counts[occupied]
     n_a, n_b = len(pos_a), len(pos_b)
     rows = max(1, _CHUNK_PAIRS // n_b)
     for i0 in range(0, n_a, rows):
@@ -132,7 +170,7 @@ def pair_distance_bins(pos_a: np.ndarray, pos_b: np.ndarray | None, width: float
             continue
         if d.min() <= 0:
             raise ValueError("two atoms sit at the same position: remove duplicated atoms before computing I(q).")
-        idx = np.rint(d / width).astype(np.int64)
+        idx = (d * (1.0 / width) + 0.5).astype(np.int64)  # the same rounding as the numba kernel
         counts += np.bincount(idx, minlength=n_bins)
         sums += np.bincount(idx, weights=d, minlength=n_bins)
     occupied = counts > 0
