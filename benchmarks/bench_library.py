@@ -5,7 +5,10 @@ What it measures, in one run
 1. **Ours**: the wall-clock time of ``helpers.dataset.generate()`` for the whole study library
    (78 structures x 17 elements x 4 B_iso = 5304 curves, q = 0.01..19.99 1/Å, 1999 points).
    The time includes everything the call does: starting its 2 joblib worker processes, building the
-   78 structures with pyNanoMatBuilder, the pair sums and the 5304 curves.
+   78 structures with pyNanoMatBuilder, the pair sums and the 5304 curves. It is timed a second time
+   from the already built structures, the same input debyecalculator gets: that "like for like"
+   time (structures -> curves) gives the headline speed ratio; the ratio with our building included
+   is printed too.
 2. **debyecalculator** (the study's engine, ``requirements-bench.txt``): CPU, ``qdamp=0``, default
    ``dtype=float32`` and ``pair_sum='grid'``, on the same q grid (``qmin=0.01, qmax=19.995,
    qstep=0.01``, which gives exactly 1999 points 0.01..19.99, rounded to float32) and the same B_iso.
@@ -19,7 +22,13 @@ What it measures, in one run
 3. **Agreement**: max over all compared curves and q points of |I_ours - 2 iq_dc| / I_ours
    (debyecalculator returns half of the full Debye sum), both against our library curves on the
    study grid and against ours evaluated at debyecalculator's float32-rounded q values (which
-   isolates debyecalculator's float32 arithmetic from the q rounding).
+   isolates debyecalculator's float32 arithmetic from the q rounding). The worst curve is recomputed
+   with debyecalculator in float64 to show whether the difference is its float32 round-off, and the
+   difference is also given relative to N^2 f0(q)^2 (the size of the largest terms of the sum, the
+   scale of float32 round-off), which stays small where I(q) has deep minima.
+
+Both timed sections also report the CPU seconds used by other processes on the machine meanwhile
+(psutil): a run that competed with other work is flagged, since its times are then not reliable.
 
 By default debyecalculator is timed on a stratified sample of the structures (every shape with its
 smallest and largest size, the extra ones spread over the shapes with the most atom pairs), all
@@ -54,23 +63,27 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from helpers import dataset, structures  # noqa: E402
+from helpers import dataset, scattering, structures  # noqa: E402
 
 N_THREADS = 2
 DEFAULT_SUBSET = 20
 DC_Q = dict(qmin=0.01, qmax=19.995, qstep=0.01)  # torch.arange(0.01, 19.995, 0.01): 1999 points 0.01..19.99
 
 
+def stratified_sample_check(n: int, n_structures: int) -> None:
+    n_min = 2 * len(structures.SHAPES)
+    if not n_min <= n <= n_structures:
+        raise SystemExit(
+            f"--subset must be between {n_min} (smallest and largest size of each of the "
+            f"{len(structures.SHAPES)} shapes) and {n_structures} (all structures; or use --full), got {n}."
+        )
+
+
 def stratified_sample(n: int) -> list[tuple[str, int]]:
     """``n`` structures: every shape's smallest and largest size, then extra sizes, evenly spread over
     each shape's range, given to the shapes with the most atom pairs (the costliest part of the work)."""
-    grid = structures.structure_grid()
     n_min = 2 * len(structures.SHAPES)
-    if not n_min <= n <= len(grid):
-        raise SystemExit(
-            f"--subset must be between {n_min} (smallest and largest size of each of the "
-            f"{len(structures.SHAPES)} shapes) and {len(grid)} (all structures; or use --full), got {n}."
-        )
+    stratified_sample_check(n, len(structures.structure_grid()))
     sizes = {shape: structures.SHAPE_SPECS[shape].sizes for shape in structures.SHAPES}
     pairs = {shape: sum(len(structures.unit_positions(shape, s)) ** 2 for s in sizes[shape]) for shape in sizes}
     count = {shape: 2 for shape in sizes}
@@ -84,10 +97,59 @@ def stratified_sample(n: int) -> list[tuple[str, int]]:
     return out
 
 
-def time_ours() -> tuple[float, np.ndarray, np.ndarray, "object"]:
-    t0 = time.perf_counter()
-    q, intensities, meta, _ = dataset.generate(progress=False)
-    return time.perf_counter() - t0, q, intensities, meta
+class CpuMonitor:
+    """CPU seconds used by this process tree and by the whole machine during a timed section, to show whether
+    other processes competed for the 2 cores (which would slow the section down). Needs psutil; else reports nothing."""
+
+    def __init__(self):
+        try:
+            import psutil
+        except ImportError:  # pragma: no cover
+            psutil = None
+        self.psutil = psutil
+
+    def _own(self) -> float:
+        me = self.psutil.Process()
+        procs = [me] + me.children(recursive=True)
+        total = 0.0
+        for proc in procs:
+            try:
+                t = proc.cpu_times()
+                total += t.user + t.system
+            except self.psutil.Error:
+                pass
+        return total
+
+    def _busy(self) -> float:
+        t = self.psutil.cpu_times()
+        return sum(t) - t.idle - getattr(t, "iowait", 0.0)
+
+    def __enter__(self):
+        self.wall0 = time.perf_counter()
+        if self.psutil:
+            self.own0, self.busy0 = self._own(), self._busy()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall = time.perf_counter() - self.wall0
+        if self.psutil:
+            self.own = self._own() - self.own0
+            self.others = max(0.0, self._busy() - self.busy0 - self.own)
+        return False
+
+    def text(self) -> str:
+        if not self.psutil:
+            return "(psutil missing: competing load not measured)"
+        n = os.cpu_count() or 1
+        share = self.others / (self.wall * n)
+        flag = "  <-- COMPETING LOAD, timing not reliable" if share > 0.05 else ""
+        return f"CPU s: this run {self.own:7.1f}, other processes {self.others:6.1f} ({share:.0%} of {n} cores){flag}"
+
+
+def time_ours() -> tuple[float, np.ndarray, np.ndarray, "object", CpuMonitor]:
+    with CpuMonitor() as mon:
+        q, intensities, meta, _ = dataset.generate(progress=False)
+    return mon.wall, q, intensities, meta, mon
 
 
 def time_debyecalculator(sample, unit_pos, elements, b_values):
@@ -106,6 +168,7 @@ def time_debyecalculator(sample, unit_pos, elements, b_values):
 
     rnn = {el: structures.rnn(el) for el in elements}
     per_structure, curves = {}, {}
+    mon = CpuMonitor().__enter__()
     t_start = time.perf_counter()
     calcs = {b: make(b) for b in b_values}  # one calculator per B_iso, created inside the timed part
     t_calcs = time.perf_counter() - t_start
@@ -120,7 +183,8 @@ def time_debyecalculator(sample, unit_pos, elements, b_values):
                 curves[(shape, size, el, b)] = iq
         per_structure[(shape, size)] = time.perf_counter() - t0
     total = time.perf_counter() - t_start
-    return total, t_calcs, per_structure, curves, np.asarray(q_dc)
+    mon.__exit__(None, None, None)
+    return total, t_calcs, per_structure, curves, np.asarray(q_dc), mon
 
 
 def structure_features(key, unit_pos, elements):
@@ -135,8 +199,8 @@ def extrapolate(per_structure: dict, unit_pos: dict, elements, n_b: int, grid) -
     """Extrapolated debyecalculator time of the whole library from the sampled structures.
 
     Fits t_curve = a + b * pairs + c * diameter (non-negative coefficients) on the per-curve times of the
-    sampled structures and sums it over every structure of ``grid``. Returns (total seconds, largest
-    relative residual of the fit on the sample)."""
+    sampled structures and sums it over every structure of ``grid``. Returns (total seconds, mean absolute
+    residual of the fit on the sampled structures relative to their mean time per curve)."""
     from scipy.optimize import nnls
 
     n_curves_per_structure = len(elements) * n_b
@@ -147,21 +211,49 @@ def extrapolate(per_structure: dict, unit_pos: dict, elements, n_b: int, grid) -
     # relative least squares: every structure counts by its relative error, small ones included
     coef, _ = nnls(x / scale / y[:, None], np.ones_like(y))
     coef = coef / scale
-    residual = float(np.max(np.abs(x @ coef - y) / y))
+    residual = float(np.sum(np.abs(x @ coef - y)) / np.sum(y))
     total = sum(structure_features(k, unit_pos, elements) @ coef for k in grid) * n_curves_per_structure
     return float(total), residual
 
 
-def compare(curves: dict, ours_at):
-    """Max relative difference |I_ours - 2 iq| / I_ours over the curves, and where it occurs."""
-    worst, where = -1.0, None
+def compare(curves: dict, ours_at, scale_at):
+    """Over the curves: max of |I_ours - 2 iq| / I_ours and max of |I_ours - 2 iq| / scale (N^2 f0(q)^2, the size of
+    the largest terms of the sum, on which float32 round-off acts), each with where it occurs (key + q index)."""
+    worst = {"rel": (-1.0, None), "scaled": (-1.0, None)}
     for key, iq in curves.items():
         ours = ours_at(key)
-        rel = np.abs(ours - 2.0 * iq.astype(float)) / ours
-        k = int(np.argmax(rel))
-        if rel[k] > worst:
-            worst, where = float(rel[k]), (*key, k)
-    return worst, where
+        diff = np.abs(ours - 2.0 * iq.astype(float))
+        for name, value in (("rel", diff / ours), ("scaled", diff / scale_at(key))):
+            k = int(np.argmax(value))
+            if value[k] > worst[name][0]:
+                worst[name] = (float(value[k]), (*key, k))
+    return worst
+
+
+def float64_check(key, unit_pos, q_grid, ours):
+    """Max relative difference of ours from debyecalculator in float64 (on the study grid) for one curve."""
+    import torch
+    from ase import Atoms
+    from debyecalculator import DebyeCalculator
+
+    shape, size, el, b = key
+    saved = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)  # so that its torch.arange q grid is the study grid in float64
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            calc = DebyeCalculator(**DC_Q, qdamp=0.0, biso=b, device="cpu", dtype=torch.float64)
+    finally:
+        torch.set_default_dtype(saved)
+    pos = unit_pos[(shape, size)] * structures.rnn(el)
+    q64, iq = calc.iq(Atoms([el] * len(pos), positions=pos))
+    if np.max(np.abs(q64 - q_grid)) > 1e-12:
+        return float("nan")
+    return float(np.max(np.abs(ours - 2.0 * iq) / ours))
+
+
+def where_text(where, q):
+    return f"at {where[0]}-{where[1]} {where[2]} B={where[3]} q={q[where[4]]:g}"
 
 
 def row(label, value):
@@ -185,8 +277,8 @@ def main(argv=None) -> None:
     elements = list(structures.ELEMENTS)
     b_values = list(dataset.B_ISO)
     n_library = len(grid) * len(elements) * len(b_values)
-    default_sample = stratified_sample(DEFAULT_SUBSET)
-    sample = grid if args.full else stratified_sample(args.subset)
+    if not args.full:
+        stratified_sample_check(args.subset, len(grid))
 
     print("Benchmark of the study library: our engine vs debyecalculator")
     print(f"  machine: {platform.machine()} {platform.processor() or ''}, os.cpu_count() = {os.cpu_count()}; "
@@ -199,7 +291,7 @@ def main(argv=None) -> None:
           f"{dataset.Q_GRID.size} q points {dataset.Q_GRID[0]:g}..{dataset.Q_GRID[-1]:g} 1/Å", flush=True)
 
     # (a) ours, the whole library
-    t_ours, q, intensities, meta = time_ours()
+    t_ours, q, intensities, meta, mon_ours = time_ours()
     index = {(r.shape, int(r.size_parameter_1), r.element, float(r.b_iso)): i
              for i, r in enumerate(meta.itertuples(index=False))}
 
@@ -207,23 +299,39 @@ def main(argv=None) -> None:
     t0 = time.perf_counter()
     unit_pos = {key: np.asarray(structures.unit_positions(*key)) for key in grid}
     t_build = time.perf_counter() - t0
+    # (a') ours from the same built structures that debyecalculator gets (like for like)
+    with CpuMonitor() as mon_built:
+        _, i_built, _, _ = dataset.generate(progress=False, unit_positions=unit_pos)
+    t_ours_built = mon_built.wall
+    if not np.array_equal(i_built, intensities):
+        raise SystemExit("generate() from prebuilt structures differs from generate(): investigate before timing.")
+    default_sample = stratified_sample(DEFAULT_SUBSET)
+    sample = grid if args.full else stratified_sample(args.subset)
 
     # (b) debyecalculator
-    t_dc, t_calcs, per_structure, curves, q_dc = time_debyecalculator(sample, unit_pos, elements, b_values)
+    t_dc, t_calcs, per_structure, curves, q_dc, mon_dc = time_debyecalculator(sample, unit_pos, elements, b_values)
     n_dc = len(curves)
     if q_dc.size != q.size:
         raise SystemExit(f"debyecalculator's q grid has {q_dc.size} points, ours {q.size}: check DC_Q.")
     q_dev = float(np.max(np.abs(q_dc.astype(float) - q) / q))
 
     # (c) agreement; ours also evaluated at debyecalculator's float32-rounded q (untimed)
-    worst_lib, where_lib = compare(curves, lambda k: intensities[index[k]])
+    n_atoms = {key: len(pos) for key, pos in unit_pos.items()}
+    f0 = {el: scattering.form_factor(el, q) for el in elements}
+
+    def scale_at(key):
+        return n_atoms[key[:2]] ** 2 * f0[key[2]] ** 2
+
+    worst_lib = compare(curves, lambda k: intensities[index[k]], scale_at)
     q32 = q_dc.astype(float)
     ours_q32 = {}
     for shape, size in sample:
         _, i32, m32, _ = dataset.generate([shape], [size], q=q32, n_jobs=1, progress=False)
         for i, r in enumerate(m32.itertuples(index=False)):
             ours_q32[(shape, size, r.element, float(r.b_iso))] = i32[i]
-    worst_q32, where_q32 = compare(curves, lambda k: ours_q32[k])
+    worst_q32 = compare(curves, lambda k: ours_q32[k], scale_at)
+    worst_key = worst_lib["rel"][1][:4]
+    check64 = float64_check(worst_key, unit_pos, q, intensities[index[worst_key]])
 
     ours_rate = n_library / t_ours
     if args.full:
@@ -242,31 +350,39 @@ def main(argv=None) -> None:
     print("  " + "-" * 86)
     print(row("our engine: helpers.dataset.generate(), whole library", f"{t_ours:9.2f} s  ({n_library} curves, measured)"))
     print(row("  throughput", f"{ours_rate:9.1f} curves/s = {1e3 / ours_rate:8.3f} ms/curve"))
-    print(row("  (building the 78 structures alone, in one process)", f"{t_build:9.2f} s  (included in the line above)"))
+    print(f"    {mon_ours.text()}")
+    print(row("  (of which: building the 78 structures; alone, 1 process:)", f"{t_build:9.2f} s  (generate() does it on 2 processes)"))
+    print(row("our engine from the built structures (like for like)", f"{t_ours_built:9.2f} s  ({n_library} curves, measured)"))
+    print(f"    {mon_built.text()}")
     print(row("debyecalculator, timed part", f"{t_dc:9.2f} s  ({n_dc} curves of {len(sample)} structures, measured)"))
     print(row("  throughput on the timed curves", f"{sample_rate:9.1f} curves/s = {1e3 / sample_rate:8.3f} ms/curve"))
+    print(f"    {mon_dc.text()}")
     print(row("  creating its 4 calculators (included)", f"{t_calcs:9.4f} s"))
     print(row(f"debyecalculator, whole library ({dc_label})", f"{dc_total:9.2f} s  ({n_library} curves)"))
     print(row(f"  throughput ({dc_label})", f"{dc_rate:9.1f} curves/s = {1e3 / dc_rate:8.3f} ms/curve"))
     if not args.full:
-        print(row("  cost model fit on the sample: largest relative residual", f"{fit_res:9.1%}"))
+        print(row("  cost model on the sample: mean |fit - measured| / mean", f"{fit_res:9.1%}"))
     else:
         print(row(f"  (what the default {DEFAULT_SUBSET}-structure sample extrapolates to)",
                   f"{extra + t_calcs:9.2f} s  (fit residual {fit_res:.1%})"))
-    print(row(f"speed ratio ours / debyecalculator ({dc_label})", f"{dc_total / t_ours:9.1f} x"))
+    print(row(f"speed ratio, like for like: structures -> curves ({dc_label})", f"{dc_total / t_ours_built:9.1f} x"))
+    print(row(f"speed ratio, ours incl. building vs dc excl. ({dc_label})", f"{dc_total / t_ours:9.1f} x"))
     print("  " + "-" * 86)
     print(row("max |I_ours - 2 iq_dc| / I_ours, ours on the study q grid",
-              f"{worst_lib:9.2e}  at {where_lib[0]}-{where_lib[1]} {where_lib[2]} B={where_lib[3]} "
-              f"q={q[where_lib[4]]:g}"))
+              f"{worst_lib['rel'][0]:9.2e}  {where_text(worst_lib['rel'][1], q)}"))
     print(row("max |I_ours - 2 iq_dc| / I_ours, ours at dc's float32 q",
-              f"{worst_q32:9.2e}  at {where_q32[0]}-{where_q32[1]} {where_q32[2]} B={where_q32[3]} "
-              f"q={q[where_q32[4]]:g}"))
+              f"{worst_q32['rel'][0]:9.2e}  {where_text(worst_q32['rel'][1], q)}"))
+    print(row("  same curve, debyecalculator in float64: max relative",
+              f"{check64:9.2e}  (so the difference above is dc's float32 round-off)"))
+    print(row("max |I_ours - 2 iq_dc| / (N^2 f0(q)^2), study q grid",
+              f"{worst_lib['scaled'][0]:9.2e}  {where_text(worst_lib['scaled'][1], q)}"))
     print(row("  over", f"{n_dc} curves x {q.size} q points"))
     print(row("  dc q grid vs study grid (float32 rounding), max relative", f"{q_dev:9.2e}"))
     print("  " + "-" * 86)
     print(row("target: our whole library <= 30 s", f"{'met' if t_ours <= 30 else 'NOT met'} ({t_ours:.1f} s)"))
-    print(row("target: ours >= 40 x faster than debyecalculator",
-              f"{'met' if dc_total / t_ours >= 40 else 'NOT met'} ({dc_total / t_ours:.1f} x, {dc_label.lower()})"))
+    ratio = dc_total / t_ours_built
+    print(row("target: ours >= 40 x faster than debyecalculator (like for like)",
+              f"{'met' if ratio >= 40 else 'NOT met'} ({ratio:.1f} x, {dc_label.lower()})"))
 
 
 if __name__ == "__main__":
