@@ -38,6 +38,12 @@ Q_GRID.setflags(write=False)
 #: The study's isotropic Debye-Waller factors B in Å^2.
 B_ISO: tuple[float, ...] = (0.1, 0.3, 0.5, 0.9)
 FORMAT_VERSION = 1
+#: Named libraries: parameters that load_library(name) uses for any it is not given. "smoke" is the
+#: small library of the fast test run (every shape keeps two sizes, as a grouped split needs).
+PRESETS: dict[str, dict] = {
+    "study": {},
+    "smoke": {"sizes": [2, 3, 4, 5], "elements": ["Au", "Co", "Fe"], "b_iso": [0.1, 0.9]},
+}
 _FILES = ("q.npy", "intensities.npy", "metadata.csv")
 _VERSIONED_PACKAGES = ("numpy", "scipy", "finufft", "periodictable", "ase", "pyNanoMatBuilder")
 
@@ -85,9 +91,9 @@ def _normalise_params(shapes=None, sizes=None, elements=None, b_iso=None, q=None
     }, q, grid
 
 
-def _structure_job(shape: str, size: int, s_targets: np.ndarray):
+def _structure_job(shape: str, size: int, s_targets: np.ndarray, positions=None):
     """Worker: pair sum of one (shape, size) in units of Rnn at all targets, and its descriptors."""
-    positions = structures.unit_positions(shape, size)
+    positions = structures.unit_positions(shape, size) if positions is None else positions
     return shape, size, structures.describe_positions(positions), scattering.positions_sinc_sum(positions, s_targets)
 
 
@@ -109,8 +115,13 @@ def _versions() -> dict:
     return out
 
 
-def generate(shapes=None, sizes=None, elements=None, b_iso=None, q=None, n_jobs=None, progress=True):
-    """Simulate the curves in memory: returns (q, intensities, metadata, params)."""
+def generate(shapes=None, sizes=None, elements=None, b_iso=None, q=None, n_jobs=None, progress=True,
+             unit_positions=None):
+    """Simulate the curves in memory: returns (q, intensities, metadata, params).
+
+    ``unit_positions``: optional {(shape, size): positions in units of Rnn} of structures already
+    built (by :func:`helpers.structures.unit_positions`); the others are built here.
+    """
     from joblib import Parallel, delayed
     from tqdm import tqdm
 
@@ -120,7 +131,8 @@ def generate(shapes=None, sizes=None, elements=None, b_iso=None, q=None, n_jobs=
     n_jobs = n_jobs or min(2, os.cpu_count() or 1)
     # biggest structures first so that the two workers finish together
     order = sorted(grid, key=lambda g: (g[0] != "dodecahedron", -g[1]))
-    jobs = (delayed(_structure_job)(shape, size, s_targets) for shape, size in order)
+    given = unit_positions or {}
+    jobs = (delayed(_structure_job)(shape, size, s_targets, given.get((shape, size))) for shape, size in order)
     runner = Parallel(n_jobs=n_jobs, return_as="generator_unordered") if n_jobs > 1 else None
     results_iter = runner(jobs) if runner else (job[0](*job[1], **job[2]) for job in jobs)
     done = {}
@@ -230,9 +242,11 @@ def read_library(path, shapes=None, sizes=None, elements=None, b_iso=None, q=Non
 def load_library(name: str = "study", shapes=None, sizes=None, elements=None, b_iso=None, q=None, n_jobs=None,
                  progress=True, verbose=True) -> Library:
     """Load ``data/library/<name>/``, regenerating it (and saying why) when it is missing or was made
-    with other parameters. Damaged files raise :class:`LibraryError` instead of being overwritten."""
+    with other parameters. Damaged files raise :class:`LibraryError` instead of being overwritten.
+    Parameters left at None take the value of the preset ``PRESETS[name]`` if there is one, else the study's."""
     path = paths.library_dir(name)
     kwargs = dict(shapes=shapes, sizes=sizes, elements=elements, b_iso=b_iso, q=q)
+    kwargs = {key: PRESETS.get(name, {}).get(key) if value is None else value for key, value in kwargs.items()}
     reason = None
     if not (path / "manifest.json").exists():
         reason = f"no library in {_show(path)} yet"

@@ -156,3 +156,35 @@ def count_table(meta: pd.DataFrame) -> pd.DataFrame:
     table = table.astype("Int64")
     table["curves"] = meta.groupby("shape").size().reindex(table.index)
     return table
+
+
+def parity_plots(runs, targets) -> plt.Figure:
+    """Predicted vs true value per size target (columns) and run (rows), Q2 in each panel."""
+    fig, axes = plt.subplots(len(runs), len(targets), figsize=(4.2 * len(targets), 3.8 * len(runs)), squeeze=False)
+    for r, run in enumerate(runs):
+        for c, target in enumerate(targets):
+            ax = axes[r, c]
+            y, p = run.y_true[target], run.y_pred[target]
+            ax.scatter(y, p, s=4, alpha=0.35, color="tab:blue")
+            lo, hi = min(y.min(), p.min()), max(y.max(), p.max())
+            ax.plot([lo, hi], [lo, hi], color="k", lw=0.8)
+            q2 = 1 - np.mean((y - p) ** 2) / np.var(y)
+            ax.set_title(f"{target} | {run.protocol}{', normalised' if run.normalise else ''}\nQ² = {q2:.3f}", fontsize=9)
+            ax.set(xlabel="true", ylabel="predicted")
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrices(tables: dict) -> plt.Figure:
+    """Row-normalised confusion matrices side by side; ``tables`` maps a title to a confusion table."""
+    import seaborn as sns
+
+    fig, axes = plt.subplots(1, len(tables), figsize=(6.2 * len(tables), 5.4), squeeze=False)
+    for ax, (title, table) in zip(axes[0], tables.items()):
+        share = table.div(table.sum(axis=1).replace(0, 1), axis=0)
+        acc = np.trace(table.to_numpy()) / table.to_numpy().sum()
+        sns.heatmap(share, annot=table, fmt="d", cmap="Blues", vmin=0, vmax=1, cbar=False, ax=ax, annot_kws={"fontsize": 7})
+        ax.set_title(f"{title}: accuracy {acc:.3f}", fontsize=10)
+        ax.tick_params(labelsize=7)
+    fig.tight_layout()
+    return fig

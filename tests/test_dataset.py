@@ -103,3 +103,11 @@ def test_load_generates_then_reuses_then_regenerates_on_mismatch(tmp_path, monke
 def test_bad_generation_parameters_are_named(tmp_path, params, error, match):
     with pytest.raises(error, match=match):
         D.build_library(tmp_path / "x", progress=False, **params)
+
+
+def test_named_preset_fills_unset_parameters(tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, "LIBRARY_DIR", tmp_path)
+    monkeypatch.setitem(D.PRESETS, "tiny", {"shapes": ["tetrahedron"], "sizes": [2, 3], "elements": ["Au"], "b_iso": [0.5]})
+    lib = D.load_library("tiny", progress=False, verbose=False)
+    assert len(lib) == 2 and set(lib.metadata["b_iso"]) == {0.5}
+    assert len(D.load_library("tiny", elements=["Au", "Fe"], progress=False, verbose=False)) == 4
