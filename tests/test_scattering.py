@@ -184,3 +184,16 @@ def test_agrees_with_stored_debyecalculator_curves(case):
     # the stored particles are the ones our builder makes today
     built = S.build(str(REFERENCE["case_shape"][i]), int(REFERENCE["case_size"][i]), str(REFERENCE["case_element"][i]))
     np.testing.assert_allclose(np.sort(built.get_positions(), axis=0), np.sort(REFERENCE[f"positions__{case}"], axis=0), atol=1e-8)
+
+
+def test_numpy_fallback_bins_equal_the_numba_kernel(monkeypatch):
+    positions = S.unit_positions("pentagonal_bipyramid", 5)
+    width = X.BIN_PHASE / (Q[-1] * 3.5)
+    fused = X.pair_distance_bins(positions, None, width)
+    cross = X.pair_distance_bins(positions[:100], positions[100:], width)
+    monkeypatch.setattr(X, "_HAS_NUMBA", False)
+    plain = X.pair_distance_bins(positions, None, width)
+    plain_cross = X.pair_distance_bins(positions[:100], positions[100:], width)
+    for a, b in ((fused, plain), (cross, plain_cross)):
+        assert np.array_equal(a[1], b[1])
+        np.testing.assert_allclose(a[0], b[0], rtol=1e-12)
