@@ -179,8 +179,12 @@ def confusion_matrices(tables: dict) -> plt.Figure:
     """Row-normalised confusion matrices side by side; ``tables`` maps a title to a confusion table."""
     import seaborn as sns
 
-    fig, axes = plt.subplots(1, len(tables), figsize=(6.2 * len(tables), 5.4), squeeze=False)
-    for ax, (title, table) in zip(axes[0], tables.items()):
+    ncols = min(2, len(tables))
+    nrows = int(np.ceil(len(tables) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(7.0 * ncols, 6.0 * nrows), squeeze=False)
+    for ax in axes.flat[len(tables):]:
+        ax.set_axis_off()
+    for ax, (title, table) in zip(axes.flat, tables.items()):
         share = table.div(table.sum(axis=1).replace(0, 1), axis=0)
         acc = np.trace(table.to_numpy()) / table.to_numpy().sum()
         sns.heatmap(share, annot=table, fmt="d", cmap="Blues", vmin=0, vmax=1, cbar=False, ax=ax, annot_kws={"fontsize": 7})
