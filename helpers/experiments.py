@@ -53,3 +53,48 @@ def confusion_table(y_true, y_pred, labels=structures.SHAPES) -> pd.DataFrame:
     table = pd.crosstab(pd.Categorical(y_true, present), pd.Categorical(y_pred, present), dropna=False)
     table.index.name, table.columns.name = "true", "predicted"
     return table
+
+
+@dataclass
+class CNNRun:
+    protocol: str
+    target: str
+    table: list = field(default_factory=list)
+    history: dict = field(default_factory=dict)
+    confusion: pd.DataFrame | None = None
+    model_path: object = None
+
+
+def cnn_labels(meta: pd.DataFrame, target: str) -> tuple[np.ndarray, list]:
+    """Integer labels and their names: the 9 shapes (study order) or the 9 size classes."""
+    if target == "shape":
+        return meta["shape_index"].to_numpy(), list(structures.SHAPES)
+    if target == "size_class":
+        return models.size_class(meta["size_parameter_1"].to_numpy()), [f"size {k + models.SIZE_CLASS_OFFSET}"
+                                                                         for k in range(models.N_SIZE_CLASSES)]
+    raise ValueError(f"unknown CNN target {target!r}: use 'shape' or 'size_class'.")
+
+
+def run_cnn(lib, protocol: str, target: str, seed: int = 0, epochs: int = 40, normalise: bool = False,
+            section: str = "III.2", input_name: str = "full", validation_size: float = 0.15) -> CNNRun:
+    """Train the study's CNN1D on one split protocol; early stopping on a validation part of the
+    training set, split by the same protocol. Saves the model to models/<name>.keras."""
+    from . import features, paths
+
+    meta, X = lib.metadata, lib.intensities
+    train, test = splits.split_indices(meta, protocol, seed=seed)
+    _, val = splits.split_indices(meta.iloc[train].reset_index(drop=True), protocol, test_size=validation_size,
+                                  seed=seed + 1, stratify=False)
+    prep = features.feature_pipeline(normalise).fit(X[train])
+    y, names = cnn_labels(meta, target)
+    model, history = models.train_cnn(prep.transform(X[train]), y[train], len(names), seed=seed, epochs=epochs,
+                                      validation_idx=val)
+    predicted = models.predict_classes(model, prep.transform(X[test]))
+    run = CNNRun(protocol, target, history=history)
+    tag = f"{input_name}{'_normalised' if normalise else ''}"
+    run.table = results.rows(section, tag, "cnn1d", "clean", protocol, target, results.accuracy(y[test], predicted))
+    run.confusion = confusion_table(np.array(names)[y[test]], np.array(names)[predicted], labels=names)
+    paths.MODELS_DIR.mkdir(exist_ok=True)
+    run.model_path = paths.MODELS_DIR / f"cnn1d_{target}_{protocol}{'_smoke' if paths.smoke_mode() else ''}.keras"
+    model.save(run.model_path)
+    return run

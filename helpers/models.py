@@ -109,7 +109,7 @@ def logistic_model(normalise: bool = False, C: float = 1.0, repair: bool = False
 
 
 def _keras():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hides harmless C++ graph-attribute messages
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     import keras
 
@@ -169,3 +169,13 @@ def train_cnn(X_train, y_train, n_classes: int, seed: int = 0, epochs: int = 40,
 def predict_classes(model, X) -> np.ndarray:
     X = np.asarray(X, dtype="float32")
     return np.argmax(model.predict(X[:, :, None], verbose=0, batch_size=256), axis=1)
+
+
+def summary_table(model) -> str:
+    """Layer, output shape and parameter count of a Keras model, as plain deterministic text."""
+    lines = [f"{'layer':<14}{'output shape':<20}{'params':>10}"]
+    for layer in model.layers:
+        shape = tuple(layer.output.shape)
+        lines.append(f"{layer.__class__.__name__:<14}{str(shape):<20}{layer.count_params():>10,}")
+    lines.append(f"{'total':<34}{model.count_params():>10,}")
+    return "\n".join(lines)

@@ -192,3 +192,16 @@ def confusion_matrices(tables: dict) -> plt.Figure:
         ax.tick_params(labelsize=7)
     fig.tight_layout()
     return fig
+
+
+def learning_curves(runs) -> plt.Figure:
+    """Training and validation accuracy per epoch of each CNN run."""
+    fig, axes = plt.subplots(1, len(runs), figsize=(4.2 * len(runs), 3.6), squeeze=False)
+    for ax, run in zip(axes[0], runs):
+        ax.plot(run.history["accuracy"], label="training")
+        if "val_accuracy" in run.history:
+            ax.plot(run.history["val_accuracy"], label="validation")
+        ax.set(xlabel="epoch", ylabel="accuracy", title=f"{run.target}, {run.protocol} split", ylim=(0, 1.02))
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -15,8 +15,12 @@ import pandas as pd
 PROTOCOLS = ("random", "grouped")
 
 
-def split_indices(meta: pd.DataFrame, protocol: str, test_size: float = 0.2, seed: int = 0):
-    """Return (train_idx, test_idx), sorted integer positions into ``meta``."""
+def split_indices(meta: pd.DataFrame, protocol: str, test_size: float = 0.2, seed: int = 0, stratify: bool = True):
+    """Return (train_idx, test_idx), sorted integer positions into ``meta``.
+
+    ``stratify=False`` draws from all curves (or structures) at once instead of shape by shape, e.g.
+    for a validation split of a training set in which a shape may have a single structure left.
+    """
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown split protocol {protocol!r}: use 'random' or 'grouped'.")
     if not 0.0 < test_size < 1.0:
@@ -27,8 +31,9 @@ def split_indices(meta: pd.DataFrame, protocol: str, test_size: float = 0.2, see
     rng = np.random.default_rng(seed)
     test = []
     positions = np.arange(len(meta))
-    for shape in sorted(meta["shape"].unique()):
-        in_shape = positions[(meta["shape"] == shape).to_numpy()]
+    strata = sorted(meta["shape"].unique()) if stratify else [None]
+    for shape in strata:
+        in_shape = positions if shape is None else positions[(meta["shape"] == shape).to_numpy()]
         if protocol == "random":
             n_test = int(round(test_size * in_shape.size))
             if in_shape.size >= 2:

@@ -155,3 +155,10 @@ def test_metrics_and_tidy_table(tmp_path, monkeypatch):
     assert both.loc[both["metric"] == "Q2", "study"].item() == 0.999
     with pytest.raises(ValueError, match="lacks columns"):
         results.write_results([{"model": "x"}], "bad")
+
+
+def test_unstratified_grouped_split_works_with_a_single_structure_per_shape():
+    meta = _meta(n_sizes=1, shapes=tuple("abcdefgh"))
+    train, test = splits.split_indices(meta, "grouped", test_size=0.25, seed=0, stratify=False)
+    assert len(set(meta["structure_id"].iloc[test])) == 2
+    assert not set(meta["structure_id"].iloc[train]) & set(meta["structure_id"].iloc[test])
