@@ -37,7 +37,6 @@ def particle_gallery(shapes=structures.SHAPES, size: int = 4) -> plt.Figure:
     fig = plt.figure(figsize=(3.3 * ncols, 3.3 * nrows))
     colours = shape_colours()
     for i, shape in enumerate(shapes):
-        sizes = structures.SHAPE_SPECS[shape].sizes
         s = size if size in sizes else sizes[0]
         pos = structures.unit_positions(shape, s)
         ax = fig.add_subplot(nrows, ncols, i + 1, projection="3d")
@@ -79,7 +78,6 @@ def example_curves(lib, element: str, b_iso: float, size: int) -> plt.Figure:
     f2 = scattering.form_factor(element, q) ** 2
     shapes = [s for s in structures.SHAPES if s in set(meta["shape"])]
     for k, shape in enumerate(shapes):
-        sizes = structures.SHAPE_SPECS[shape].sizes
         s = size if size in set(meta.loc[meta["shape"] == shape, "size_parameter_1"]) else int(
             meta.loc[meta["shape"] == shape, "size_parameter_1"].min())
         i = _pick(meta, shape=shape, element=element, b_iso=b_iso, size_parameter_1=s)
@@ -88,7 +86,6 @@ def example_curves(lib, element: str, b_iso: float, size: int) -> plt.Figure:
         ax_s.loglog(q[saxs], lib.intensities[i, saxs], color=colours[shape], label=label, lw=1.3)
         ax_w.plot(q[waxs], lib.intensities[i, waxs] / (n * f2[waxs]) + 1.2 * k, color=colours[shape], lw=1.0)
         ax_w.text(19.9, 1.2 * k + 1.05, shape, ha="right", va="bottom", fontsize=7, color=colours[shape])
-        del sizes
     top = 1.2 * len(shapes) + 1.0
     for lattice, style, ypos, colour in (("fcc", "--", top, "tab:blue"), ("bcc", ":", top + 0.9, "tab:gray")):
         for hkl, qb in list(bragg_positions(element, lattice).items())[:4]:
