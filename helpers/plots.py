@@ -37,6 +37,7 @@ def particle_gallery(shapes=structures.SHAPES, size: int = 4) -> plt.Figure:
     fig = plt.figure(figsize=(3.3 * ncols, 3.3 * nrows))
     colours = shape_colours()
     for i, shape in enumerate(shapes):
+        sizes = structures.SHAPE_SPECS[shape].sizes
         s = size if size in sizes else sizes[0]
         pos = structures.unit_positions(shape, s)
         ax = fig.add_subplot(nrows, ncols, i + 1, projection="3d")
