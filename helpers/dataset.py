@@ -45,6 +45,9 @@ PRESETS: dict[str, dict] = {
     "smoke": {"sizes": [2, 3, 4, 5], "elements": ["Au", "Co", "Fe"], "b_iso": [0.1, 0.9]},
 }
 _FILES = ("q.npy", "intensities.npy", "metadata.csv")
+METADATA_COLUMNS = ["shape", "shape_index", "element", "rnn", "b_iso", "size_argument", "size_parameter_1",
+                    "size_parameter_2", "size_parameter_3", "n_atoms", "log_n_atoms", "radius_of_gyration",
+                    "eq_radius", "sqrt_log_eq_radius", "circumscribed_radius", "structure_id"]
 _VERSIONED_PACKAGES = ("numpy", "scipy", "finufft", "periodictable", "ase", "pyNanoMatBuilder")
 
 
@@ -144,32 +147,15 @@ def generate(shapes=None, sizes=None, elements=None, b_iso=None, q=None, n_jobs=
     rows, curves = [], []
     for shape, size in grid:
         desc, s_sum = done[(shape, size)]
-        spec = structures.SHAPE_SPECS[shape]
-        fixed = dict(spec.fixed)
         for e_i, el in enumerate(params["elements"]):
-            scale = rnn[e_i]
-            eq_radius = desc["eq_radius"] * scale
+            base = structures.structure_row(shape, size, el, desc)
+            base["log_n_atoms"] = float(np.log(desc["n_atoms"]))
+            base["sqrt_log_eq_radius"] = float(np.sqrt(np.log(base["eq_radius"])))
+            base["structure_id"] = f"{shape}-{size}"
             for b in params["b_iso"]:
                 curves.append(scattering.intensity_from_sinc_sum(desc["n_atoms"], f0[el], s_sum[e_i], q, b))
-                rows.append({
-                    "shape": shape,
-                    "shape_index": structures.SHAPES.index(shape),
-                    "element": el,
-                    "rnn": scale,
-                    "b_iso": b,
-                    "size_argument": spec.size_argument,
-                    "size_parameter_1": size,
-                    "size_parameter_2": fixed.get("sizeE", np.nan),
-                    "size_parameter_3": fixed.get("Marks", np.nan),
-                    "n_atoms": desc["n_atoms"],
-                    "log_n_atoms": float(np.log(desc["n_atoms"])),
-                    "radius_of_gyration": desc["radius_of_gyration"] * scale,
-                    "eq_radius": eq_radius,
-                    "sqrt_log_eq_radius": float(np.sqrt(np.log(eq_radius))),
-                    "circumscribed_radius": desc["circumscribed_radius"] * scale,
-                    "structure_id": f"{shape}-{size}",
-                })
-    return q, np.vstack(curves), pd.DataFrame(rows), params
+                rows.append({**base, "b_iso": b})
+    return q, np.vstack(curves), pd.DataFrame(rows, columns=METADATA_COLUMNS), params
 
 
 def build_library(path, shapes=None, sizes=None, elements=None, b_iso=None, q=None, n_jobs=None, progress=True) -> Library:

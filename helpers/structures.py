@@ -160,26 +160,33 @@ def describe_positions(positions: np.ndarray) -> dict[str, float]:
     }
 
 
-def describe(shape: str, size: int, element: str = "Co") -> dict:
-    """One row describing a structure: builder size parameters and size descriptors in Å."""
+def structure_row(shape: str, size: int, element: str, unit_description: dict) -> dict:
+    """One metadata row: builder size parameters and the descriptors of ``describe_positions`` (computed
+    in units of Rnn) scaled to Å for ``element``."""
     spec = check_shape_size(shape, size)
-    check_element(element)
     scale = rnn(element)
+    fixed = dict(spec.fixed)
     row = {
         "shape": shape,
+        "shape_index": SHAPES.index(shape),
         "element": element,
         "rnn": scale,
         "size_argument": spec.size_argument,
         "size_parameter_1": int(size),
+        "size_parameter_2": fixed.get("sizeE", np.nan),
+        "size_parameter_3": fixed.get("Marks", np.nan),
+        "n_atoms": unit_description["n_atoms"],
     }
-    fixed = dict(spec.fixed)
-    row["size_parameter_2"] = fixed.get("sizeE", np.nan)
-    row["size_parameter_3"] = fixed.get("Marks", np.nan)
-    desc = describe_positions(unit_positions(shape, size))
-    row["n_atoms"] = desc["n_atoms"]
     for key in ("radius_of_gyration", "eq_radius", "circumscribed_radius"):
-        row[key] = desc[key] * scale
+        row[key] = unit_description[key] * scale
     return row
+
+
+def describe(shape: str, size: int, element: str = "Co") -> dict:
+    """One row describing a structure: builder size parameters and size descriptors in Å."""
+    check_shape_size(shape, size)
+    check_element(element)
+    return structure_row(shape, size, element, describe_positions(unit_positions(shape, size)))
 
 
 def structure_grid(shapes=SHAPES, sizes=None) -> list[tuple[str, int]]:
