@@ -1,15 +1,177 @@
-"""One call per step for the model notebooks: fit, predict and score on a split protocol."""
+"""One call per step for the model notebooks: fit, predict, score, and keep trained models on disk.
+
+Models are fitted on a split of a library (or of degraded curves of it) and saved under ``models/``
+with the identity of the library and the seed they were trained with, so that later notebooks reuse
+the clean models of 02 and 03 instead of training them again (:func:`clean_models`), and never reuse
+a model trained on other data.
+"""
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 
+import joblib
 import numpy as np
 import pandas as pd
 
-from . import models, results, splits, structures
+from . import features, models, paths, results, splits, structures
 
 SIZE_TARGET_NAMES = list(results.SIZE_TARGETS)  # the study's names, in its table's order
+CNN_TARGETS = ("shape", "size_class")
 
+
+def library_id(lib) -> str:
+    """Short fingerprint of a library's contents (the SHA-256 of its files, from its manifest)."""
+    return hashlib.sha256(json.dumps(lib.manifest["sha256"], sort_keys=True).encode()).hexdigest()[:16]
+
+
+def size_targets(meta: pd.DataFrame) -> np.ndarray:
+    return meta[[results.SIZE_TARGETS[t] for t in SIZE_TARGET_NAMES]].to_numpy(float)
+
+
+def cnn_labels(meta: pd.DataFrame, target: str) -> tuple[np.ndarray, list]:
+    """Integer labels and their names: the 9 shapes (study order) or the 9 size classes."""
+    if target == "shape":
+        return meta["shape_index"].to_numpy(), list(structures.SHAPES)
+    if target == "size_class":
+        return models.size_class(meta["size_parameter_1"].to_numpy()), [f"size {k + models.SIZE_CLASS_OFFSET}"
+                                                                         for k in range(models.N_SIZE_CLASSES)]
+    raise ValueError(f"unknown CNN target {target!r}: use 'shape' or 'size_class'.")
+
+
+# --- fitting ---------------------------------------------------------------------------------------
+
+def fit_linear(X, meta, train, protocol: str, normalise: bool = False, seed: int = 0, repair: bool = False):
+    """Ridge (the three size targets at once) and logistic regression (shape) on the rows ``train``."""
+    groups = meta["structure_id"].to_numpy()[train] if protocol == "grouped" else None
+    ridge = models.ridge_model(normalise, seed=seed, repair=repair).fit(X[train], size_targets(meta)[train],
+                                                                       ridge__groups=groups)
+    logistic = models.logistic_model(normalise, repair=repair).fit(X[train], meta["shape"].to_numpy()[train])
+    return ridge, logistic
+
+
+@dataclass
+class FittedCNN:
+    """A trained CNN1D with the feature pipeline fitted on its training curves."""
+    prep: object
+    model: object
+    target: str
+    names: list
+    history: dict = field(default_factory=dict)
+
+    def predict(self, X) -> np.ndarray:
+        return models.predict_classes(self.model, self.prep.transform(X))
+
+
+def fit_cnn(X, meta, train, protocol: str, target: str, seed: int = 0, epochs: int = 40, normalise: bool = False,
+            repair: bool = False, validation_size: float = 0.15) -> FittedCNN:
+    """Train the CNN1D on the rows ``train``; early stopping on a validation part of them, split by the
+    same protocol (so that the grouped protocol also validates on unseen particles)."""
+    _, val = splits.split_indices(meta.iloc[train].reset_index(drop=True), protocol, test_size=validation_size,
+                                  seed=seed + 1, stratify=False)
+    prep = features.feature_pipeline(normalise, repair).fit(X[train])
+    y, names = cnn_labels(meta, target)
+    model, history = models.train_cnn(prep.transform(X[train]), y[train], len(names), seed=seed, epochs=epochs,
+                                      validation_idx=val)
+    return FittedCNN(prep, model, target, names, history)
+
+
+def score(fitted: dict, X, meta, rows) -> list[dict]:
+    """Score every fitted model on the curves ``X[rows]``: a list of (model, target, metrics) dicts.
+
+    ``fitted`` maps 'ridge', 'logistic', 'cnn1d_shape', 'cnn1d_size_class' (any subset) to models.
+    Missing or zero-count points are filled by interpolation (``repair``), as for degraded data."""
+    out = []
+    X = X[rows]
+    meta = meta.iloc[rows]
+    for name, model in fitted.items():
+        if name == "ridge":
+            _repairing(model)
+            pred, true = model.predict(X), size_targets(meta)
+            for j, target in enumerate(SIZE_TARGET_NAMES):
+                out.append(dict(model="ridge", target=target, metrics=results.regression_metrics(true[:, j], pred[:, j])))
+        elif name == "logistic":
+            _repairing(model)
+            out.append(dict(model="logistic", target="shape",
+                            metrics=results.accuracy(meta["shape"].to_numpy(), model.predict(X))))
+        else:
+            model.prep.set_params(log10__repair=True)
+            y, _ = cnn_labels(meta, model.target)
+            out.append(dict(model="cnn1d", target=model.target, metrics=results.accuracy(y, model.predict(X))))
+    return out
+
+
+def _repairing(pipeline):
+    pipeline.set_params(features__log10__repair=True)
+
+
+# --- models on disk --------------------------------------------------------------------------------
+
+def _model_path(stem: str, suffix: str):
+    paths.MODELS_DIR.mkdir(exist_ok=True)
+    return paths.MODELS_DIR / f"{stem}{'_smoke' if paths.smoke_mode() else ''}{suffix}"
+
+
+def _linear_stem(protocol, normalise):
+    return f"linear_{protocol}{'_normalised' if normalise else ''}"
+
+
+def _cnn_stem(protocol, target, normalise):
+    return f"cnn1d_{target}_{protocol}{'_normalised' if normalise else ''}"
+
+
+def save_linear(lib, protocol, normalise, seed, ridge, logistic):
+    joblib.dump({"library": library_id(lib), "seed": seed, "ridge": ridge, "logistic": logistic},
+                _model_path(_linear_stem(protocol, normalise), ".joblib"))
+
+
+def save_cnn(lib, protocol, normalise, seed, fitted: FittedCNN, epochs: int):
+    path = _model_path(_cnn_stem(protocol, fitted.target, normalise), ".keras")
+    fitted.model.save(path)
+    joblib.dump({"library": library_id(lib), "seed": seed, "epochs": epochs, "prep": fitted.prep,
+                 "names": fitted.names, "history": fitted.history}, path.with_suffix(".joblib"))
+    return path
+
+
+def _load_record(path, lib, seed):
+    if not path.exists():
+        return None
+    record = joblib.load(path)
+    if record.get("library") != library_id(lib) or record.get("seed") != seed:
+        return None
+    return record
+
+
+def clean_models(lib, protocol: str, seed: int = 0, epochs: int = 40, normalise: bool = False,
+                 cnn_targets=CNN_TARGETS) -> dict:
+    """The models trained on clean curves of ``protocol``'s training split, as notebooks 02 and 03 saved
+    them; any that is missing, or was trained on another library or seed, is trained now and saved."""
+    fitted = {}
+    record = _load_record(_model_path(_linear_stem(protocol, normalise), ".joblib"), lib, seed)
+    if record is None:
+        print(f"training the clean linear models ({protocol} split): none saved for this library and seed")
+        train, _ = splits.split_indices(lib.metadata, protocol, seed=seed)
+        ridge, logistic = fit_linear(lib.intensities, lib.metadata, train, protocol, normalise, seed)
+        save_linear(lib, protocol, normalise, seed, ridge, logistic)
+    else:
+        ridge, logistic = record["ridge"], record["logistic"]
+    fitted["ridge"], fitted["logistic"] = ridge, logistic
+    for target in cnn_targets:
+        path = _model_path(_cnn_stem(protocol, target, normalise), ".keras")
+        record = _load_record(path.with_suffix(".joblib"), lib, seed)
+        if record is None or not path.exists():
+            print(f"training the clean CNN1D for {target} ({protocol} split): none saved for this library and seed")
+            train, _ = splits.split_indices(lib.metadata, protocol, seed=seed)
+            cnn = fit_cnn(lib.intensities, lib.metadata, train, protocol, target, seed, epochs, normalise)
+            save_cnn(lib, protocol, normalise, seed, cnn, epochs)
+        else:
+            cnn = FittedCNN(record["prep"], models.load_cnn(path), target, record["names"], record["history"])
+        fitted[f"cnn1d_{target}"] = cnn
+    return fitted
+
+
+# --- the notebooks' runs -----------------------------------------------------------------------------
 
 @dataclass
 class LinearRun:
@@ -24,26 +186,24 @@ class LinearRun:
 
 def run_linear(lib, protocol: str, normalise: bool, seed: int = 0, section: str = "III.1",
                input_name: str = "full") -> LinearRun:
-    """Ridge (the three size targets) and logistic regression (shape) on one split protocol."""
+    """Ridge (the three size targets) and logistic regression (shape) on one split protocol; saved."""
     meta, X = lib.metadata, lib.intensities
     train, test = splits.split_indices(meta, protocol, seed=seed)
+    ridge, logistic = fit_linear(X, meta, train, protocol, normalise, seed)
+    save_linear(lib, protocol, normalise, seed, ridge, logistic)
     run = LinearRun(protocol, normalise)
     tag = f"{input_name}{'_normalised' if normalise else ''}"
-    Y = meta[[results.SIZE_TARGETS[t] for t in SIZE_TARGET_NAMES]].to_numpy(float)
-    groups = meta["structure_id"].to_numpy()[train] if protocol == "grouped" else None
-    ridge = models.ridge_model(normalise, seed=seed).fit(X[train], Y[train], ridge__groups=groups)
-    pred = ridge.predict(X[test])
+    Y, pred = size_targets(meta)[test], ridge.predict(X[test])
     for j, target in enumerate(SIZE_TARGET_NAMES):
-        run.y_true[target], run.y_pred[target] = Y[test, j], pred[:, j]
+        run.y_true[target], run.y_pred[target] = Y[:, j], pred[:, j]
         run.alphas[target] = float(ridge[-1].alpha_[j])
         run.table += results.rows(section, tag, "ridge", "clean", protocol, target,
-                                  results.regression_metrics(Y[test, j], pred[:, j]))
-    shapes = meta["shape"].to_numpy()
-    logistic = models.logistic_model(normalise).fit(X[train], shapes[train])
+                                  results.regression_metrics(Y[:, j], pred[:, j]))
+    shapes = meta["shape"].to_numpy()[test]
     predicted = logistic.predict(X[test])
-    run.y_true["shape"], run.y_pred["shape"] = shapes[test], predicted
-    run.table += results.rows(section, tag, "logistic", "clean", protocol, "shape", results.accuracy(shapes[test], predicted))
-    run.confusion = confusion_table(shapes[test], predicted)
+    run.y_true["shape"], run.y_pred["shape"] = shapes, predicted
+    run.table += results.rows(section, tag, "logistic", "clean", protocol, "shape", results.accuracy(shapes, predicted))
+    run.confusion = confusion_table(shapes, predicted)
     return run
 
 
@@ -65,36 +225,17 @@ class CNNRun:
     model_path: object = None
 
 
-def cnn_labels(meta: pd.DataFrame, target: str) -> tuple[np.ndarray, list]:
-    """Integer labels and their names: the 9 shapes (study order) or the 9 size classes."""
-    if target == "shape":
-        return meta["shape_index"].to_numpy(), list(structures.SHAPES)
-    if target == "size_class":
-        return models.size_class(meta["size_parameter_1"].to_numpy()), [f"size {k + models.SIZE_CLASS_OFFSET}"
-                                                                         for k in range(models.N_SIZE_CLASSES)]
-    raise ValueError(f"unknown CNN target {target!r}: use 'shape' or 'size_class'.")
-
-
 def run_cnn(lib, protocol: str, target: str, seed: int = 0, epochs: int = 40, normalise: bool = False,
             section: str = "III.2", input_name: str = "full", validation_size: float = 0.15) -> CNNRun:
-    """Train the study's CNN1D on one split protocol; early stopping on a validation part of the
-    training set, split by the same protocol. Saves the model to models/<name>.keras."""
-    from . import features, paths
-
+    """Train the study's CNN1D on one split protocol and score it; saved to models/<name>.keras."""
     meta, X = lib.metadata, lib.intensities
     train, test = splits.split_indices(meta, protocol, seed=seed)
-    _, val = splits.split_indices(meta.iloc[train].reset_index(drop=True), protocol, test_size=validation_size,
-                                  seed=seed + 1, stratify=False)
-    prep = features.feature_pipeline(normalise).fit(X[train])
+    cnn = fit_cnn(X, meta, train, protocol, target, seed, epochs, normalise, validation_size=validation_size)
     y, names = cnn_labels(meta, target)
-    model, history = models.train_cnn(prep.transform(X[train]), y[train], len(names), seed=seed, epochs=epochs,
-                                      validation_idx=val)
-    predicted = models.predict_classes(model, prep.transform(X[test]))
-    run = CNNRun(protocol, target, history=history)
+    predicted = cnn.predict(X[test])
+    run = CNNRun(protocol, target, history=cnn.history)
     tag = f"{input_name}{'_normalised' if normalise else ''}"
     run.table = results.rows(section, tag, "cnn1d", "clean", protocol, target, results.accuracy(y[test], predicted))
     run.confusion = confusion_table(np.array(names)[y[test]], np.array(names)[predicted], labels=names)
-    paths.MODELS_DIR.mkdir(exist_ok=True)
-    run.model_path = paths.MODELS_DIR / f"cnn1d_{target}_{protocol}{'_smoke' if paths.smoke_mode() else ''}.keras"
-    model.save(run.model_path)
+    run.model_path = save_cnn(lib, protocol, normalise, seed, cnn, epochs)
     return run

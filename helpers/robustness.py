@@ -1,0 +1,90 @@
+"""Robustness sweeps: the study's two protocols on degraded curves, as tidy results tables.
+
+- ``simple_prediction``: the clean models of notebooks 02 and 03 (loaded from ``models/``) applied to
+  degraded test curves, presented on the grid they were trained on (:func:`helpers.degrade.present`);
+- ``training_and_prediction``: the same model families trained on degraded training curves and
+  tested on degraded test curves (a CNN rebuilt for the degraded input length).
+
+Each sweep degrades the whole library once per level with one seed, so both protocols and every
+model see the very same degraded test curves.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import dataset, degrade, experiments, results, splits
+
+MODES = ("simple_prediction", "training_and_prediction")
+FAMILIES = ("ridge", "logistic", "cnn1d")
+
+
+def _wanted(fitted: dict, families) -> dict:
+    return {k: v for k, v in fitted.items() if k.split("_")[0] in families}
+
+
+def _rows(scores, section, input_name, mode, protocol, level) -> list[dict]:
+    out = []
+    for s in scores:
+        out += results.rows(section, input_name, s["model"], mode, protocol, s["target"], s["metrics"], level=level)
+    return out
+
+
+def sweep(lib, degradation, levels, *, section: str, input_name: str, protocols=("grouped",), modes=MODES,
+          families=FAMILIES, train_levels=None, cnn_train_levels=None, presentation: str = "interpolate",
+          seed: int = 0, epochs: int = 40, options: dict | None = None) -> pd.DataFrame:
+    """Metric against degradation level for every model family and protocol.
+
+    ``degradation``: a function of :mod:`helpers.degrade`, called as
+    ``degradation(q, I, level, seed=seed, **options)``. ``train_levels`` / ``cnn_train_levels``: the
+    levels at which the linear models / the CNNs are trained again for ``training_and_prediction``
+    (default: every level; the CNN is the costly one). Returns the tidy table of :mod:`helpers.results`.
+    """
+    unknown = set(modes) - set(MODES)
+    if unknown:
+        raise ValueError(f"unknown modes {sorted(unknown)}: use {MODES}.")
+    options = options or {}
+    train_levels = list(levels) if train_levels is None else list(train_levels)
+    cnn_train_levels = list(levels) if cnn_train_levels is None else list(cnn_train_levels)
+    q, X, meta = lib.q, lib.intensities, lib.metadata
+    table = []
+    for protocol in protocols:
+        train, test = splits.split_indices(meta, protocol, seed=seed)
+        clean = _wanted(experiments.clean_models(lib, protocol, seed=seed, epochs=epochs), families)
+        for level in levels:
+            q_deg, X_deg = degradation(q, X, level, seed=seed, **options)
+            if "simple_prediction" in modes:
+                _, shown = degrade.present(q_deg, X_deg[test], q, presentation)
+                scores = experiments.score(clean, shown, meta.iloc[test], np.arange(len(test)))
+                table += _rows(scores, section, input_name, "simple_prediction", protocol, level)
+            if "training_and_prediction" in modes:
+                fitted = train_on(X_deg, meta, train, protocol, seed, epochs,
+                                  linear="ridge" in families and level in train_levels,
+                                  logistic="logistic" in families and level in train_levels,
+                                  cnn="cnn1d" in families and level in cnn_train_levels)
+                scores = experiments.score(fitted, X_deg, meta, test)
+                table += _rows(scores, section, input_name, "training_and_prediction", protocol, level)
+    return pd.DataFrame(table, columns=results.COLUMNS)
+
+
+def train_on(X, meta, train, protocol, seed, epochs, linear=True, logistic=True, cnn=True) -> dict:
+    """Fit the requested families on (possibly degraded) curves ``X[train]``, repairing zero counts."""
+    fitted = {}
+    if linear or logistic:
+        ridge, logistic_model = experiments.fit_linear(X, meta, train, protocol, seed=seed, repair=True)
+        if linear:
+            fitted["ridge"] = ridge
+        if logistic:
+            fitted["logistic"] = logistic_model
+    if cnn:
+        for target in experiments.CNN_TARGETS:
+            fitted[f"cnn1d_{target}"] = experiments.fit_cnn(X, meta, train, protocol, target, seed, epochs, repair=True)
+    return fitted
+
+
+def curve_table(table: pd.DataFrame, metric_for=None) -> pd.DataFrame:
+    """One headline metric per (model, target): Q2 for Ridge, accuracy for the classifiers, as a wide
+    table with one row per level and one column per (protocol, split, model, target)."""
+    keep = table[((table["model"] == "ridge") & (table["metric"] == "Q2")) | (table["metric"] == "accuracy")]
+    wide = keep.pivot_table(index="level", columns=["protocol", "split", "model", "target"], values="value")
+    return wide.round(3)

@@ -1,0 +1,67 @@
+"""Saved clean models are reused only for their own library; sweeps give tidy, consistent tables."""
+import numpy as np
+import pytest
+
+from helpers import dataset, degrade, experiments, paths, results, robustness
+
+SMALL = dict(shapes=["cubefcc", "icosahedron", "octahedron"], sizes=[2, 3, 4], elements=["Au", "Fe"],
+             b_iso=[0.1, 0.9], q=np.arange(1, 301) / 50)
+
+
+@pytest.fixture(scope="module")
+def small_library(tmp_path_factory):
+    return dataset.build_library(tmp_path_factory.mktemp("lib") / "small", progress=False, **SMALL)
+
+
+@pytest.fixture
+def models_dir(tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, "MODELS_DIR", tmp_path / "models")
+    monkeypatch.setenv(paths.SMOKE_ENV, "1")
+    return tmp_path / "models"
+
+
+def test_clean_models_are_trained_once_then_reused(small_library, models_dir, capsys):
+    first = experiments.clean_models(small_library, "grouped", epochs=2)
+    assert "training the clean" in capsys.readouterr().out
+    assert sorted(p.name for p in models_dir.iterdir()) == sorted([
+        "linear_grouped_smoke.joblib", "cnn1d_shape_grouped_smoke.keras", "cnn1d_shape_grouped_smoke.joblib",
+        "cnn1d_size_class_grouped_smoke.keras", "cnn1d_size_class_grouped_smoke.joblib"])
+    again = experiments.clean_models(small_library, "grouped", epochs=2)
+    assert "training" not in capsys.readouterr().out
+    X = small_library.intensities
+    np.testing.assert_array_equal(first["ridge"].predict(X), again["ridge"].predict(X))
+    np.testing.assert_array_equal(first["cnn1d_shape"].predict(X), again["cnn1d_shape"].predict(X))
+
+
+def test_models_of_another_library_or_seed_are_not_reused(small_library, models_dir, capsys):
+    experiments.clean_models(small_library, "random", epochs=1, cnn_targets=())
+    capsys.readouterr()
+    experiments.clean_models(small_library, "random", seed=1, epochs=1, cnn_targets=())
+    assert "training the clean linear" in capsys.readouterr().out
+    other = dataset.Library(small_library.q, small_library.intensities * 2, small_library.metadata,
+                            {**small_library.manifest, "sha256": {"intensities.npy": "another"}}, small_library.path)
+    experiments.clean_models(other, "random", seed=1, epochs=1, cnn_targets=())
+    assert "training the clean linear" in capsys.readouterr().out
+
+
+def test_sweep_is_tidy_and_level_zero_matches_the_clean_models(small_library, models_dir):
+    table = robustness.sweep(small_library, degrade.gaussian_noise, [0.0, 0.3], section="IV.1", input_name="gaussian",
+                             protocols=("grouped",), epochs=2, cnn_train_levels=[0.3])
+    assert list(table.columns) == results.COLUMNS
+    assert set(table["protocol"]) == set(robustness.MODES)
+    assert set(table["model"]) == {"ridge", "logistic", "cnn1d"}
+    assert set(table["target"]) == {"log_n_Atoms", "Size_parameter_1", "sqrt_log_eq_radius", "shape", "size_class"}
+    trained_cnn = table[(table["protocol"] == "training_and_prediction") & (table["model"] == "cnn1d")]
+    assert set(trained_cnn["level"]) == {0.3}  # the CNN is trained again only where asked
+    # at level 0 the degraded data are the clean data: both protocols give the clean models' numbers
+    at_zero = table[(table["level"] == 0.0) & (table["model"] != "cnn1d")].pivot_table(
+        index=["model", "target", "metric"], columns="protocol", values="value")
+    np.testing.assert_allclose(at_zero["simple_prediction"], at_zero["training_and_prediction"], rtol=1e-9)
+    noisy = table[(table["level"] == 0.3) & (table["protocol"] == "simple_prediction") & (table["metric"] == "Q2")]
+    clean = table[(table["level"] == 0.0) & (table["protocol"] == "simple_prediction") & (table["metric"] == "Q2")]
+    assert noisy["value"].mean() < clean["value"].mean()  # 30 % noise hurts models trained on clean curves
+
+
+def test_sweep_rejects_unknown_modes(small_library, models_dir):
+    with pytest.raises(ValueError, match="unknown modes"):
+        robustness.sweep(small_library, degrade.coarsen, [1], section="IV.3", input_name="step", modes=("train",))
