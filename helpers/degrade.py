@@ -29,8 +29,8 @@ Physical meaning of each level:
 - :func:`saxs` / :func:`waxs` — keep q below / from ``q_split`` (default :data:`Q_SPLIT` = 1 Å⁻¹, where
   the particle's envelope has decayed and before the first Bragg peak of any of the 17 metals, near
   2.2 Å⁻¹ for Pb).
-- :func:`window` — keep a q window ``[q_min, q_max]`` (another instrument or sample-to-detector
-  distance).
+- :func:`window`, :func:`raise_qmin`, :func:`lower_qmax` — keep a q window ``[q_min, q_max]``
+  (another instrument, X-ray energy or sample-to-detector distance).
 
 A model trained on the full grid needs its full grid back: :func:`present` maps a degraded curve onto
 it, either ``"interpolate"`` (each point at its true q; points outside the measured window take the
@@ -176,6 +176,16 @@ def window(q, I, q_min: float, q_max: float, seed: int | None = None):
     return q[keep].copy(), I[..., keep].copy()
 
 
+def raise_qmin(q, I, q_min: float, seed: int | None = None, q_max: float = np.inf):
+    """A window that starts at ``q_min`` (a beam stop or a longer sample-to-detector distance)."""
+    return window(q, I, q_min, q_max)
+
+
+def lower_qmax(q, I, q_max: float, seed: int | None = None, q_min: float = -np.inf):
+    """A window that ends at ``q_max`` (a smaller detector angle or a softer X-ray energy)."""
+    return window(q, I, q_min, q_max)
+
+
 def saxs(q, I, q_split: float = Q_SPLIT, seed: int | None = None):
     """The small-angle part, q < q_split."""
     q, _ = _check(q, I)
@@ -220,4 +230,6 @@ DEGRADATIONS = {
     "step": coarsen,
     "saxs": saxs,
     "waxs": waxs,
+    "q_min": raise_qmin,
+    "q_max": lower_qmax,
 }

@@ -18,7 +18,7 @@ import pandas as pd
 from . import features, models, paths, results, splits, structures
 
 SIZE_TARGET_NAMES = list(results.SIZE_TARGETS)  # the study's names, in its table's order
-CNN_TARGETS = ("shape", "size_class")
+CNN_TARGETS = ("shape", "size_class")  # the targets of every notebook; 03 also reports "size_parameter"
 
 
 def library_id(lib) -> str:
@@ -31,13 +31,20 @@ def size_targets(meta: pd.DataFrame) -> np.ndarray:
 
 
 def cnn_labels(meta: pd.DataFrame, target: str) -> tuple[np.ndarray, list]:
-    """Integer labels and their names: the 9 shapes (study order) or the 9 size classes."""
+    """Integer labels and their names: the 9 shapes (study order), the 9 size classes (ninths of
+    ln n_atoms over the library's structures, named by their atom-count range) or the 9 values of the
+    builder's size parameter (see :mod:`helpers.models`)."""
     if target == "shape":
         return meta["shape_index"].to_numpy(), list(structures.SHAPES)
     if target == "size_class":
-        return models.size_class(meta["size_parameter_1"].to_numpy()), [f"size {k + models.SIZE_CLASS_OFFSET}"
-                                                                         for k in range(models.N_SIZE_CLASSES)]
-    raise ValueError(f"unknown CNN target {target!r}: use 'shape' or 'size_class'.")
+        edges = models.size_class_edges(meta)
+        bounds = np.concatenate([[meta["n_atoms"].min()], np.exp(edges), [meta["n_atoms"].max()]])
+        names = [f"{bounds[k]:.0f}-{bounds[k + 1]:.0f} atoms" for k in range(models.N_SIZE_CLASSES)]
+        return models.size_class(meta["log_n_atoms"].to_numpy(), edges), names
+    if target == "size_parameter":
+        return models.size_parameter_class(meta["size_parameter_1"].to_numpy()), [
+            f"size {k + models.SIZE_PARAMETER_OFFSET}" for k in range(models.N_SIZE_CLASSES)]
+    raise ValueError(f"unknown CNN target {target!r}: use 'shape', 'size_class' or 'size_parameter'.")
 
 
 # --- fitting ---------------------------------------------------------------------------------------
@@ -77,28 +84,29 @@ def fit_cnn(X, meta, train, protocol: str, target: str, seed: int = 0, epochs: i
     return FittedCNN(prep, model, target, names, history)
 
 
-def score(fitted: dict, X, meta, rows) -> list[dict]:
-    """Score every fitted model on the curves ``X[rows]``: a list of (model, target, metrics) dicts.
+def score(fitted: dict, X_rows, meta, rows) -> list[dict]:
+    """Score every fitted model on the curves ``X_rows`` of the library rows ``rows``: a list of
+    (model, target, metrics) dicts. ``meta`` is the whole library's metadata (the size classes are
+    defined on all its structures).
 
     ``fitted`` maps 'ridge', 'logistic', 'cnn1d_shape', 'cnn1d_size_class' (any subset) to models.
     Missing or zero-count points are filled by interpolation (``repair``), as for degraded data."""
     out = []
-    X = X[rows]
-    meta = meta.iloc[rows]
+    part = meta.iloc[rows]
     for name, model in fitted.items():
         if name == "ridge":
             _repairing(model)
-            pred, true = model.predict(X), size_targets(meta)
+            pred, true = model.predict(X_rows), size_targets(part)
             for j, target in enumerate(SIZE_TARGET_NAMES):
                 out.append(dict(model="ridge", target=target, metrics=results.regression_metrics(true[:, j], pred[:, j])))
         elif name == "logistic":
             _repairing(model)
             out.append(dict(model="logistic", target="shape",
-                            metrics=results.accuracy(meta["shape"].to_numpy(), model.predict(X))))
+                            metrics=results.accuracy(part["shape"].to_numpy(), model.predict(X_rows))))
         else:
             model.prep.set_params(log10__repair=True)
-            y, _ = cnn_labels(meta, model.target)
-            out.append(dict(model="cnn1d", target=model.target, metrics=results.accuracy(y, model.predict(X))))
+            y = cnn_labels(meta, model.target)[0][rows]
+            out.append(dict(model="cnn1d", target=model.target, metrics=results.accuracy(y, model.predict(X_rows))))
     return out
 
 

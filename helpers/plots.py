@@ -5,9 +5,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from . import scattering, structures
+from . import degrade, scattering, structures
 
-SAXS_WAXS_SPLIT = 1.0  # 1/Å, where the figures separate the small- and wide-angle parts
+SAXS_WAXS_SPLIT = degrade.Q_SPLIT  # 1/Å, where the figures separate the small- and wide-angle parts
 FCC_REFLECTIONS = ((1, 1, 1), (2, 0, 0), (2, 2, 0), (3, 1, 1), (2, 2, 2), (4, 0, 0))
 BCC_REFLECTIONS = ((1, 1, 0), (2, 0, 0), (2, 1, 1), (2, 2, 0), (3, 1, 0), (2, 2, 2))
 
@@ -194,12 +194,115 @@ def confusion_matrices(tables: dict) -> plt.Figure:
 
 def learning_curves(runs) -> plt.Figure:
     """Training and validation accuracy per epoch of each CNN run."""
-    fig, axes = plt.subplots(1, len(runs), figsize=(4.2 * len(runs), 3.6), squeeze=False)
-    for ax, run in zip(axes[0], runs):
+    ncols = min(3, len(runs))
+    nrows = int(np.ceil(len(runs) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.6 * nrows), squeeze=False)
+    for ax in axes.flat[len(runs):]:
+        ax.set_axis_off()
+    for ax, run in zip(axes.flat, runs):
         ax.plot(run.history["accuracy"], label="training")
         if "val_accuracy" in run.history:
             ax.plot(run.history["val_accuracy"], label="validation")
         ax.set(xlabel="epoch", ylabel="accuracy", title=f"{run.target}, {run.protocol} split", ylim=(0, 1.02))
         ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+#: the headline metric of each (model, target) in the robustness figures, in panel order
+ROBUSTNESS_PANELS = (("ridge", "log_n_Atoms", "Q2"), ("ridge", "Size_parameter_1", "Q2"),
+                     ("ridge", "sqrt_log_eq_radius", "Q2"), ("logistic", "shape", "accuracy"),
+                     ("cnn1d", "shape", "accuracy"), ("cnn1d", "size_class", "accuracy"))
+PROTOCOL_STYLE = {"simple_prediction": "-", "training_and_prediction": "--"}
+SPLIT_COLOUR = {"random": "tab:blue", "grouped": "tab:red"}
+
+
+def robustness_curves(table: pd.DataFrame, xlabel: str, log_x: bool = False, invert_x: bool = False,
+                      title: str | None = None, q2_floor: float = -1.0, study: dict | None = None,
+                      hue: str = "split") -> plt.Figure:
+    """Metric against degradation level: one panel per (model, target), solid lines for simple
+    prediction, dashed for training and prediction, one colour per value of column ``hue`` (the split
+    by default). Q2 below ``q2_floor`` is drawn at the floor (marked ▼). ``study``: optional
+    {(model, target): value} drawn as a grey line."""
+    values = sorted(table[hue].unique())
+    palette = {v: SPLIT_COLOUR.get(v, plt.get_cmap("tab10")(i + 2)) for i, v in enumerate(values)}
+    fig, axes = plt.subplots(2, 3, figsize=(13.5, 7.0), sharex=True)
+    for ax, (model, target, metric) in zip(axes.flat, ROBUSTNESS_PANELS):
+        part = table[(table["model"] == model) & (table["target"] == target) & (table["metric"] == metric)]
+        for (protocol, split), line in part.groupby(["protocol", hue]):
+            line = line.sort_values("level")
+            y = line["value"].to_numpy(float)
+            clipped = y < q2_floor
+            ax.plot(line["level"], np.maximum(y, q2_floor), PROTOCOL_STYLE.get(protocol, ":"), marker="o", ms=3.5,
+                    color=palette[split], label=f"{protocol.replace('_', ' ')}, {split}")
+            if clipped.any():
+                ax.plot(line["level"].to_numpy()[clipped], np.full(clipped.sum(), q2_floor), "v",
+                        color=palette[split], ms=7)
+        if study and (model, target) in study:
+            ax.axhline(study[(model, target)], color="0.5", lw=1, label="study")
+        ax.set_title(f"{model}: {target}", fontsize=10)
+        ax.set_ylabel("Q²" if metric == "Q2" else "accuracy")
+        ax.set_ylim(q2_floor - 0.05 if metric == "Q2" else 0, 1.03)
+        if metric == "accuracy":
+            ax.axhline(1 / 9, color="0.7", lw=0.8, ls=":")  # chance for 9 balanced classes
+        if log_x:
+            ax.set_xscale("log")
+        ax.grid(alpha=0.3)
+    if invert_x:  # the panels share x: invert once
+        axes.flat[0].invert_xaxis()
+    for ax in axes[1]:
+        ax.set_xlabel(xlabel)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    for ax in axes.flat[1:]:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    fig.legend(handles, labels, loc="lower center", ncol=min(5, len(labels)), fontsize=8, frameon=False)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    return fig
+
+
+def bounds_explained(q, curve, q_min: float, q_max: float, label: str = "") -> plt.Figure:
+    """Why a full-grid model fails on another q window: left, the curve and the measured window in q;
+    right, what the model receives at each input index for both presentations. With ``resample``
+    the Bragg peaks and the SAXS fringes land on other input indices than in training."""
+    _, measured = degrade.window(q, curve, q_min, q_max)
+    q_w = q[(q >= q_min) & (q <= q_max)]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12.5, 3.8))
+    left.loglog(q, curve, color="0.6", lw=1, label="full grid (training)")
+    left.loglog(q_w, measured, color="tab:blue", lw=1.2, label=f"measured window [{q_min:g}, {q_max:g}] Å⁻¹")
+    left.set(xlabel="q (Å⁻¹)", ylabel="I(q)", title=label)
+    left.legend(fontsize=8)
+    index = np.arange(q.size)
+    right.plot(index, np.log10(curve), color="0.6", lw=1, label="training input (full grid)")
+    for how, colour in (("interpolate", "tab:green"), ("resample", "tab:red")):
+        right.plot(index, np.log10(degrade.present(q_w, measured, q, how)[1]), color=colour, lw=1,
+                   label=f"shown as '{how}'")
+    wide = q > 1.5  # the strongest Bragg peak, as a landmark
+    peak_q = q[wide][np.argmax(curve[wide] * q[wide] ** 2)]
+    right.axvline(np.searchsorted(q, peak_q), color="0.3", ls=":", lw=1)
+    resampled_q = np.linspace(q_w[0], q_w[-1], q.size)
+    right.axvline(np.searchsorted(resampled_q, peak_q), color="tab:red", ls=":", lw=1)
+    right.set(xlabel="model input index", ylabel="log10 I", xscale="log",
+              title=f"strongest Bragg peak: index {np.searchsorted(q, peak_q)} in training, "
+                    f"{np.searchsorted(resampled_q, peak_q)} when resampled")
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def degraded_curves(q, curves: dict, title: str = "", q_range=None) -> plt.Figure:
+    """A few versions of one curve (``{label: (q, I)}``), log-log, offset by decades for legibility."""
+    fig, ax = plt.subplots(figsize=(8.5, 4.2))
+    for k, (label, (qk, Ik)) in enumerate(curves.items()):
+        shown = np.where(Ik > 0, Ik, np.nan) / 10 ** (1.5 * k)  # zero counts cannot be drawn on a log axis
+        ax.loglog(qk, shown, lw=0.9, label=label)
+    ax.set(xlabel="q (Å⁻¹)", ylabel="I(q), shifted by 10^-1.5 per curve", title=title)
+    if q_range:
+        ax.set_xlim(*q_range)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -31,21 +31,23 @@ def _rows(scores, section, input_name, mode, protocol, level) -> list[dict]:
 
 
 def sweep(lib, degradation, levels, *, section: str, input_name: str, protocols=("grouped",), modes=MODES,
-          families=FAMILIES, train_levels=None, cnn_train_levels=None, presentation: str = "interpolate",
+          families=FAMILIES, train_levels=None, train_protocols=("grouped",), presentation: str = "interpolate",
           seed: int = 0, epochs: int = 40, options: dict | None = None) -> pd.DataFrame:
     """Metric against degradation level for every model family and protocol.
 
     ``degradation``: a function of :mod:`helpers.degrade`, called as
-    ``degradation(q, I, level, seed=seed, **options)``. ``train_levels`` / ``cnn_train_levels``: the
-    levels at which the linear models / the CNNs are trained again for ``training_and_prediction``
-    (default: every level; the CNN is the costly one). Returns the tidy table of :mod:`helpers.results`.
+    ``degradation(q, I, level, seed=seed, **options)``. For ``training_and_prediction`` the models are
+    trained again at ``train_levels`` (default: every level) on the splits in ``train_protocols``
+    (training is the costly step: about a minute per family and level on 2 cores); where a level leaves
+    the curves unchanged the clean models are used. ``presentation``: how simple prediction shows
+    degraded curves to the clean models (:func:`helpers.degrade.present`). Returns the tidy table of
+    :mod:`helpers.results`.
     """
     unknown = set(modes) - set(MODES)
     if unknown:
         raise ValueError(f"unknown modes {sorted(unknown)}: use {MODES}.")
     options = options or {}
     train_levels = list(levels) if train_levels is None else list(train_levels)
-    cnn_train_levels = list(levels) if cnn_train_levels is None else list(cnn_train_levels)
     q, X, meta = lib.q, lib.intensities, lib.metadata
     table = []
     for protocol in protocols:
@@ -55,31 +57,34 @@ def sweep(lib, degradation, levels, *, section: str, input_name: str, protocols=
             q_deg, X_deg = degradation(q, X, level, seed=seed, **options)
             if "simple_prediction" in modes:
                 _, shown = degrade.present(q_deg, X_deg[test], q, presentation)
-                scores = experiments.score(clean, shown, meta.iloc[test], np.arange(len(test)))
+                scores = experiments.score(clean, shown, meta, test)
                 table += _rows(scores, section, input_name, "simple_prediction", protocol, level)
-            if "training_and_prediction" in modes:
-                fitted = train_on(X_deg, meta, train, protocol, seed, epochs,
-                                  linear="ridge" in families and level in train_levels,
-                                  logistic="logistic" in families and level in train_levels,
-                                  cnn="cnn1d" in families and level in cnn_train_levels)
-                scores = experiments.score(fitted, X_deg, meta, test)
+            if "training_and_prediction" in modes and protocol in train_protocols and level in train_levels:
+                unchanged = q_deg.shape == q.shape and np.array_equal(X_deg, X)
+                fitted = clean if unchanged else train_on(X_deg, meta, train, protocol, seed, epochs, families)
+                scores = experiments.score(fitted, X_deg[test], meta, test)
                 table += _rows(scores, section, input_name, "training_and_prediction", protocol, level)
     return pd.DataFrame(table, columns=results.COLUMNS)
 
 
-def train_on(X, meta, train, protocol, seed, epochs, linear=True, logistic=True, cnn=True) -> dict:
-    """Fit the requested families on (possibly degraded) curves ``X[train]``, repairing zero counts."""
+def train_on(X, meta, train, protocol, seed, epochs, families=FAMILIES) -> dict:
+    """Fit the model families on (possibly degraded) curves ``X[train]``, repairing zero counts."""
     fitted = {}
-    if linear or logistic:
-        ridge, logistic_model = experiments.fit_linear(X, meta, train, protocol, seed=seed, repair=True)
-        if linear:
-            fitted["ridge"] = ridge
-        if logistic:
-            fitted["logistic"] = logistic_model
-    if cnn:
+    if "ridge" in families or "logistic" in families:
+        ridge, logistic = experiments.fit_linear(X, meta, train, protocol, seed=seed, repair=True)
+        fitted.update({k: v for k, v in (("ridge", ridge), ("logistic", logistic)) if k in families})
+    if "cnn1d" in families:
         for target in experiments.CNN_TARGETS:
             fitted[f"cnn1d_{target}"] = experiments.fit_cnn(X, meta, train, protocol, target, seed, epochs, repair=True)
     return fitted
+
+
+def as_study_rows(table: pd.DataFrame, level, section: str, input_name: str) -> pd.DataFrame:
+    """The rows of models trained and tested at one ``level`` relabelled as the study's table has them
+    (protocol 'clean', no level), e.g. SAXS-only models at the default split for section V.2."""
+    rows = table[(table["protocol"] == "training_and_prediction") & np.isclose(table["level"], level)].copy()
+    rows["protocol"], rows["level"], rows["section"], rows["input"] = "clean", np.nan, section, input_name
+    return rows
 
 
 def curve_table(table: pd.DataFrame, metric_for=None) -> pd.DataFrame:

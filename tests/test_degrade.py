@@ -128,6 +128,8 @@ def test_coarsen_and_windows_keep_the_promised_grid():
     np.testing.assert_array_equal(np.hstack([Is, Iw]), I)
     qb, _ = degrade.window(Q, I, 0.5, 2.0)
     assert qb.min() >= 0.5 and qb.max() <= 2.0
+    np.testing.assert_array_equal(degrade.raise_qmin(Q, I, 0.5, q_max=2.0)[0], qb)
+    np.testing.assert_array_equal(degrade.lower_qmax(Q, I, 2.0, q_min=0.5)[0], qb)
 
 
 def test_present_interpolates_at_true_q_or_resamples():

@@ -134,9 +134,18 @@ def test_cnn_training_is_deterministic_and_learns():
 
 
 def test_size_classes():
-    assert models.size_class([2, 10, 5]).tolist() == [0, 8, 3]
+    meta = pd.DataFrame({"structure_id": [f"s{k}" for k in range(18) for _ in range(2)],
+                         "log_n_atoms": [np.log(10.0 * (k + 1)) for k in range(18) for _ in range(2)]})
+    edges = models.size_class_edges(meta)
+    labels = models.size_class(meta["log_n_atoms"], edges)
+    assert edges.size == 8 and np.all(np.diff(edges) > 0)
+    np.testing.assert_array_equal(np.bincount(labels), [4] * 9)  # two structures (four curves) per class
+    assert np.all(np.diff(labels) >= 0)  # bigger particles never in a smaller class
+    with pytest.raises(ValueError, match="cannot define 9 size classes"):
+        models.size_class_edges(meta.iloc[:10])
+    assert models.size_parameter_class([2, 10, 5]).tolist() == [0, 8, 3]
     with pytest.raises(ValueError, match="2..10"):
-        models.size_class([11])
+        models.size_parameter_class([11])
 
 
 def test_metrics_and_tidy_table(tmp_path, monkeypatch):

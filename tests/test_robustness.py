@@ -45,21 +45,21 @@ def test_models_of_another_library_or_seed_are_not_reused(small_library, models_
 
 
 def test_sweep_is_tidy_and_level_zero_matches_the_clean_models(small_library, models_dir):
-    table = robustness.sweep(small_library, degrade.gaussian_noise, [0.0, 0.3], section="IV.1", input_name="gaussian",
-                             protocols=("grouped",), epochs=2, cnn_train_levels=[0.3])
+    table = robustness.sweep(small_library, degrade.gaussian_noise, [0.0, 1.0], section="IV.1", input_name="gaussian",
+                             protocols=("random", "grouped"), epochs=2, train_levels=[0.0, 1.0])
     assert list(table.columns) == results.COLUMNS
     assert set(table["protocol"]) == set(robustness.MODES)
     assert set(table["model"]) == {"ridge", "logistic", "cnn1d"}
     assert set(table["target"]) == {"log_n_Atoms", "Size_parameter_1", "sqrt_log_eq_radius", "shape", "size_class"}
-    trained_cnn = table[(table["protocol"] == "training_and_prediction") & (table["model"] == "cnn1d")]
-    assert set(trained_cnn["level"]) == {0.3}  # the CNN is trained again only where asked
+    trained = table[table["protocol"] == "training_and_prediction"]
+    assert set(trained["split"]) == {"grouped"}  # trained again only on the splits asked for
     # at level 0 the degraded data are the clean data: both protocols give the clean models' numbers
-    at_zero = table[(table["level"] == 0.0) & (table["model"] != "cnn1d")].pivot_table(
+    at_zero = table[(table["level"] == 0.0) & (table["split"] == "grouped")].pivot_table(
         index=["model", "target", "metric"], columns="protocol", values="value")
     np.testing.assert_allclose(at_zero["simple_prediction"], at_zero["training_and_prediction"], rtol=1e-9)
-    noisy = table[(table["level"] == 0.3) & (table["protocol"] == "simple_prediction") & (table["metric"] == "Q2")]
+    noisy = table[(table["level"] == 1.0) & (table["protocol"] == "simple_prediction") & (table["metric"] == "Q2")]
     clean = table[(table["level"] == 0.0) & (table["protocol"] == "simple_prediction") & (table["metric"] == "Q2")]
-    assert noisy["value"].mean() < clean["value"].mean()  # 30 % noise hurts models trained on clean curves
+    assert noisy["value"].mean() < clean["value"].mean()  # noise of a factor e per point hurts clean models
 
 
 def test_sweep_rejects_unknown_modes(small_library, models_dir):
