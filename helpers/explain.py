@@ -119,3 +119,9 @@ def saxs_share(q, profile, q_split: float) -> float:
     if weight.sum() == 0:
         return float("nan")
     return float(weight[np.asarray(q) < q_split].sum() / weight.sum())
+
+
+def smooth(profile, slices) -> np.ndarray:
+    """A profile averaged over each window and spread back over q (for legible per-point attributions)."""
+    profile = np.asarray(profile, dtype=float)
+    return to_profile(slices, np.stack([profile[..., sl].mean(axis=-1) for sl in slices], axis=-1), profile.shape[-1])

@@ -306,3 +306,48 @@ def degraded_curves(q, curves: dict, title: str = "", q_range=None) -> plt.Figur
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def _mark_q_landmarks(ax, bragg: dict | None, q_split: float):
+    ax.axvline(q_split, color="k", lw=1, ls="--")
+    for label, qb in (bragg or {}).items():
+        ax.axvline(qb, color="0.6", lw=0.7, ls=":")
+        ax.text(qb, 1.0, label, transform=ax.get_xaxis_transform(), fontsize=6, ha="center", va="bottom", color="0.4")
+
+
+def profiles_over_q(q, rows: dict, title: str = "", bragg: dict | None = None, q_split: float = degrade.Q_SPLIT,
+                    log_x: bool = True, ylabel: str = "importance") -> plt.Figure:
+    """Stacked panels, one per entry of ``rows`` ({panel title: {curve label: profile over q}}), with
+    the SAXS/WAXS split (dashed) and the Bragg peaks of ``bragg`` (dotted) marked."""
+    fig, axes = plt.subplots(len(rows), 1, figsize=(11, 2.6 * len(rows)), sharex=True, squeeze=False)
+    for ax, (panel, curves) in zip(axes[:, 0], rows.items()):
+        for label, profile in curves.items():
+            ax.plot(q, profile, lw=1, label=label)
+        _mark_q_landmarks(ax, bragg, q_split)
+        ax.axhline(0, color="0.8", lw=0.6)
+        ax.set_title(panel, fontsize=10, loc="left")
+        ax.set_ylabel(ylabel)
+        ax.legend(fontsize=7, ncol=3, loc="upper right")
+        if log_x:
+            ax.set_xscale("log")
+    axes[-1, 0].set_xlabel("q (Å⁻¹)")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def class_heatmap(q, per_class_profiles, class_names, title: str, q_split: float = degrade.Q_SPLIT) -> plt.Figure:
+    """Importance over q (columns) for each class (rows), colour-coded, q on a log axis."""
+    fig, ax = plt.subplots(figsize=(11, 0.35 * len(class_names) + 1.4))
+    edges = np.concatenate([[q[0] - (q[1] - q[0]) / 2], (q[1:] + q[:-1]) / 2, [q[-1] + (q[-1] - q[-2]) / 2]])
+    limit = np.nanmax(np.abs(per_class_profiles)) or 1.0
+    mesh = ax.pcolormesh(edges, np.arange(len(class_names) + 1), per_class_profiles, cmap="RdBu_r", vmin=-limit,
+                         vmax=limit, shading="flat")
+    ax.set_xscale("log")
+    ax.set_yticks(np.arange(len(class_names)) + 0.5, class_names, fontsize=7)
+    ax.axvline(q_split, color="k", lw=1, ls="--")
+    ax.set(xlabel="q (Å⁻¹)", title=title)
+    fig.colorbar(mesh, ax=ax, pad=0.01)
+    fig.tight_layout()
+    return fig

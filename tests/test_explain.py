@@ -90,3 +90,9 @@ def test_profiles_and_saxs_share():
     q = np.arange(1, 11) / 10
     assert explain.saxs_share(q, profile, 0.45) == pytest.approx(1.0)
     assert explain.saxs_share(q, np.ones(10), 0.55) == pytest.approx(0.5)
+
+
+def test_smooth_keeps_a_constant_and_averages_windows():
+    slices = explain.windows(10, 5, 5)
+    np.testing.assert_allclose(explain.smooth(np.full(10, 3.0), slices), 3.0)
+    np.testing.assert_allclose(explain.smooth(np.arange(10.0), slices), [2] * 5 + [7] * 5)
