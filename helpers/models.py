@@ -136,15 +136,16 @@ def _keras():
     return keras
 
 
-def build_cnn1d(input_length: int = 1999, n_classes: int = 9, seed: int = 0):
-    """The study's CNN1D; for 1999 inputs and 9 classes it has 128 / 6,208 / 286,857 parameters."""
+def build_cnn1d(input_length: int = 1999, n_classes: int = 9, seed: int = 0, channels: int = 1):
+    """The study's CNN1D; for 1999 inputs and 9 classes it has 128 / 6,208 / 286,857 parameters.
+    ``channels=2`` takes a measured-point mask beside the intensities (notebook 10)."""
     keras = _keras()
     if input_length < 10:
         raise ValueError(f"input_length {input_length} is too short for two conv+pool stages (need >= 10).")
     keras.utils.set_random_seed(seed)
     layers = keras.layers
     model = keras.Sequential([
-        keras.Input(shape=(input_length, 1)),
+        keras.Input(shape=(input_length, channels)),
         layers.Conv1D(32, 3, activation="relu"),
         layers.MaxPooling1D(2),
         layers.Conv1D(64, 3, activation="relu"),
@@ -170,15 +171,13 @@ def train_cnn(X_train, y_train, n_classes: int, seed: int = 0, epochs: int = 40,
     import tensorflow as tf
 
     tf.config.experimental.enable_op_determinism()
-    X_train = np.asarray(X_train, dtype="float32")
+    X_train = _channels(X_train)
     y_train = np.asarray(y_train)
-    if X_train.ndim != 2:
-        raise ValueError(f"CNN features must be (n_curves, n_q), got shape {X_train.shape}.")
-    model = build_cnn1d(X_train.shape[1], n_classes, seed)
+    model = build_cnn1d(X_train.shape[1], n_classes, seed, channels=X_train.shape[2])
     fit_kwargs = {}
     if validation_idx is not None and len(validation_idx):
         keep = np.setdiff1d(np.arange(len(X_train)), validation_idx)
-        fit_kwargs["validation_data"] = (X_train[validation_idx, :, None], y_train[validation_idx])
+        fit_kwargs["validation_data"] = (X_train[validation_idx], y_train[validation_idx])
         callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)]
         if lr_patience:
             callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=lr_patience,
@@ -187,14 +186,23 @@ def train_cnn(X_train, y_train, n_classes: int, seed: int = 0, epochs: int = 40,
         X_fit, y_fit = X_train[keep], y_train[keep]
     else:
         X_fit, y_fit = X_train, y_train
-    history = model.fit(X_fit[:, :, None], y_fit, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0,
+    history = model.fit(X_fit, y_fit, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0,
                         **fit_kwargs)
     return model, history.history
 
 
-def predict_classes(model, X) -> np.ndarray:
+def _channels(X) -> np.ndarray:
+    """(n, L) features -> (n, L, 1); (n, L, c) kept."""
     X = np.asarray(X, dtype="float32")
-    return np.argmax(model.predict(X[:, :, None], verbose=0, batch_size=256), axis=1)
+    if X.ndim == 2:
+        return X[:, :, None]
+    if X.ndim == 3:
+        return X
+    raise ValueError(f"CNN features must be (n_curves, n_q) or (n_curves, n_q, channels), got shape {X.shape}.")
+
+
+def predict_classes(model, X) -> np.ndarray:
+    return np.argmax(model.predict(_channels(X), verbose=0, batch_size=256), axis=1)
 
 
 def summary_table(model) -> str:
