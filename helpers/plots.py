@@ -351,3 +351,38 @@ def class_heatmap(q, per_class_profiles, class_names, title: str, q_split: float
     fig.colorbar(mesh, ax=ax, pad=0.01)
     fig.tight_layout()
     return fig
+
+
+def gain_bars(table: pd.DataFrame, panels=(("cnn1d", "shape", "accuracy"), ("logistic", "shape", "accuracy"),
+                                            ("cnn1d", "size_class", "accuracy"), ("ridge", "log_n_Atoms", "Q2")),
+              goal: float | None = None) -> plt.Figure:
+    """Per measurement condition (``input``), the study's clean models (simple prediction) next to
+    models trained on realistic curves (training and prediction), for each split; one panel per
+    (model, target). Q² below -1 is drawn at -1."""
+    conditions = list(dict.fromkeys(table["input"]))
+    series = [(p, s) for p in ("simple_prediction", "training_and_prediction") for s in ("random", "grouped")]
+    colours = {("simple_prediction", "random"): "#9ecae1", ("simple_prediction", "grouped"): "#fcae91",
+               ("training_and_prediction", "random"): "tab:blue", ("training_and_prediction", "grouped"): "tab:red"}
+    fig, axes = plt.subplots(len(panels), 1, figsize=(12, 2.9 * len(panels)), sharex=True, squeeze=False)
+    x = np.arange(len(conditions))
+    width = 0.8 / len(series)
+    for ax, (model, target, metric) in zip(axes[:, 0], panels):
+        part = table[(table["model"] == model) & (table["target"] == target) & (table["metric"] == metric)]
+        for k, (protocol, split) in enumerate(series):
+            values = part[(part["protocol"] == protocol) & (part["split"] == split)].set_index("input")["value"]
+            if values.empty:
+                continue
+            y = values.reindex(conditions).to_numpy(float)
+            label = ("study's clean model" if protocol == "simple_prediction" else "trained on realistic curves") + f", {split}"
+            ax.bar(x + (k - 1.5) * width, np.maximum(y, -1.0), width, color=colours[(protocol, split)], label=label)
+        if goal is not None and target == "shape":
+            ax.axhline(goal, color="k", lw=0.8, ls="--")
+        ax.set_ylabel("Q²" if metric == "Q2" else "accuracy")
+        ax.set_ylim(-1.02 if metric == "Q2" else 0, 1.02)
+        ax.set_title(f"{model}: {target}", fontsize=10, loc="left")
+        ax.grid(axis="y", alpha=0.3)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, ncol=4, loc="upper center", frameon=False)
+    axes[-1, 0].set_xticks(x, conditions, rotation=20, ha="right", fontsize=8)
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    return fig

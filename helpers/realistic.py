@@ -127,11 +127,12 @@ def measure(lib, rows, measurements, seed: int = 0):
     return np.where(mask, I, np.nan), mask
 
 
-def random_measurements(n: int, seed: int = 0, polydispersity=(0.0, 0.15), resolution=(0.0, 0.01),
-                        relative_resolution=(0.0, 0.02), flat=(0.0, 1.0), power=(0.0, 1e-3),
+def random_measurements(n: int, seed: int = 0, polydispersity=(0.0, 0.15), resolution=(0.0, 0.005, 0.01),
+                        relative_resolution=(0.0, 0.01, 0.02), flat=(0.0, 1.0), power=(0.0, 1e-3),
                         photons=(1e5, 1e9), q_min=(0.01, 0.3), q_max=(5.0, 19.99)) -> list[Measurement]:
-    """Random measurement conditions for augmentation: uniform in each range, log-uniform for photons
-    and q_min."""
+    """Random measurement conditions for augmentation: uniform in each (low, high) range, log-uniform
+    for photons and q_min; the resolution widths are drawn from the listed values (few widths, so that
+    curves share resolution matrices)."""
     rng = np.random.default_rng(seed)
 
     def uniform(lo_hi):
@@ -140,9 +141,10 @@ def random_measurements(n: int, seed: int = 0, polydispersity=(0.0, 0.15), resol
     def log_uniform(lo_hi):
         return np.exp(rng.uniform(np.log(lo_hi[0]), np.log(lo_hi[1]), size=n))
 
-    columns = dict(polydispersity=uniform(polydispersity), resolution=uniform(resolution),
-                   relative_resolution=uniform(relative_resolution), flat=uniform(flat), power=uniform(power),
-                   photons=log_uniform(photons), q_min=log_uniform(q_min), q_max=uniform(q_max))
+    columns = dict(polydispersity=uniform(polydispersity), resolution=rng.choice(resolution, size=n),
+                   relative_resolution=rng.choice(relative_resolution, size=n), flat=uniform(flat),
+                   power=uniform(power), photons=log_uniform(photons), q_min=log_uniform(q_min),
+                   q_max=uniform(q_max))
     return [Measurement(**{k: float(v[i]) for k, v in columns.items()}) for i in range(n)]
 
 
@@ -171,3 +173,59 @@ class MaskedFeatures:
         if channels == 1:
             return Z
         return np.stack([Z, np.asarray(mask, dtype=float)], axis=-1)
+
+
+def as_full_grid(q, I, mask, how: str = "interpolate") -> np.ndarray:
+    """Measured curves (NaN outside each curve's window) for a model trained on the full grid ``q``,
+    through :func:`helpers.degrade.present`, curve by curve (each may have its own window)."""
+    out = np.empty_like(np.asarray(I, dtype=float))
+    for k in range(len(out)):
+        measured = mask[k]
+        out[k] = degrade.present(q[measured], I[k, measured], q, how)[1]
+    return out
+
+
+# --- models trained on realistic curves ------------------------------------------------------------
+
+def fit_models(lib, train, I, mask, protocol: str, seed: int = 0, epochs: int = 40) -> dict:
+    """Ridge (size targets), logistic (shape) and the CNN with a mask channel (shape, size class),
+    trained on realistic curves ``I`` / ``mask`` of library rows ``train`` (rows may repeat)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from . import experiments, models, splits
+
+    meta = lib.metadata.iloc[train].reset_index(drop=True)
+    prep = MaskedFeatures().fit(I, mask)
+    Z2 = prep.transform(I, mask).astype("float32")
+    Z1 = Z2[..., 0]
+    groups = meta["structure_id"].to_numpy() if protocol == "grouped" else None
+    ridge = models.EigenRidgeCV(seed=seed).fit(Z1, experiments.size_targets(meta), groups=groups)
+    logistic = LogisticRegression(C=1.0, max_iter=3000, tol=1e-4).fit(Z1, meta["shape"].to_numpy())
+    _, val = splits.split_indices(meta, protocol, test_size=0.15, seed=seed + 1, stratify=False)
+    cnns = {}
+    for target in experiments.CNN_TARGETS:
+        labels = experiments.cnn_labels(lib.metadata, target)[0][train]
+        cnns[target] = models.train_cnn(Z2, labels, models.N_SIZE_CLASSES if target != "shape" else 9, seed=seed,
+                                        epochs=epochs, validation_idx=val)[0]
+    return {"prep": prep, "ridge": ridge, "logistic": logistic, "cnn": cnns}
+
+
+def score_models(fitted: dict, lib, rows, I, mask) -> list[dict]:
+    """(model, target, metrics) of models from :func:`fit_models` on realistic curves of ``rows``."""
+    from . import experiments, models, results
+
+    meta = lib.metadata
+    Z2 = fitted["prep"].transform(I, mask).astype("float32")
+    Z1 = Z2[..., 0]
+    part = meta.iloc[rows]
+    out = []
+    pred = fitted["ridge"].predict(Z1)
+    true = experiments.size_targets(part)
+    for j, target in enumerate(experiments.SIZE_TARGET_NAMES):
+        out.append(dict(model="ridge", target=target, metrics=results.regression_metrics(true[:, j], pred[:, j])))
+    out.append(dict(model="logistic", target="shape",
+                    metrics=results.accuracy(part["shape"].to_numpy(), fitted["logistic"].predict(Z1))))
+    for target, model in fitted["cnn"].items():
+        labels = experiments.cnn_labels(meta, target)[0][rows]
+        out.append(dict(model="cnn1d", target=target, metrics=results.accuracy(labels, models.predict_classes(model, Z2))))
+    return out
