@@ -93,3 +93,21 @@ def curve_table(table: pd.DataFrame, metric_for=None) -> pd.DataFrame:
     keep = table[((table["model"] == "ridge") & (table["metric"] == "Q2")) | (table["metric"] == "accuracy")]
     wide = keep.pivot_table(index="level", columns=["protocol", "split", "model", "target"], values="value")
     return wide.round(3)
+
+
+def split_point_sweep(lib, part, levels, *, q_split: float, section: str, input_name: str,
+                      protocols=("random", "grouped"), seed: int = 0, epochs: int = 40) -> pd.DataFrame:
+    """SAXS-only or WAXS-only models (``part`` = :func:`helpers.degrade.saxs` or ``waxs``) as the split
+    point moves over ``levels``: simple prediction at every level on every split; the linear models
+    trained again at every level on the grouped split; at ``q_split`` (the study's table) the linear
+    models and the CNNs trained on every split in ``protocols``."""
+    common = dict(section=section, input_name=input_name, seed=seed, epochs=epochs)
+    linear = ("ridge", "logistic")
+    tables = [
+        sweep(lib, part, levels, protocols=protocols, modes=("simple_prediction",), **common),
+        sweep(lib, part, [lv for lv in levels if lv != q_split], protocols=("grouped",),
+              modes=("training_and_prediction",), families=linear, **common),
+        sweep(lib, part, [q_split], protocols=protocols, modes=("training_and_prediction",), train_protocols=protocols,
+              **common),
+    ]
+    return pd.concat(tables, ignore_index=True)

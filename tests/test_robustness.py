@@ -65,3 +65,17 @@ def test_sweep_is_tidy_and_level_zero_matches_the_clean_models(small_library, mo
 def test_sweep_rejects_unknown_modes(small_library, models_dir):
     with pytest.raises(ValueError, match="unknown modes"):
         robustness.sweep(small_library, degrade.coarsen, [1], section="IV.3", input_name="step", modes=("train",))
+
+
+def test_split_point_sweep_trains_what_it_promises(small_library, models_dir):
+    table = robustness.split_point_sweep(small_library, degrade.saxs, [1.0, 2.0], q_split=1.0, section="V.2",
+                                         input_name="saxs", epochs=1)
+    trained = table[table["protocol"] == "training_and_prediction"]
+    linear = trained[trained["model"] != "cnn1d"]
+    assert set(map(tuple, linear[["level", "split"]].drop_duplicates().to_numpy())) == {
+        (1.0, "random"), (1.0, "grouped"), (2.0, "grouped")}
+    assert set(trained.loc[trained["model"] == "cnn1d", "level"]) == {1.0}
+    simple = table[table["protocol"] == "simple_prediction"]
+    assert set(simple["level"]) == {1.0, 2.0} and set(simple["model"]) == {"ridge", "logistic", "cnn1d"}
+    study = robustness.as_study_rows(table, 1.0, "V.2", "saxs")
+    assert set(study["protocol"]) == {"clean"} and study["level"].isna().all()
