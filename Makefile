@@ -24,7 +24,6 @@ run: venv
 		echo "== $$nb"; \
 		NP_SMOKE=0 $(VENV)/bin/papermill --kernel python3 --cwd notebooks --log-level WARNING "$$nb" "$$nb" || exit 1; \
 	done
-	NP_SMOKE=0 $(VENV)/bin/python -m helpers.summary
 
 test: venv
 	NP_SMOKE=1 $(PY) -m pytest --nbval-lax -q

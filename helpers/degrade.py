@@ -221,15 +221,3 @@ def present(q, I, grid, how: str = "interpolate"):
     out = np.stack([10 ** np.interp(target, q, row) for row in logs])
     return grid.copy(), out.reshape(I.shape[:-1] + (grid.size,))
 
-
-DEGRADATIONS = {
-    "poisson": poisson_noise,
-    "gaussian": gaussian_noise,
-    "missing_random": missing_random,
-    "missing_blocks": missing_blocks,
-    "step": coarsen,
-    "saxs": saxs,
-    "waxs": waxs,
-    "q_min": raise_qmin,
-    "q_max": lower_qmax,
-}

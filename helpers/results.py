@@ -35,6 +35,12 @@ def accuracy(y_true, y_pred) -> dict[str, float]:
     return {"accuracy": float(np.mean(y_true == y_pred))}
 
 
+def headline(table) -> pd.DataFrame:
+    """The one metric each model is judged by: Q2 for Ridge, accuracy for the classifiers."""
+    table = pd.DataFrame(table)
+    return table[((table["model"] == "ridge") & (table["metric"] == "Q2")) | (table["metric"] == "accuracy")]
+
+
 def rows(section, input, model, protocol, split, target, metrics: dict, level=np.nan) -> list[dict]:
     """Tidy rows, one per metric."""
     return [dict(section=section, input=input, model=model, protocol=protocol, split=split, target=target,

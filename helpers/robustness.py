@@ -87,11 +87,10 @@ def as_study_rows(table: pd.DataFrame, level, section: str, input_name: str) -> 
     return rows
 
 
-def curve_table(table: pd.DataFrame, metric_for=None) -> pd.DataFrame:
+def curve_table(table: pd.DataFrame) -> pd.DataFrame:
     """One headline metric per (model, target): Q2 for Ridge, accuracy for the classifiers, as a wide
     table with one row per level and one column per (protocol, split, model, target)."""
-    keep = table[((table["model"] == "ridge") & (table["metric"] == "Q2")) | (table["metric"] == "accuracy")]
-    wide = keep.pivot_table(index="level", columns=["protocol", "split", "model", "target"], values="value")
+    wide = results.headline(table).pivot_table(index="level", columns=["protocol", "split", "model", "target"], values="value")
     return wide.round(3)
 
 

@@ -1,7 +1,7 @@
 """``results/summary.md``: every table of the study next to this repo's numbers, with links to figures.
 
 Written from the tidy ``results/<notebook>.csv`` files (whatever notebooks have been run), by
-``make run`` after the notebooks, or by ``python -m helpers.summary``. Smoke runs write
+the last notebook (10, run last by ``make run``), or by ``python -m helpers.summary``. Smoke runs write
 ``results/smoke/summary.md``.
 """
 from __future__ import annotations
@@ -39,7 +39,7 @@ def markdown_table(df: pd.DataFrame, digits: int = 3) -> str:
 
 def _headline(table: pd.DataFrame) -> pd.DataFrame:
     """Q2 (Ridge) or accuracy (classifiers) per level, one row per (input, model, target, protocol, split)."""
-    keep = table[((table["model"] == "ridge") & (table["metric"] == "Q2")) | (table["metric"] == "accuracy")]
+    keep = results.headline(table)
     keep = keep[keep["level"].notna()]
     if keep.empty:
         return keep
