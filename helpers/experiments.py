@@ -49,13 +49,23 @@ def cnn_labels(meta: pd.DataFrame, target: str) -> tuple[np.ndarray, list]:
 
 # --- fitting ---------------------------------------------------------------------------------------
 
-def fit_linear(X, meta, train, protocol: str, normalise: bool = False, seed: int = 0, repair: bool = False):
-    """Ridge (the three size targets at once) and logistic regression (shape) on the rows ``train``."""
+def fit_linear(X, meta, train, protocol: str, normalise: bool = False, seed: int = 0, repair: bool = False,
+               logistic_Cs=models.LOGISTIC_CS):
+    """Ridge (the three size targets at once) and logistic regression (shape) on the rows ``train``.
+
+    Ridge's alpha and the logistic C are chosen inside ``train`` (whole structures held out together
+    for the grouped protocol). Pass ``logistic_Cs=(C,)`` to reuse a C chosen before."""
     groups = meta["structure_id"].to_numpy()[train] if protocol == "grouped" else None
     ridge = models.ridge_model(normalise, seed=seed, repair=repair).fit(X[train], size_targets(meta)[train],
                                                                        ridge__groups=groups)
-    logistic = models.logistic_model(normalise, repair=repair).fit(X[train], meta["shape"].to_numpy()[train])
+    logistic = models.logistic_model(normalise, Cs=logistic_Cs, repair=repair, seed=seed).fit(
+        X[train], meta["shape"].to_numpy()[train], logistic__groups=groups)
     return ridge, logistic
+
+
+def chosen_C(logistic) -> float:
+    """The C a fitted logistic pipeline chose on its validation data."""
+    return float(logistic[-1].C_)
 
 
 @dataclass
@@ -129,8 +139,13 @@ def _cnn_stem(protocol, target, normalise):
     return f"cnn1d_{target}_{protocol}{'_normalised' if normalise else ''}"
 
 
+#: Bumped when the saved linear models change meaning (2: logistic C chosen on validation data), so
+#: that models saved by older code are trained again rather than reused.
+LINEAR_FORMAT = 2
+
+
 def save_linear(lib, protocol, normalise, seed, ridge, logistic):
-    joblib.dump({"library": library_id(lib), "seed": seed, "ridge": ridge, "logistic": logistic},
+    joblib.dump({"library": library_id(lib), "seed": seed, "format": LINEAR_FORMAT, "ridge": ridge, "logistic": logistic},
                 _model_path(_linear_stem(protocol, normalise), ".joblib"))
 
 
@@ -142,11 +157,11 @@ def save_cnn(lib, protocol, normalise, seed, fitted: FittedCNN, epochs: int):
     return path
 
 
-def _load_record(path, lib, seed):
+def _load_record(path, lib, seed, fmt=None):
     if not path.exists():
         return None
     record = joblib.load(path)
-    if record.get("library") != library_id(lib) or record.get("seed") != seed:
+    if record.get("library") != library_id(lib) or record.get("seed") != seed or record.get("format") != fmt:
         return None
     return record
 
@@ -156,7 +171,7 @@ def clean_models(lib, protocol: str, seed: int = 0, epochs: int = 40, normalise:
     """The models trained on clean curves of ``protocol``'s training split, as notebooks 02 and 03 saved
     them; any that is missing, or was trained on another library or seed, is trained now and saved."""
     fitted = {}
-    record = _load_record(_model_path(_linear_stem(protocol, normalise), ".joblib"), lib, seed)
+    record = _load_record(_model_path(_linear_stem(protocol, normalise), ".joblib"), lib, seed, LINEAR_FORMAT)
     if record is None:
         print(f"training the clean linear models ({protocol} split): none saved for this library and seed")
         train, _ = splits.split_indices(lib.metadata, protocol, seed=seed)
@@ -189,6 +204,8 @@ class LinearRun:
     y_true: dict = field(default_factory=dict)  # target -> test values
     y_pred: dict = field(default_factory=dict)  # target -> test predictions
     alphas: dict = field(default_factory=dict)  # target -> Ridge alpha chosen by CV
+    logistic_C: float = float("nan")  # the logistic C chosen on validation data
+    validation_accuracy: dict = field(default_factory=dict)  # C -> validation accuracy
     confusion: pd.DataFrame | None = None
 
 
@@ -207,6 +224,7 @@ def run_linear(lib, protocol: str, normalise: bool, seed: int = 0, section: str 
         run.alphas[target] = float(ridge[-1].alpha_[j])
         run.table += results.rows(section, tag, "ridge", "clean", protocol, target,
                                   results.regression_metrics(Y[:, j], pred[:, j]))
+    run.logistic_C, run.validation_accuracy = chosen_C(logistic), dict(logistic[-1].validation_accuracy_)
     shapes = meta["shape"].to_numpy()[test]
     predicted = logistic.predict(X[test])
     run.y_true["shape"], run.y_pred["shape"] = shapes, predicted

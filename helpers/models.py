@@ -3,6 +3,8 @@
 Linear models are scikit-learn Pipelines (features -> estimator). Ridge's alpha is chosen by
 5-fold cross-validation inside the training set; for the grouped protocol the folds keep whole
 structures together (otherwise near-copies across folds would choose too little regularisation).
+The logistic regression's C is chosen the same way on one validation part of the training set
+(:class:`ValidatedLogistic`).
 
 The CNN is the study's architecture (Conv1D(32,3) - MaxPool(2) - Conv1D(64,3) - MaxPool(2) -
 Flatten - Dense(n_classes, softmax)); :func:`build_cnn1d` takes the input length so that later
@@ -14,14 +16,15 @@ from __future__ import annotations
 import os
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold, KFold
+from sklearn.model_selection import GroupKFold, GroupShuffleSplit, KFold, StratifiedShuffleSplit
 from sklearn.pipeline import Pipeline
 
 from . import features
 
 RIDGE_ALPHAS = np.logspace(-4, 4, 17)
+LOGISTIC_CS = (0.1, 1.0, 10.0, 100.0)  # inverse regularisation strengths tried by ValidatedLogistic
 
 #: Size classes of the CNN (the study's Dense(9) head; its own size classes were not published).
 #: ``size_class``: the ninths of the particle size, i.e. 9 bins of ln n_atoms whose edges are the
@@ -109,6 +112,72 @@ class EigenRidgeCV(RegressorMixin, BaseEstimator):
         return X @ np.asarray(self.coef_).T + self.intercept_
 
 
+class ValidatedLogistic(ClassifierMixin, BaseEstimator):
+    """Multinomial logistic regression whose C is chosen on a validation part of the training data.
+
+    ``fit(X, y, groups=...)`` holds out ``validation_size`` of the training rows (whole groups, i.e.
+    structures, when ``groups`` is given; stratified by class otherwise), fits every C of ``Cs`` on
+    the rest, keeps the C with the best validation accuracy (ties: the smaller C, i.e. the stronger
+    regularisation) and refits on all training rows. The test set is never seen. One hold-out rather
+    than K folds because each lbfgs fit on the full grid takes about a minute on 2 cores; the fits
+    along ``Cs`` (increasing) are warm-started from the previous one. With a single C no validation
+    is done (e.g. to reuse the C chosen on clean data when models are retrained on degraded curves).
+    """
+
+    def __init__(self, Cs=LOGISTIC_CS, validation_size: float = 0.2, seed: int = 0, max_iter: int = 3000,
+                 tol: float = 1e-4):
+        self.Cs = Cs
+        self.validation_size = validation_size
+        self.seed = seed
+        self.max_iter = max_iter
+        self.tol = tol
+
+    def _logistic(self, C, warm_from=None):
+        model = LogisticRegression(C=C, max_iter=self.max_iter, tol=self.tol, warm_start=warm_from is not None)
+        if warm_from is not None:
+            model.coef_, model.intercept_ = warm_from.coef_.copy(), warm_from.intercept_.copy()
+        return model
+
+    def fit(self, X, y, groups=None):
+        X = np.asarray(X, dtype=float)
+        y = np.asarray(y)
+        Cs = sorted(float(C) for C in np.atleast_1d(self.Cs))
+        if not Cs or min(Cs) <= 0:
+            raise ValueError(f"Cs must hold positive inverse regularisation strengths, got {self.Cs!r}.")
+        self.validation_accuracy_ = {}
+        best_fit = None
+        if len(Cs) > 1:
+            if groups is not None:
+                splitter = GroupShuffleSplit(n_splits=1, test_size=self.validation_size, random_state=self.seed)
+                fit_rows, val_rows = next(splitter.split(X, y, groups))
+            else:
+                splitter = StratifiedShuffleSplit(n_splits=1, test_size=self.validation_size, random_state=self.seed)
+                fit_rows, val_rows = next(splitter.split(X, y))
+            previous, fits = None, {}
+            for C in Cs:
+                previous = self._logistic(C, previous).fit(X[fit_rows], y[fit_rows])
+                fits[C] = previous
+                self.validation_accuracy_[C] = float(np.mean(previous.predict(X[val_rows]) == y[val_rows]))
+            best = max(self.validation_accuracy_.values())
+            self.C_ = min(C for C, acc in self.validation_accuracy_.items() if acc == best)
+            best_fit = fits[self.C_]
+        else:
+            self.C_ = Cs[0]
+        self.model_ = self._logistic(self.C_, best_fit).fit(X, y)
+        self.classes_, self.coef_, self.intercept_ = self.model_.classes_, self.model_.coef_, self.model_.intercept_
+        self.n_iter_, self.n_features_in_ = self.model_.n_iter_, X.shape[1]
+        return self
+
+    def decision_function(self, X):
+        return self.model_.decision_function(X)
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+
 def ridge_model(normalise: bool = False, seed: int = 0, repair: bool = False) -> Pipeline:
     """Pipeline(features, EigenRidgeCV): alpha chosen per target by 5-fold CV inside the training data.
 
@@ -118,11 +187,13 @@ def ridge_model(normalise: bool = False, seed: int = 0, repair: bool = False) ->
     return Pipeline([("features", features.feature_pipeline(normalise, repair)), ("ridge", EigenRidgeCV(seed=seed))])
 
 
-def logistic_model(normalise: bool = False, C: float = 1.0, repair: bool = False) -> Pipeline:
-    """Pipeline(features, multinomial LogisticRegression) for the shape."""
+def logistic_model(normalise: bool = False, Cs=LOGISTIC_CS, repair: bool = False, seed: int = 0) -> Pipeline:
+    """Pipeline(features, multinomial logistic regression) for the shape, C chosen on a validation part
+    of the training data (:class:`ValidatedLogistic`). For the grouped protocol pass the training
+    structure ids, ``fit(X, y, logistic__groups=ids)``."""
     return Pipeline([
         ("features", features.feature_pipeline(normalise, repair)),
-        ("logistic", LogisticRegression(C=C, max_iter=3000, tol=1e-4)),
+        ("logistic", ValidatedLogistic(Cs=Cs, seed=seed)),
     ])
 
 
@@ -157,37 +228,74 @@ def build_cnn1d(input_length: int = 1999, n_classes: int = 9, seed: int = 0, cha
     return model
 
 
-def train_cnn(X_train, y_train, n_classes: int, seed: int = 0, epochs: int = 40, batch_size: int = 64,
-              validation_idx=None, patience: int = 10, lr_patience: int | None = 4):
-    """Train the CNN1D deterministically on (n, L) features; returns (model, history dict).
+def _rotating_versions(keras, versions, y, batch_size: int, seed: int):
+    """A keras dataset over (rounds, n, L, c) augmented versions of n curves: epoch e shows version
+    e mod rounds of every curve, in a seeded random order."""
 
+    class RotatingVersions(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.epoch, self.rng = 0, np.random.default_rng(seed)
+            self.order = self.rng.permutation(versions.shape[1])
+
+        def __len__(self):
+            return int(np.ceil(versions.shape[1] / batch_size))
+
+        def __getitem__(self, i):
+            idx = self.order[i * batch_size:(i + 1) * batch_size]
+            return versions[self.epoch % len(versions)][idx], y[idx]
+
+        def on_epoch_end(self):
+            self.epoch += 1
+            self.order = self.rng.permutation(versions.shape[1])
+
+    return RotatingVersions()
+
+
+def train_cnn(X_train, y_train, n_classes: int, seed: int = 0, epochs: int = 40, batch_size: int = 64,
+              validation_idx=None, patience: int = 10, lr_patience: int | None = 4, validation_data=None):
+    """Train the CNN1D deterministically; returns (model, history dict).
+
+    ``X_train``: (n, L) or (n, L, c) features, or (rounds, n, L, c) augmented versions of the same n
+    curves, of which each epoch shows the next one (fresh noise every epoch, so that the network
+    cannot learn the noise of its training curves by heart; notebook 10).
     ``validation_idx``: positions inside the training set used for early stopping (take them from
-    the training set only, e.g. with :func:`helpers.splits.split_indices` on the training metadata).
-    Early stopping waits ``patience`` epochs without a better validation loss and restores the best
-    weights; with ``lr_patience`` the learning rate is halved after that many epochs without progress
-    (Adam at a fixed 1e-3 plateaus before the size classes are separated).
+    the training set only, e.g. with :func:`helpers.splits.split_indices` on the training metadata);
+    or give ``validation_data=(X_val, y_val)`` directly. Early stopping waits ``patience`` epochs
+    without a better validation loss and restores the best weights; with ``lr_patience`` the learning
+    rate is halved after that many epochs without progress (Adam at a fixed 1e-3 plateaus before the
+    size classes are separated).
     """
     keras = _keras()
     import tensorflow as tf
 
     tf.config.experimental.enable_op_determinism()
-    X_train = _channels(X_train)
     y_train = np.asarray(y_train)
-    model = build_cnn1d(X_train.shape[1], n_classes, seed, channels=X_train.shape[2])
+    pooled = np.ndim(X_train) == 4
+    X_train = np.asarray(X_train, dtype="float32") if pooled else _channels(X_train)
+    if X_train.shape[-3] != len(y_train):
+        raise ValueError(f"{X_train.shape[-3]} training curves but {len(y_train)} labels.")
+    model = build_cnn1d(X_train.shape[-2], n_classes, seed, channels=X_train.shape[-1])
     fit_kwargs = {}
     if validation_idx is not None and len(validation_idx):
+        if validation_data is not None or pooled:
+            raise ValueError("give validation_idx (rows of a plain training set) or validation_data, not both.")
         keep = np.setdiff1d(np.arange(len(X_train)), validation_idx)
-        fit_kwargs["validation_data"] = (X_train[validation_idx], y_train[validation_idx])
+        validation_data = (X_train[validation_idx], y_train[validation_idx])
+        X_train, y_train = X_train[keep], y_train[keep]
+    if validation_data is not None:
+        fit_kwargs["validation_data"] = (_channels(validation_data[0]), np.asarray(validation_data[1]))
         callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)]
         if lr_patience:
             callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=lr_patience,
                                                                min_lr=1e-5, verbose=0))
         fit_kwargs["callbacks"] = callbacks
-        X_fit, y_fit = X_train[keep], y_train[keep]
+    if pooled:
+        data = _rotating_versions(keras, X_train, y_train, batch_size, seed)
+        history = model.fit(data, epochs=epochs, verbose=0, **fit_kwargs)
     else:
-        X_fit, y_fit = X_train, y_train
-    history = model.fit(X_fit, y_fit, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0,
-                        **fit_kwargs)
+        history = model.fit(X_train, y_train, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0,
+                            **fit_kwargs)
     return model, history.history
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import dataset, degrade, experiments, results, splits
+from . import dataset, degrade, experiments, models, results, splits
 
 MODES = ("simple_prediction", "training_and_prediction")
 FAMILIES = ("ridge", "logistic", "cnn1d")
@@ -61,17 +61,23 @@ def sweep(lib, degradation, levels, *, section: str, input_name: str, protocols=
                 table += _rows(scores, section, input_name, "simple_prediction", protocol, level)
             if "training_and_prediction" in modes and protocol in train_protocols and level in train_levels:
                 unchanged = q_deg.shape == q.shape and np.array_equal(X_deg, X)
-                fitted = clean if unchanged else train_on(X_deg, meta, train, protocol, seed, epochs, families)
+                fitted = clean if unchanged else train_on(X_deg, meta, train, protocol, seed, epochs, families,
+                                                          logistic_C=experiments.chosen_C(clean["logistic"])
+                                                          if "logistic" in clean else None)
                 scores = experiments.score(fitted, X_deg[test], meta, test)
                 table += _rows(scores, section, input_name, "training_and_prediction", protocol, level)
     return pd.DataFrame(table, columns=results.COLUMNS)
 
 
-def train_on(X, meta, train, protocol, seed, epochs, families=FAMILIES) -> dict:
-    """Fit the model families on (possibly degraded) curves ``X[train]``, repairing zero counts."""
+def train_on(X, meta, train, protocol, seed, epochs, families=FAMILIES, logistic_C=None) -> dict:
+    """Fit the model families on (possibly degraded) curves ``X[train]``, repairing zero counts.
+
+    ``logistic_C``: reuse this C (the one the clean model chose on its validation data) instead of
+    choosing it again, which would cost four fits per level."""
     fitted = {}
     if "ridge" in families or "logistic" in families:
-        ridge, logistic = experiments.fit_linear(X, meta, train, protocol, seed=seed, repair=True)
+        Cs = (logistic_C,) if logistic_C is not None else models.LOGISTIC_CS
+        ridge, logistic = experiments.fit_linear(X, meta, train, protocol, seed=seed, repair=True, logistic_Cs=Cs)
         fitted.update({k: v for k, v in (("ridge", ridge), ("logistic", logistic)) if k in families})
     if "cnn1d" in families:
         for target in experiments.CNN_TARGETS:

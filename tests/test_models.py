@@ -111,8 +111,29 @@ def test_linear_pipelines_fit_on_synthetic_curves():
     X = _curves(len(meta)) * (meta["size_parameter_1"].to_numpy()[:, None] ** 2)
     ridge = models.ridge_model().fit(X, np.log(meta["size_parameter_1"].to_numpy()), ridge__groups=meta["structure_id"])
     assert ridge.predict(X).shape == (len(meta),)
-    logistic = models.logistic_model().fit(X, meta["shape"])
-    assert set(logistic.predict(X)) <= set(meta["shape"])
+    logistic = models.logistic_model().fit(X, meta["shape"], logistic__groups=meta["structure_id"])
+    assert set(logistic.predict(X)) <= set(meta["shape"]) and logistic[-1].C_ in models.LOGISTIC_CS
+
+
+def test_validated_logistic_chooses_C_on_training_rows_only():
+    from sklearn.linear_model import LogisticRegression
+
+    meta = _meta(n_sizes=6, n_variants=6)
+    rng = np.random.default_rng(1)
+    y = meta["shape"].to_numpy()
+    X = rng.normal(size=(len(meta), 12)) + 0.8 * (y[:, None] == np.array(["a", "b", "c"])).repeat(4, axis=1)
+    est = models.ValidatedLogistic(Cs=(0.01, 1.0, 100.0), seed=3).fit(X, y, groups=meta["structure_id"])
+    acc = est.validation_accuracy_
+    assert set(acc) == {0.01, 1.0, 100.0}
+    assert est.C_ == min(C for C in acc if acc[C] == max(acc.values()))  # best, ties to the stronger regularisation
+    again = models.ValidatedLogistic(Cs=(0.01, 1.0, 100.0), seed=3).fit(X, y, groups=meta["structure_id"])
+    np.testing.assert_array_equal(again.coef_, est.coef_)  # seeded: the same fit twice
+    single = models.ValidatedLogistic(Cs=(2.0,)).fit(X, y)  # a given C: no validation, plain logistic regression
+    assert single.C_ == 2.0 and single.validation_accuracy_ == {}
+    plain = LogisticRegression(C=2.0, max_iter=3000).fit(X, y)
+    np.testing.assert_allclose(single.predict_proba(X), plain.predict_proba(X), atol=1e-6)
+    with pytest.raises(ValueError, match="positive"):
+        models.ValidatedLogistic(Cs=(0.0, 1.0)).fit(X, y)
 
 
 def test_cnn_has_the_study_parameter_counts():
@@ -131,6 +152,26 @@ def test_cnn_training_is_deterministic_and_learns():
     m2, h2 = models.train_cnn(X, y, 3, seed=1, epochs=8, batch_size=16, validation_idx=val)
     assert h1["loss"] == h2["loss"]
     assert np.mean(models.predict_classes(m1, X) == y) > 0.9
+
+
+def test_cnn_trains_on_rotating_augmented_versions():
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 30)
+    signal = 2.0 * y[:, None] * np.sin(np.arange(40))[None, :]
+    versions = np.stack([np.stack([signal + rng.normal(size=(90, 40)), np.ones((90, 40))], -1) for _ in range(3)])
+    val = (np.stack([signal[::5] + rng.normal(size=(18, 40)), np.ones((18, 40))], -1), y[::5])
+    m1, h1 = models.train_cnn(versions, y, 3, seed=1, epochs=6, batch_size=16, validation_data=val)
+    m2, h2 = models.train_cnn(versions, y, 3, seed=1, epochs=6, batch_size=16, validation_data=val)
+    assert h1["loss"] == h2["loss"] and "val_loss" in h1  # seeded, validated
+    assert np.mean(models.predict_classes(m1, val[0]) == val[1]) > 0.9
+    keras = models._keras()
+    data = models._rotating_versions(keras, versions, y, batch_size=90, seed=0)
+    for epoch in range(4):  # epoch e shows version e mod 3 of every curve
+        X, labels = data[0]
+        np.testing.assert_array_equal(np.sort(X[:, 0, 0]), np.sort(versions[epoch % 3][:, 0, 0]))
+        data.on_epoch_end()
+    with pytest.raises(ValueError, match="labels"):
+        models.train_cnn(versions, y[:10], 3, epochs=1)
 
 
 def test_size_classes():
