@@ -193,17 +193,20 @@ def confusion_matrices(tables: dict) -> plt.Figure:
 
 
 def learning_curves(runs) -> plt.Figure:
-    """Training and validation accuracy per epoch of each CNN run."""
-    ncols = min(3, len(runs))
-    nrows = int(np.ceil(len(runs) / ncols))
+    """Training and validation accuracy per epoch of each CNN run (objects with ``history``, ``target``
+    and ``protocol``), or of each keras history of a {title: history} dict."""
+    panels = list(runs.items()) if isinstance(runs, dict) else [
+        (f"{run.target}, {run.protocol} split", run.history) for run in runs]
+    ncols = min(3, len(panels))
+    nrows = int(np.ceil(len(panels) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.6 * nrows), squeeze=False)
-    for ax in axes.flat[len(runs):]:
+    for ax in axes.flat[len(panels):]:
         ax.set_axis_off()
-    for ax, run in zip(axes.flat, runs):
-        ax.plot(run.history["accuracy"], label="training")
-        if "val_accuracy" in run.history:
-            ax.plot(run.history["val_accuracy"], label="validation")
-        ax.set(xlabel="epoch", ylabel="accuracy", title=f"{run.target}, {run.protocol} split", ylim=(0, 1.02))
+    for ax, (title, history) in zip(axes.flat, panels):
+        ax.plot(history["accuracy"], label="training")
+        if "val_accuracy" in history:
+            ax.plot(history["val_accuracy"], label="validation")
+        ax.set(xlabel="epoch", ylabel="accuracy", title=title, ylim=(0, 1.02))
         ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
