@@ -249,7 +249,7 @@ def robustness_curves(table: pd.DataFrame, xlabel: str, log_x: bool = False, inv
         if metric == "accuracy":
             ax.axhline(1 / 9, color="0.7", lw=0.8, ls=":")  # chance for 9 balanced classes
         if log_x:
-            ax.set_xscale("log")
+            _log_axis(ax, table["level"])
         ax.grid(alpha=0.3)
     if invert_x:  # the panels share x: invert once
         axes.flat[0].invert_xaxis()
@@ -266,6 +266,20 @@ def robustness_curves(table: pd.DataFrame, xlabel: str, log_x: bool = False, inv
         fig.suptitle(title)
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig
+
+
+def _log_axis(ax, levels) -> None:
+    """Log x axis. Spanning less than two decades, matplotlib labels minor ticks too ("2×10⁰", "3×10⁰"),
+    which overlap: label 1, 2 and 5 of each decade as plain numbers instead."""
+    from matplotlib import ticker
+
+    ax.set_xscale("log")
+    levels = np.asarray(levels, dtype=float)
+    levels = levels[np.isfinite(levels) & (levels > 0)]
+    if levels.size and levels.max() / levels.min() < 100:
+        ax.xaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(ticker.NullFormatter())
 
 
 def bounds_explained(q, curve, q_min: float, q_max: float, label: str = "") -> plt.Figure:
