@@ -253,7 +253,8 @@ def _rotating_versions(keras, versions, y, batch_size: int, seed: int):
 
 
 def train_cnn(X_train, y_train, n_classes: int, seed: int = 0, epochs: int = 40, batch_size: int = 64,
-              validation_idx=None, patience: int = 10, lr_patience: int | None = 4, validation_data=None):
+              validation_idx=None, patience: int = 10, lr_patience: int | None = 4, validation_data=None,
+              monitor: str = "val_loss"):
     """Train the CNN1D deterministically; returns (model, history dict).
 
     ``X_train``: (n, L) or (n, L, c) features, or (rounds, n, L, c) augmented versions of the same n
@@ -262,10 +263,12 @@ def train_cnn(X_train, y_train, n_classes: int, seed: int = 0, epochs: int = 40,
     ``validation_idx``: positions inside the training set used for early stopping (take them from
     the training set only, e.g. with :func:`helpers.splits.split_indices` on the training metadata);
     or give ``validation_data=(X_val, y_val)`` directly. Early stopping waits ``patience`` epochs
-    without a better validation loss and restores the best weights; with ``lr_patience`` the learning
-    rate is halved after that many epochs without progress (Adam at a fixed 1e-3 plateaus before the
-    size classes are separated).
+    without a better ``monitor`` ("val_loss" or "val_accuracy") and restores the best weights; with
+    ``lr_patience`` the learning rate is halved after that many epochs without progress of the same
+    quantity (Adam at a fixed 1e-3 plateaus before the size classes are separated).
     """
+    if monitor not in ("val_loss", "val_accuracy"):
+        raise ValueError(f"monitor must be 'val_loss' or 'val_accuracy', got {monitor!r}.")
     keras = _keras()
     import tensorflow as tf
 
@@ -285,9 +288,11 @@ def train_cnn(X_train, y_train, n_classes: int, seed: int = 0, epochs: int = 40,
         X_train, y_train = X_train[keep], y_train[keep]
     if validation_data is not None:
         fit_kwargs["validation_data"] = (_channels(validation_data[0]), np.asarray(validation_data[1]))
-        callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)]
+        mode = "min" if monitor == "val_loss" else "max"
+        callbacks = [keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=patience,
+                                                   restore_best_weights=True)]
         if lr_patience:
-            callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=lr_patience,
+            callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode=mode, factor=0.5, patience=lr_patience,
                                                                min_lr=1e-5, verbose=0))
         fit_kwargs["callbacks"] = callbacks
     if pooled:

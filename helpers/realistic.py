@@ -194,7 +194,7 @@ def _seed(seed: int, *tags: int) -> int:
 
 
 def fit_models(lib, train, protocol: str, seed: int = 0, epochs: int = 100, rounds: int = 8, linear_rounds: int = 2,
-               validation_size: float = 0.15, **ranges) -> dict:
+               validation_size: float = 0.15, early_stopping: dict | None = None, **ranges) -> dict:
     """Ridge (size targets), logistic (shape) and the CNN with a mask channel (shape, size class),
     trained on realistic versions of the library rows ``train``.
 
@@ -204,6 +204,8 @@ def fit_models(lib, train, protocol: str, seed: int = 0, epochs: int = 100, roun
     :func:`random_measurements`). The CNN sees one version of every curve per epoch, the next version
     the next epoch; trained on the same two noisy versions every epoch it learned their noise by heart (99.8 %
     training, 82 % validation accuracy). The linear models are fitted on ``linear_rounds`` versions.
+    ``early_stopping``: options of :func:`helpers.models.train_cnn` (``monitor``, ``patience``,
+    ``lr_patience``) for the CNN's early stopping on the validation curves.
     """
     from . import experiments, models, splits
 
@@ -211,6 +213,9 @@ def fit_models(lib, train, protocol: str, seed: int = 0, epochs: int = 100, roun
     train = np.asarray(train)
     if not 1 <= linear_rounds <= rounds:
         raise ValueError(f"linear_rounds must be between 1 and rounds = {rounds}, got {linear_rounds}.")
+    unknown = set(early_stopping or {}) - {"monitor", "patience", "lr_patience"}
+    if unknown:
+        raise ValueError(f"early_stopping takes monitor, patience and lr_patience; got {sorted(unknown)}.")
     _, val_pos = splits.split_indices(meta.iloc[train].reset_index(drop=True), protocol, test_size=validation_size,
                                       seed=seed + 1, stratify=False)
     val = train[val_pos]
@@ -235,12 +240,12 @@ def fit_models(lib, train, protocol: str, seed: int = 0, epochs: int = 100, roun
     for target in experiments.CNN_TARGETS:
         labels, names = experiments.cnn_labels(meta, target)
         cnns[target], histories[target] = models.train_cnn(versions, labels[fit], len(names), seed=seed, epochs=epochs,
-                                                           validation_data=(Z_val, labels[val]))
+                                                           validation_data=(Z_val, labels[val]), **(early_stopping or {}))
     return {"prep": prep, "ridge": ridge, "logistic": logistic, "cnn": cnns, "history": histories}
 
 
 def compare(lib, conditions: dict, protocols=("random", "grouped"), seed: int = 0, epochs: int = 100,
-            clean_epochs: int = 150, rounds: int = 8, linear_rounds: int = 2, **ranges):
+            clean_epochs: int = 150, rounds: int = 8, linear_rounds: int = 2, early_stopping: dict | None = None, **ranges):
     """Models trained on realistic curves against the study's (the clean models of notebooks 02-03),
     on the same realistic test curves, for every test condition and split protocol.
 
@@ -255,7 +260,7 @@ def compare(lib, conditions: dict, protocols=("random", "grouped"), seed: int = 
     for protocol in protocols:
         train, test = splits.split_indices(lib.metadata, protocol, seed=seed)
         robust = fitted[protocol] = fit_models(lib, train, protocol, seed=seed, epochs=epochs, rounds=rounds,
-                                               linear_rounds=linear_rounds, **ranges)
+                                               linear_rounds=linear_rounds, early_stopping=early_stopping, **ranges)
         clean = experiments.clean_models(lib, protocol, seed=seed, epochs=clean_epochs)
         tests["random conditions"] = random_measurements(len(test), seed=_seed(seed, 5), **ranges)
         for k, (name, condition) in enumerate(tests.items()):

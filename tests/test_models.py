@@ -174,6 +174,24 @@ def test_cnn_trains_on_rotating_augmented_versions():
         models.train_cnn(versions, y[:10], 3, epochs=1)
 
 
+def test_cnn_early_stopping_on_validation_accuracy():
+    # an easy problem: validation accuracy saturates within a few epochs while validation loss keeps falling
+    rng = np.random.default_rng(2)
+    y = np.repeat(np.arange(3), 30)
+    signal = 2.0 * y[:, None] * np.sin(np.arange(40))[None, :]
+    versions = np.stack([np.stack([signal + rng.normal(size=(90, 40)), np.ones((90, 40))], -1) for _ in range(2)])
+    val = (np.stack([signal[::3] + rng.normal(size=(30, 40)), np.ones((30, 40))], -1), y[::3])
+    model, h = models.train_cnn(versions, y, 3, seed=0, epochs=15, batch_size=16, validation_data=val,
+                                monitor="val_accuracy", patience=3)
+    best = int(np.argmax(h["val_accuracy"]))
+    assert len(h["val_accuracy"]) == best + 1 + 3 < 15  # stopped 3 epochs after the best accuracy
+    assert np.mean(models.predict_classes(model, val[0]) == val[1]) == pytest.approx(h["val_accuracy"][best])
+    _, h_loss = models.train_cnn(versions, y, 3, seed=0, epochs=15, batch_size=16, validation_data=val, patience=3)
+    assert len(h_loss["val_loss"]) > len(h["val_loss"])  # the default (validation loss) trains on
+    with pytest.raises(ValueError, match="monitor"):
+        models.train_cnn(versions, y, 3, epochs=1, validation_data=val, monitor="accuracy")
+
+
 def test_size_classes():
     meta = pd.DataFrame({"structure_id": [f"s{k}" for k in range(18) for _ in range(2)],
                          "log_n_atoms": [np.log(10.0 * (k + 1)) for k in range(18) for _ in range(2)]})

@@ -92,3 +92,11 @@ def test_two_channel_cnn_trains_on_masked_inputs():
     model, history = models.train_cnn(X, y, 2, seed=0, epochs=2)
     assert model.input_shape == (None, 40, 2)
     assert models.predict_classes(model, X).shape == (60,)
+
+
+def test_fit_models_rejects_bad_options_before_any_work(lib):
+    rows = np.arange(len(lib))
+    with pytest.raises(ValueError, match="linear_rounds"):
+        realistic.fit_models(lib, rows, "random", rounds=2, linear_rounds=3)
+    with pytest.raises(ValueError, match="early_stopping takes monitor"):
+        realistic.fit_models(lib, rows, "random", early_stopping={"monitr": "val_accuracy"})
