@@ -193,7 +193,12 @@ def _seed(seed: int, *tags: int) -> int:
     return int(np.random.SeedSequence([seed, *tags]).generate_state(1)[0])
 
 
-def fit_models(lib, train, protocol: str, seed: int = 0, epochs: int = 100, rounds: int = 8, linear_rounds: int = 2,
+#: early stopping of the realistic CNN, chosen on validation curves (notebook 10): keep the epoch of best
+#: validation accuracy, stop 20 epochs later, halve the learning rate after 5 without progress
+CNN_EARLY_STOPPING = {"monitor": "val_accuracy", "patience": 20, "lr_patience": 5}
+
+
+def fit_models(lib, train, protocol: str, seed: int = 0, epochs: int = 150, rounds: int = 32, linear_rounds: int = 2,
                validation_size: float = 0.15, early_stopping: dict | None = None, **ranges) -> dict:
     """Ridge (size targets), logistic (shape) and the CNN with a mask channel (shape, size class),
     trained on realistic versions of the library rows ``train``.
@@ -205,7 +210,8 @@ def fit_models(lib, train, protocol: str, seed: int = 0, epochs: int = 100, roun
     the next epoch; trained on the same two noisy versions every epoch it learned their noise by heart (99.8 %
     training, 82 % validation accuracy). The linear models are fitted on ``linear_rounds`` versions.
     ``early_stopping``: options of :func:`helpers.models.train_cnn` (``monitor``, ``patience``,
-    ``lr_patience``) for the CNN's early stopping on the validation curves.
+    ``lr_patience``) for the CNN's early stopping on the validation curves; default
+    :data:`CNN_EARLY_STOPPING`.
     """
     from . import experiments, models, splits
 
@@ -213,7 +219,8 @@ def fit_models(lib, train, protocol: str, seed: int = 0, epochs: int = 100, roun
     train = np.asarray(train)
     if not 1 <= linear_rounds <= rounds:
         raise ValueError(f"linear_rounds must be between 1 and rounds = {rounds}, got {linear_rounds}.")
-    unknown = set(early_stopping or {}) - {"monitor", "patience", "lr_patience"}
+    early_stopping = CNN_EARLY_STOPPING if early_stopping is None else early_stopping
+    unknown = set(early_stopping) - {"monitor", "patience", "lr_patience"}
     if unknown:
         raise ValueError(f"early_stopping takes monitor, patience and lr_patience; got {sorted(unknown)}.")
     _, val_pos = splits.split_indices(meta.iloc[train].reset_index(drop=True), protocol, test_size=validation_size,
@@ -240,12 +247,13 @@ def fit_models(lib, train, protocol: str, seed: int = 0, epochs: int = 100, roun
     for target in experiments.CNN_TARGETS:
         labels, names = experiments.cnn_labels(meta, target)
         cnns[target], histories[target] = models.train_cnn(versions, labels[fit], len(names), seed=seed, epochs=epochs,
-                                                           validation_data=(Z_val, labels[val]), **(early_stopping or {}))
+                                                           validation_data=(Z_val, labels[val]), **early_stopping)
     return {"prep": prep, "ridge": ridge, "logistic": logistic, "cnn": cnns, "history": histories}
 
 
-def compare(lib, conditions: dict, protocols=("random", "grouped"), seed: int = 0, epochs: int = 100,
-            clean_epochs: int = 150, rounds: int = 8, linear_rounds: int = 2, early_stopping: dict | None = None, **ranges):
+def compare(lib, conditions: dict, protocols=("random", "grouped"), seed: int = 0, epochs: int = 150,
+            clean_epochs: int = 150, rounds: int = 32, linear_rounds: int = 2, early_stopping: dict | None = None,
+            **ranges):
     """Models trained on realistic curves against the study's (the clean models of notebooks 02-03),
     on the same realistic test curves, for every test condition and split protocol.
 
