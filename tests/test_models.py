@@ -154,12 +154,20 @@ def test_cnn_training_is_deterministic_and_learns():
     assert np.mean(models.predict_classes(m1, X) == y) > 0.9
 
 
-def test_cnn_trains_on_rotating_augmented_versions():
-    rng = np.random.default_rng(0)
+def _masked_versions(seed: int, rounds: int, val_every: int):
+    """Three classes of 30 curves (sin pattern x class), ``rounds`` noisy two-channel versions of each
+    (intensity, mask of ones), and a noisy validation set of every ``val_every``-th curve."""
+    rng = np.random.default_rng(seed)
     y = np.repeat(np.arange(3), 30)
     signal = 2.0 * y[:, None] * np.sin(np.arange(40))[None, :]
-    versions = np.stack([np.stack([signal + rng.normal(size=(90, 40)), np.ones((90, 40))], -1) for _ in range(3)])
-    val = (np.stack([signal[::5] + rng.normal(size=(18, 40)), np.ones((18, 40))], -1), y[::5])
+    versions = np.stack([np.stack([signal + rng.normal(size=(90, 40)), np.ones((90, 40))], -1) for _ in range(rounds)])
+    n_val = len(y[::val_every])
+    val = (np.stack([signal[::val_every] + rng.normal(size=(n_val, 40)), np.ones((n_val, 40))], -1), y[::val_every])
+    return y, versions, val
+
+
+def test_cnn_trains_on_rotating_augmented_versions():
+    y, versions, val = _masked_versions(seed=0, rounds=3, val_every=5)
     m1, h1 = models.train_cnn(versions, y, 3, seed=1, epochs=6, batch_size=16, validation_data=val)
     m2, h2 = models.train_cnn(versions, y, 3, seed=1, epochs=6, batch_size=16, validation_data=val)
     assert h1["loss"] == h2["loss"] and "val_loss" in h1  # seeded, validated
@@ -176,11 +184,7 @@ def test_cnn_trains_on_rotating_augmented_versions():
 
 def test_cnn_early_stopping_on_validation_accuracy():
     # an easy problem: validation accuracy saturates within a few epochs while validation loss keeps falling
-    rng = np.random.default_rng(2)
-    y = np.repeat(np.arange(3), 30)
-    signal = 2.0 * y[:, None] * np.sin(np.arange(40))[None, :]
-    versions = np.stack([np.stack([signal + rng.normal(size=(90, 40)), np.ones((90, 40))], -1) for _ in range(2)])
-    val = (np.stack([signal[::3] + rng.normal(size=(30, 40)), np.ones((30, 40))], -1), y[::3])
+    y, versions, val = _masked_versions(seed=2, rounds=2, val_every=3)
     model, h = models.train_cnn(versions, y, 3, seed=0, epochs=15, batch_size=16, validation_data=val,
                                 monitor="val_accuracy", patience=3)
     best = int(np.argmax(h["val_accuracy"]))
