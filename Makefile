@@ -5,27 +5,33 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: venv run test bench lab clean-library
+.PHONY: venv run lint test bench lab clean-library
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
-	# make the repo's `helpers` package importable from any kernel of this environment
-	$(PY) -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], 'np_study_repo.pth').write_text(str(pathlib.Path.cwd()) + '\n')"
+	# the repo's `helpers` package, installed in editable mode for every kernel of this environment
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (nanoparticle study)" > /dev/null
 	touch $(STAMP)
 
 venv: $(STAMP)
 
 # Executes every numbered notebook in order, in place, so the committed notebooks show the full run.
+# Prints each notebook's wall time.
 run: venv
 	@for nb in $(NOTEBOOKS); do \
-		echo "== $$nb"; \
+		start=$$(date +%s); \
 		NP_SMOKE=0 $(VENV)/bin/papermill --kernel python3 --cwd notebooks --log-level WARNING "$$nb" "$$nb" || exit 1; \
+		echo "== $$nb: $$(( $$(date +%s) - start )) s"; \
 	done
 
-test: venv
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: lint
 	NP_SMOKE=1 $(PY) -m pytest --nbval-lax -q
 
 bench: venv

@@ -2,7 +2,7 @@
 
 What it measures, in one run
 ----------------------------
-1. **Ours**: the wall-clock time of ``helpers.dataset.generate()`` for the whole study library
+1. **Ours**: the wall-clock time of ``helpers.simulation.library.generate()`` for the whole study library
    (78 structures x 17 elements x 4 B_iso = 5304 curves, q = 0.01..19.99 1/Å, 1999 points).
    The time includes everything the call does: starting its 2 joblib worker processes, building the
    78 structures with pyNanoMatBuilder, the pair sums and the 5304 curves. It is timed a second time
@@ -59,11 +59,9 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from helpers import dataset, scattering, structures  # noqa: E402
+from helpers.simulation import debye as scattering
+from helpers.simulation import library as dataset
+from helpers.simulation import structures
 
 N_THREADS = 2
 DEFAULT_SUBSET = 20
@@ -348,7 +346,7 @@ def main(argv=None) -> None:
     print()
     print("Results")
     print("  " + "-" * 86)
-    print(row("our engine: helpers.dataset.generate(), whole library", f"{t_ours:9.2f} s  ({n_library} curves, measured)"))
+    print(row("our engine: helpers.simulation.library.generate(), whole library", f"{t_ours:9.2f} s  ({n_library} curves, measured)"))
     print(row("  throughput", f"{ours_rate:9.1f} curves/s = {1e3 / ours_rate:8.3f} ms/curve"))
     print(f"    {mon_ours.text()}")
     print(row("  (of which: building the 78 structures; alone, 1 process:)", f"{t_build:9.2f} s  (generate() does it on 2 processes)"))

@@ -1,5 +1,24 @@
-"""Helpers of the nanoparticle X-ray scattering study: every notebook imports its work from here.
+"""Nanoparticle shape and size from X-ray scattering: the package every notebook imports.
 
-Modules: ``paths`` (every path, the figure saver), ``structures`` (pyNanoMatBuilder particles and
-their size descriptors), ``scattering`` (the Debye equation), ``dataset`` (the simulated library).
+The subpackages follow the data flow; each imports only from itself and the layers before it
+(``tests/test_layers.py`` checks this):
+
+``paths``
+    every path the project reads or writes, the smoke switch, the one figure saver.
+``simulation``
+    particle -> pair distances -> I(q) -> library on disk: ``structures``, ``debye``, ``library``.
+``measurement``
+    what an instrument records of I(q): ``degrade`` (the study's degradations), ``instrument``
+    (polydispersity, resolution, background, counting noise, q window, scale).
+``learning``
+    curves + metadata -> fitted models -> scores: ``targets``, ``features``, ``splits``,
+    ``estimators``, ``metrics``, ``model_set``, ``attribution``.
+``report``
+    results tables, ``results/summary.md``, figures (drawing only): ``results``, ``summary``,
+    ``plots``.
+``studies``
+    the chapters' protocols, one call per notebook step: ``baseline``, ``robustness``,
+    ``realistic``, ``explainability``; ``notebook`` holds the shared parameters-cell helpers.
 """
+
+LAYERS = ("paths", "simulation", "measurement", "learning", "report", "studies")

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from helpers import degrade
+from helpers.measurement import degrade
 
 Q = np.arange(1, 400) / 100
 

@@ -5,7 +5,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from helpers import plots, results  # noqa: E402
+from helpers.report import plots, results  # noqa: E402
 
 
 def _sweep(levels):

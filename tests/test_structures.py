@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import pdist
 
-from helpers import structures as S
+from helpers.simulation import structures as S
 
 
 def _magic_icosahedral(k):  # Mackay icosahedron / cuboctahedron with k shells around the centre

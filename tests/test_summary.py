@@ -2,7 +2,8 @@
 import numpy as np
 import pandas as pd
 
-from helpers import paths, results, summary
+from helpers import paths
+from helpers.report import results, summary
 
 
 def test_summary_has_study_and_our_numbers(tmp_path, monkeypatch):

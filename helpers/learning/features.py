@@ -10,6 +10,8 @@
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import Pipeline
@@ -85,3 +87,30 @@ def feature_pipeline(normalise: bool = False, repair: bool = False) -> Pipeline:
         steps.append(("per_curve", PerCurveNormaliser()))
     steps.append(("standardise", StandardScaler()))
     return Pipeline(steps)
+
+
+class MaskedFeatures:
+    """Measured curves (NaN where not measured) -> standardised log10 I, 0 where not measured, and the
+    mask as a second channel. Fitted on training curves (the standardisation uses measured points only)."""
+
+    def fit(self, I, mask):
+        logs = self._logs(I, mask)
+        with warnings.catch_warnings():  # q points that no training curve measured get mean 0, scale 1
+            warnings.simplefilter("ignore", RuntimeWarning)
+            self.mean_ = np.nanmean(logs, axis=0)
+            self.scale_ = np.nanstd(logs, axis=0)
+        self.mean_ = np.where(np.isfinite(self.mean_), self.mean_, 0.0)
+        self.scale_ = np.where(np.isfinite(self.scale_) & (self.scale_ > 0), self.scale_, 1.0)
+        return self
+
+    @staticmethod
+    def _logs(I, mask):
+        I = np.asarray(I, dtype=float)
+        filled = repair_curves(np.where(mask, I, np.nan))  # zero counts inside the window interpolated
+        return np.where(mask, filled, np.nan)
+
+    def transform(self, I, mask, channels: int = 2) -> np.ndarray:
+        Z = np.nan_to_num((self._logs(I, mask) - self.mean_) / self.scale_, nan=0.0)
+        if channels == 1:
+            return Z
+        return np.stack([Z, np.asarray(mask, dtype=float)], axis=-1)

@@ -1,4 +1,4 @@
-"""The study's models: Ridge per size target, multinomial logistic regression for the shape, CNN1D.
+"""The estimators: Ridge per size target, multinomial logistic regression for the shape, CNN1D.
 
 Linear models are scikit-learn Pipelines (features -> estimator). Ridge's alpha is chosen by
 5-fold cross-validation inside the training set; for the grouped protocol the folds keep whole
@@ -25,38 +25,6 @@ from . import features
 
 RIDGE_ALPHAS = np.logspace(-4, 4, 17)
 LOGISTIC_CS = (0.1, 1.0, 10.0, 100.0)  # inverse regularisation strengths tried by ValidatedLogistic
-
-#: Size classes of the CNN (the study's Dense(9) head; its own size classes were not published).
-#: ``size_class``: the ninths of the particle size, i.e. 9 bins of ln n_atoms whose edges are the
-#: 1/9 ... 8/9 quantiles over the library's structures (each structure counted once): a physical size
-#: that means the same for every shape. ``size_parameter``: the builder's size argument 2..10
-#: (nOrder / nShell / nLayer / sizeP), class = value - 2; the same value is a different size in each
-#: shape (a cube of nOrder 5 and an icosahedron of nShell 5 differ in size and atom count).
-N_SIZE_CLASSES = 9
-SIZE_PARAMETER_OFFSET = 2
-
-
-def size_class_edges(meta) -> np.ndarray:
-    """The 8 inner edges (in ln n_atoms) of the 9 size classes: quantiles over the library's structures."""
-    per_structure = meta.drop_duplicates("structure_id")["log_n_atoms"].to_numpy(float)
-    if per_structure.size < N_SIZE_CLASSES:
-        raise ValueError(f"{per_structure.size} structures cannot define {N_SIZE_CLASSES} size classes: "
-                         f"use a library with at least {N_SIZE_CLASSES} structures.")
-    return np.quantile(per_structure, np.arange(1, N_SIZE_CLASSES) / N_SIZE_CLASSES)
-
-
-def size_class(log_n_atoms, edges) -> np.ndarray:
-    """Size class 0..8 of each curve: the bin of ln n_atoms between ``edges`` (a value on an edge goes up)."""
-    return np.searchsorted(np.asarray(edges, dtype=float), np.asarray(log_n_atoms, dtype=float), side="right")
-
-
-def size_parameter_class(size_parameter_1) -> np.ndarray:
-    """Class 0..8 of the builder's size parameter 2..10 (value - 2)."""
-    values = np.asarray(size_parameter_1)
-    if np.any((values < SIZE_PARAMETER_OFFSET) | (values >= SIZE_PARAMETER_OFFSET + N_SIZE_CLASSES)):
-        raise ValueError("size_parameter_1 must lie in 2..10 to be a size-parameter class.")
-    return (values - SIZE_PARAMETER_OFFSET).astype(int)
-
 
 class EigenRidgeCV(RegressorMixin, BaseEstimator):
     """Ridge regression with alpha chosen per target by K-fold CV, one eigendecomposition per fold.

@@ -3,7 +3,7 @@ model equal coefficient x input; band permutation importance finds the informati
 import numpy as np
 import pytest
 
-from helpers import explain, models
+from helpers.learning import attribution, estimators
 
 
 def _blind_model(n_q=60, seen=slice(10, 20)):
@@ -22,35 +22,35 @@ def _blind_model(n_q=60, seen=slice(10, 20)):
 def test_occluding_a_band_the_model_cannot_see_changes_nothing():
     Z = np.random.default_rng(1).normal(size=(40, 60))
     labels = np.random.default_rng(2).integers(0, 3, 40)
-    slices, drop = explain.occlusion(_blind_model(), Z, labels, width=10, stride=10)
+    slices, drop = attribution.occlusion(_blind_model(), Z, labels, width=10, stride=10)
     assert [s.start for s in slices] == [0, 10, 20, 30, 40, 50]
     np.testing.assert_array_equal(drop[:, [0, 2, 3, 4, 5]], 0.0)
     assert np.abs(drop[:, 1]).max() > 1e-3  # the band it sees does matter
 
 
 def test_windows_and_bad_arguments():
-    assert explain.windows(25, 10, 10)[-1] == slice(20, 25)
+    assert attribution.windows(25, 10, 10)[-1] == slice(20, 25)
     with pytest.raises(ValueError, match=">= 1 points"):
-        explain.windows(25, 0, 10)
+        attribution.windows(25, 0, 10)
 
 
 def test_integrated_gradients_of_a_linear_model_is_coefficient_times_input():
-    keras = models._keras()
+    keras = estimators._keras()
     keras.utils.set_random_seed(0)
     n_q = 30
     model = keras.Sequential([keras.Input(shape=(n_q, 1)), keras.layers.Flatten(), keras.layers.Dense(2)])
     W = model.layers[-1].get_weights()[0]
     Z = np.random.default_rng(0).normal(size=(5, n_q)).astype("float32")
     labels = np.array([0, 1, 1, 0, 1])
-    ig = explain.integrated_gradients(model, Z, labels, steps=4)
+    ig = attribution.integrated_gradients(model, Z, labels, steps=4)
     np.testing.assert_allclose(ig, Z * W[:, labels].T, rtol=1e-5, atol=1e-6)
 
 
 def test_integrated_gradients_completeness_on_the_cnn():
-    cnn = models.build_cnn1d(input_length=40, n_classes=3, seed=0)
+    cnn = estimators.build_cnn1d(input_length=40, n_classes=3, seed=0)
     Z = np.random.default_rng(0).normal(size=(4, 40)).astype("float32")
     labels = np.array([0, 1, 2, 0])
-    ig = explain.integrated_gradients(cnn, Z, labels, steps=256)
+    ig = attribution.integrated_gradients(cnn, Z, labels, steps=256)
     p = cnn.predict(Z[:, :, None], verbose=0)[np.arange(4), labels]
     p0 = cnn.predict(np.zeros((1, 40, 1), "float32"), verbose=0)[0, labels]
     np.testing.assert_allclose(ig.sum(axis=1), p - p0, atol=2e-3)  # sum of attributions = f(x) - f(baseline)
@@ -65,34 +65,49 @@ def test_linear_attribution_and_band_permutation_find_the_informative_band():
     X = rng.normal(size=(300, 50))
     y = X[:, 30:35].sum(axis=1)
     pipe = Pipeline([("scale", StandardScaler()), ("ridge", Ridge(alpha=1e-3))]).fit(X, y)
-    attribution = explain.linear_attribution(pipe, X)
-    np.testing.assert_allclose(attribution, pipe[:-1].transform(X) * pipe[-1].coef_, rtol=1e-12)
-    np.testing.assert_allclose(attribution.sum(axis=1) + pipe[-1].intercept_, pipe.predict(X), rtol=1e-9, atol=1e-9)
+    contribution = attribution.linear_attribution(pipe, X)
+    np.testing.assert_allclose(contribution, pipe[:-1].transform(X) * pipe[-1].coef_, rtol=1e-12)
+    np.testing.assert_allclose(contribution.sum(axis=1) + pipe[-1].intercept_, pipe.predict(X), rtol=1e-9, atol=1e-9)
 
     def r2(Xs):
         return 1 - np.mean((pipe.predict(Xs) - y) ** 2) / np.var(y)
-    bands = explain.windows(50, 10, 10)
-    importance = explain.band_permutation_importance(r2, X, bands, seed=0)
+    bands = attribution.windows(50, 10, 10)
+    importance = attribution.band_permutation_importance(r2, X, bands, seed=0)
     assert np.argmax(importance) == 3
     np.testing.assert_allclose(importance[[0, 1, 2, 4]], 0.0, atol=1e-3)
 
 
 def test_per_class_means():
     values = np.arange(12.0).reshape(6, 2)
-    np.testing.assert_array_equal(explain.per_class(values, [0, 0, 1, 1, 1, 0], 3)[:2], [[4, 5], [6, 7]])
-    assert np.isnan(explain.per_class(values, [0, 0, 1, 1, 1, 0], 3)[2]).all()
+    np.testing.assert_array_equal(attribution.per_class(values, [0, 0, 1, 1, 1, 0], 3)[:2], [[4, 5], [6, 7]])
+    assert np.isnan(attribution.per_class(values, [0, 0, 1, 1, 1, 0], 3)[2]).all()
 
 
 def test_profiles_and_saxs_share():
-    slices = explain.windows(10, 4, 2)  # [0:4] [2:6] [4:8] [6:10] [8:10]
-    profile = explain.to_profile(slices, np.array([1.0, 0.0, 0.0, 0.0, 0.0]), 10)
+    slices = attribution.windows(10, 4, 2)  # [0:4] [2:6] [4:8] [6:10] [8:10]
+    profile = attribution.to_profile(slices, np.array([1.0, 0.0, 0.0, 0.0, 0.0]), 10)
     np.testing.assert_allclose(profile, [1, 1, 0.5, 0.5, 0, 0, 0, 0, 0, 0])
     q = np.arange(1, 11) / 10
-    assert explain.saxs_share(q, profile, 0.45) == pytest.approx(1.0)
-    assert explain.saxs_share(q, np.ones(10), 0.55) == pytest.approx(0.5)
+    assert attribution.saxs_share(q, profile, 0.45) > 0.8
+
+
+def test_saxs_share_is_per_unit_of_q_not_per_point():
+    """A flat importance profile shares 50/50 on any grid, although the study's linear grid puts
+    5 % of its points below 1 Å⁻¹ (counting points gave 0.05); importance packed into a narrow
+    SAXS band outweighs a wider but weaker WAXS band."""
+    q = np.arange(1, 2000) / 100  # the study's grid, 0.01 ... 19.99
+    assert attribution.saxs_share(q, np.ones_like(q), 1.0) == pytest.approx(0.5, abs=1e-9)
+    log_grid = np.geomspace(0.01, 20, 500)  # most points at small q
+    assert attribution.saxs_share(log_grid, np.ones_like(log_grid), 1.0) == pytest.approx(0.5, abs=1e-9)
+    profile = np.where(q < 1, 1.0, 0.2)
+    assert attribution.saxs_share(q, profile, 1.0) == pytest.approx(1 / 1.2, abs=0.01)
+    bands = attribution.importance_per_q(q, profile, [(0.01, 0.99), (1.0, 19.99)])
+    np.testing.assert_allclose(bands, [1.0, 0.2])
+    with pytest.raises(ValueError, match="fewer than 2"):
+        attribution.importance_per_q(q, profile, [(0.5, 0.505)])
 
 
 def test_smooth_keeps_a_constant_and_averages_windows():
-    slices = explain.windows(10, 5, 5)
-    np.testing.assert_allclose(explain.smooth(np.full(10, 3.0), slices), 3.0)
-    np.testing.assert_allclose(explain.smooth(np.arange(10.0), slices), [2] * 5 + [7] * 5)
+    slices = attribution.windows(10, 5, 5)
+    np.testing.assert_allclose(attribution.smooth(np.full(10, 3.0), slices), 3.0)
+    np.testing.assert_allclose(attribution.smooth(np.arange(10.0), slices), [2] * 5 + [7] * 5)

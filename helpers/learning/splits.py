@@ -15,12 +15,17 @@ import pandas as pd
 PROTOCOLS = ("random", "grouped")
 
 
-def split_indices(meta: pd.DataFrame, protocol: str, test_size: float = 0.2, seed: int = 0, stratify: bool = True):
+def split_indices(meta: pd.DataFrame, protocol: str, test_size: float = 0.2, seed: int = 0,
+                  stratify: bool | str = True):
     """Return (train_idx, test_idx), sorted integer positions into ``meta``.
 
-    ``stratify=False`` draws from all curves (or structures) at once instead of shape by shape, e.g.
-    for a validation split of a training set in which a shape may have a single structure left.
+    ``stratify=False`` draws from all curves (or structures) at once instead of shape by shape.
+    ``stratify="where_possible"`` (for a validation split of a training set, in which a shape may
+    have a single structure left) stratifies by shape but keeps a shape with one structure whole
+    on the training side.
     """
+    if stratify not in (True, False, "where_possible"):
+        raise ValueError(f"stratify must be True, False or 'where_possible', got {stratify!r}.")
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown split protocol {protocol!r}: use 'random' or 'grouped'.")
     if not 0.0 < test_size < 1.0:
@@ -41,6 +46,8 @@ def split_indices(meta: pd.DataFrame, protocol: str, test_size: float = 0.2, see
             test.extend(rng.choice(in_shape, size=n_test, replace=False))
         else:
             groups = np.array(sorted(meta["structure_id"].iloc[in_shape].unique()))
+            if groups.size < 2 and stratify == "where_possible":
+                continue
             if groups.size < 2:
                 raise ValueError(f"shape {shape!r} has a single structure: a grouped split needs at least two per shape.")
             n_test = min(max(int(round(test_size * groups.size)), 1), groups.size - 1)

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 from ase import Atoms
 
-from helpers import dataset as D
-from helpers import scattering as X
-from helpers import structures as S
+from helpers.simulation import library as D
+from helpers.simulation import debye as X
+from helpers.simulation import structures as S
 
 Q = np.asarray(D.Q_GRID)
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import dataset, degrade, experiments, models, results, splits
+from ..learning import model_set, splits
+from ..measurement import degrade
+from ..report import results
 
 MODES = ("simple_prediction", "training_and_prediction")
 FAMILIES = ("ridge", "logistic", "cnn1d")
@@ -52,37 +54,21 @@ def sweep(lib, degradation, levels, *, section: str, input_name: str, protocols=
     table = []
     for protocol in protocols:
         train, test = splits.split_indices(meta, protocol, seed=seed)
-        clean = _wanted(experiments.clean_models(lib, protocol, seed=seed, epochs=epochs), families)
+        clean = _wanted(model_set.load_or_train(lib, protocol, seed=seed, epochs=epochs), families)
         for level in levels:
             q_deg, X_deg = degradation(q, X, level, seed=seed, **options)
             if "simple_prediction" in modes:
                 _, shown = degrade.present(q_deg, X_deg[test], q, presentation)
-                scores = experiments.score(clean, shown, meta, test)
+                scores = model_set.score(clean, shown, meta, test, repair=True)
                 table += _rows(scores, section, input_name, "simple_prediction", protocol, level)
             if "training_and_prediction" in modes and protocol in train_protocols and level in train_levels:
                 unchanged = q_deg.shape == q.shape and np.array_equal(X_deg, X)
-                fitted = clean if unchanged else train_on(X_deg, meta, train, protocol, seed, epochs, families,
-                                                          logistic_C=experiments.chosen_C(clean["logistic"])
-                                                          if "logistic" in clean else None)
-                scores = experiments.score(fitted, X_deg[test], meta, test)
+                C = model_set.chosen_C(clean["logistic"]) if "logistic" in clean else None
+                fitted = clean if unchanged else model_set.fit_all(
+                    X_deg, meta, train, protocol, seed, epochs, families, logistic_C=C, repair=True)
+                scores = model_set.score(fitted, X_deg[test], meta, test, repair=True)
                 table += _rows(scores, section, input_name, "training_and_prediction", protocol, level)
     return pd.DataFrame(table, columns=results.COLUMNS)
-
-
-def train_on(X, meta, train, protocol, seed, epochs, families=FAMILIES, logistic_C=None) -> dict:
-    """Fit the model families on (possibly degraded) curves ``X[train]``, repairing zero counts.
-
-    ``logistic_C``: reuse this C (the one the clean model chose on its validation data) instead of
-    choosing it again, which would cost four fits per level."""
-    fitted = {}
-    if "ridge" in families or "logistic" in families:
-        Cs = (logistic_C,) if logistic_C is not None else models.LOGISTIC_CS
-        ridge, logistic = experiments.fit_linear(X, meta, train, protocol, seed=seed, repair=True, logistic_Cs=Cs)
-        fitted.update({k: v for k, v in (("ridge", ridge), ("logistic", logistic)) if k in families})
-    if "cnn1d" in families:
-        for target in experiments.CNN_TARGETS:
-            fitted[f"cnn1d_{target}"] = experiments.fit_cnn(X, meta, train, protocol, target, seed, epochs, repair=True)
-    return fitted
 
 
 def as_study_rows(table: pd.DataFrame, level, section: str, input_name: str) -> pd.DataFrame:
@@ -91,13 +77,6 @@ def as_study_rows(table: pd.DataFrame, level, section: str, input_name: str) -> 
     rows = table[(table["protocol"] == "training_and_prediction") & np.isclose(table["level"], level)].copy()
     rows["protocol"], rows["level"], rows["section"], rows["input"] = "clean", np.nan, section, input_name
     return rows
-
-
-def curve_table(table: pd.DataFrame) -> pd.DataFrame:
-    """One headline metric per (model, target): Q2 for Ridge, accuracy for the classifiers, as a wide
-    table with one row per level and one column per (protocol, split, model, target)."""
-    wide = results.headline(table).pivot_table(index="level", columns=["protocol", "split", "model", "target"], values="value")
-    return wide.round(3)
 
 
 def split_point_sweep(lib, part, levels, *, q_split: float, section: str, input_name: str,

@@ -4,10 +4,10 @@ import json
 import numpy as np
 import pytest
 
-from helpers import dataset as D
+from helpers.simulation import library as D
 from helpers import paths
-from helpers import scattering as X
-from helpers import structures as S
+from helpers.simulation import debye as X
+from helpers.simulation import structures as S
 
 SMALL = dict(shapes=["icosahedron", "rhombic_dodecahedron"], sizes=[2, 3], elements=["Au", "Fe"], b_iso=[0.1, 0.9])
 

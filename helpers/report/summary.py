@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import paths, results
+from .. import paths
+from . import results
 
 TITLES = {
     "02_linear_models": "Ridge and logistic regression (study §III.1)",

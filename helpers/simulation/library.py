@@ -21,7 +21,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata as importlib_metadata
@@ -30,7 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import paths, scattering, structures
+from .. import paths
+from . import debye, structures
 
 #: The study's q grid: 0.01, 0.02, ..., 19.99 1/Å (1999 points; q_k = k/100 to the nearest double).
 Q_GRID: np.ndarray = np.arange(1, 2000) / 100.0
@@ -71,11 +74,11 @@ def _normalise_params(shapes=None, sizes=None, elements=None, b_iso=None, q=None
     shapes = list(structures.SHAPES if shapes is None else shapes)
     elements = list(structures.ELEMENTS if elements is None else elements)
     b_iso = [float(b) for b in (B_ISO if b_iso is None else b_iso)]
-    q = scattering.check_q(Q_GRID if q is None else q)
+    q = debye.check_q(Q_GRID if q is None else q)
     for el in elements:
         structures.check_element(el)
     for b in b_iso:
-        scattering.check_b_iso(b)
+        debye.check_b_iso(b)
     for name, values in (("shapes", shapes), ("elements", elements), ("b_iso", b_iso)):
         if len(set(values)) != len(values) or not values:
             raise ValueError(f"{name} must be a non-empty list without repeats, got {values}.")
@@ -90,14 +93,14 @@ def _normalise_params(shapes=None, sizes=None, elements=None, b_iso=None, q=None
         "q_max": float(q[-1]),
         "q_sha256": hashlib.sha256(np.ascontiguousarray(q).tobytes()).hexdigest(),
         "n_structures": len(grid),
-        "engine": {"bin_phase": scattering.BIN_PHASE, "nufft_eps": scattering.NUFFT_EPS, "format": FORMAT_VERSION},
+        "engine": {"bin_phase": debye.BIN_PHASE, "nufft_eps": debye.NUFFT_EPS, "format": FORMAT_VERSION},
     }, q, grid
 
 
 def _structure_job(shape: str, size: int, s_targets: np.ndarray, positions=None):
     """Worker: pair sum of one (shape, size) in units of Rnn at all targets, and its descriptors."""
     positions = structures.unit_positions(shape, size) if positions is None else positions
-    return shape, size, structures.describe_positions(positions), scattering.positions_sinc_sum(positions, s_targets)
+    return shape, size, structures.describe_positions(positions), debye.positions_sinc_sum(positions, s_targets)
 
 
 def _sha256(path: Path) -> str:
@@ -143,7 +146,7 @@ def generate(shapes=None, sizes=None, elements=None, b_iso=None, q=None, n_jobs=
                                          file=sys.stderr, mininterval=1.0):
         done[(shape, size)] = (desc, s_sum.reshape(len(rnn), q.size))
 
-    f0 = {el: scattering.form_factor(el, q) for el in params["elements"]}
+    f0 = {el: debye.form_factor(el, q) for el in params["elements"]}
     rows, curves = [], []
     for shape, size in grid:
         desc, s_sum = done[(shape, size)]
@@ -153,7 +156,7 @@ def generate(shapes=None, sizes=None, elements=None, b_iso=None, q=None, n_jobs=
             base["sqrt_log_eq_radius"] = float(np.sqrt(np.log(base["eq_radius"])))
             base["structure_id"] = f"{shape}-{size}"
             for b in params["b_iso"]:
-                curves.append(scattering.intensity_from_sinc_sum(desc["n_atoms"], f0[el], s_sum[e_i], q, b))
+                curves.append(debye.intensity_from_sinc_sum(desc["n_atoms"], f0[el], s_sum[e_i], q, b))
                 rows.append({**base, "b_iso": b})
     return q, np.vstack(curves), pd.DataFrame(rows, columns=METADATA_COLUMNS), params
 
@@ -170,20 +173,40 @@ def build_library(path, shapes=None, sizes=None, elements=None, b_iso=None, q=No
             "choose an empty or new folder; nothing was overwritten."
         )
     q, intensities, meta, params = generate(shapes, sizes, elements, b_iso, q, n_jobs, progress)
-    path.mkdir(parents=True, exist_ok=True)
-    np.save(path / "q.npy", q)
-    np.save(path / "intensities.npy", intensities)
-    meta.to_csv(path / "metadata.csv", index=False)
-    manifest = {
-        "description": "Simulated SAXS+WAXS curves of metal nanoparticles (full Debye sum, absolute intensities).",
-        "params": params,
-        "n_curves": int(len(meta)),
-        "versions": _versions(),
-        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "sha256": {name: _sha256(path / name) for name in _FILES},
-    }
-    (path / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # written beside the old library and moved into place at the end, so that an interrupted or
+    # concurrent generation never leaves a half-written library behind a valid manifest
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.new-", dir=path.parent))
+    try:
+        np.save(staging / "q.npy", q)
+        np.save(staging / "intensities.npy", intensities)
+        meta.to_csv(staging / "metadata.csv", index=False)
+        manifest = {
+            "description": "Simulated SAXS+WAXS curves of metal nanoparticles "
+            "(full Debye sum, absolute intensities).",
+            "params": params,
+            "n_curves": int(len(meta)),
+            "versions": _versions(),
+            "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "sha256": {name: _sha256(staging / name) for name in _FILES},
+        }
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2))
+        _replace_folder(staging, path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return Library(q, intensities, meta, manifest, path)
+
+
+def _replace_folder(new: Path, path: Path) -> None:
+    """Move the folder ``new`` to ``path``; an existing ``path`` (a library of ours) is moved aside
+    first and removed only once the new one is in place."""
+    old = None
+    if path.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
+        os.replace(path, old / path.name)
+    os.replace(new, path)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _show(path: Path) -> str:
@@ -247,3 +270,18 @@ def load_library(name: str = "study", shapes=None, sizes=None, elements=None, b_
             print(f"{reason}: generating it now.")
         build_library(path, n_jobs=n_jobs, progress=progress, **kwargs)
     return read_library(path, **kwargs)
+
+
+def example_row(meta: pd.DataFrame, nth: int = 0, **conditions) -> int:
+    """Position of the ``nth`` curve of ``meta`` whose columns equal ``conditions`` (e.g.
+    ``shape="cuboctahedron", element="Au"``): the notebooks' example curves."""
+    mask = np.ones(len(meta), dtype=bool)
+    for key, value in conditions.items():
+        if key not in meta.columns:
+            raise ValueError(f"the metadata has no column {key!r}: use one of {list(meta.columns)}.")
+        mask &= (meta[key] == value).to_numpy()
+    hits = np.flatnonzero(mask)
+    if hits.size <= nth:
+        raise ValueError(f"the library has {hits.size} curve(s) with {conditions}, no number {nth}: "
+                         "load a library that contains it or pick another.")
+    return int(hits[nth])

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import paths
+from .. import paths
 
 #: The study's labels, in the order of its class indices 0..8.
 SHAPES: tuple[str, ...] = (
@@ -201,3 +201,19 @@ def structure_grid(shapes=SHAPES, sizes=None) -> list[tuple[str, int]]:
     if not out:
         raise ValueError(f"no structure left: sizes {sizes} fit none of the shapes {list(shapes)}.")
     return out
+
+
+FCC_REFLECTIONS = ((1, 1, 1), (2, 0, 0), (2, 2, 0), (3, 1, 1), (2, 2, 2), (4, 0, 0))
+BCC_REFLECTIONS = ((1, 1, 0), (2, 0, 0), (2, 1, 1), (2, 2, 0), (3, 1, 0), (2, 2, 2))
+
+
+def bragg_positions(element: str, lattice: str) -> dict[str, float]:
+    """q of the first reflections of the bulk fcc or bcc lattice with nearest-neighbour distance Rnn."""
+    r = rnn(element)
+    if lattice == "fcc":
+        a, hkls = r * np.sqrt(2.0), FCC_REFLECTIONS
+    elif lattice == "bcc":
+        a, hkls = 2.0 * r / np.sqrt(3.0), BCC_REFLECTIONS
+    else:
+        raise ValueError(f"lattice must be 'fcc' or 'bcc', got {lattice!r}.")
+    return {"".join(map(str, hkl)): 2 * np.pi * np.sqrt(sum(h * h for h in hkl)) / a for hkl in hkls}

@@ -1,7 +1,7 @@
 """Which q-ranges drive a prediction: attributions for the CNN and the linear models.
 
 All attributions work in the models' own feature space (standardised log10 I, see
-:mod:`helpers.features`), where 0 is the training set's mean curve: "removing" a q-range means
+:mod:`helpers.learning.features`), where 0 is the training set's mean curve: "removing" a q-range means
 replacing it by the average curve there, i.e. the information that distinguishes this curve.
 
 - :func:`occlusion`: slide a window of ``width`` points over q, set the features inside to the baseline
@@ -113,70 +113,34 @@ def to_profile(slices, values, n_q: int) -> np.ndarray:
     return total / np.maximum(count, 1)
 
 
-def saxs_share(q, profile, q_split: float) -> float:
-    """Share of a non-negative importance profile that lies below ``q_split`` (the SAXS part)."""
+def importance_per_q(q, profile, bands) -> np.ndarray:
+    """Mean importance per unit of q in each band ``(q_lo, q_hi)``: the integral of the
+    non-negative profile over the band (trapezoid rule in q) divided by the band's width. Unlike a
+    sum over points, this does not grow with the number of grid points a band holds."""
+    q = np.asarray(q, dtype=float)
     weight = np.clip(np.asarray(profile, dtype=float), 0, None)
-    if weight.sum() == 0:
+    out = []
+    for lo, hi in bands:
+        inside = (q >= lo) & (q <= hi)
+        if inside.sum() < 2:
+            raise ValueError(f"the band [{lo}, {hi}] Å⁻¹ holds fewer than 2 grid points.")
+        qs, ws = q[inside], weight[inside]
+        out.append(float(np.sum((ws[1:] + ws[:-1]) * np.diff(qs)) / 2 / (qs[-1] - qs[0])))
+    return np.array(out)
+
+
+def saxs_share(q, profile, q_split: float) -> float:
+    """Share of the importance *per unit of q* that lies below ``q_split`` (the SAXS part):
+    density below / (density below + density above), 0.5 for a flat profile on any grid."""
+    q = np.asarray(q, dtype=float)
+    below, above = importance_per_q(q, profile, [(q[0], np.nextafter(q_split, -np.inf)),
+                                                 (q_split, q[-1])])
+    if below + above == 0:
         return float("nan")
-    return float(weight[np.asarray(q) < q_split].sum() / weight.sum())
+    return float(below / (below + above))
 
 
 def smooth(profile, slices) -> np.ndarray:
     """A profile averaged over each window and spread back over q (for legible per-point attributions)."""
     profile = np.asarray(profile, dtype=float)
     return to_profile(slices, np.stack([profile[..., sl].mean(axis=-1) for sl in slices], axis=-1), profile.shape[-1])
-
-
-# --- the steps of notebook 09 ------------------------------------------------------------------------
-
-def unit(profile) -> np.ndarray:
-    """A non-negative profile scaled to a maximum of 1 (for comparing methods on one axis)."""
-    p = np.clip(np.asarray(profile, dtype=float), 0, None)
-    return p / p.max() if p.max() > 0 else p
-
-
-def cnn_profiles(cnn, X, labels, n_classes: int, width: int, stride: int, steps: int):
-    """Occlusion and integrated-gradient profiles over q of a fitted CNN (:class:`helpers.experiments.
-    FittedCNN`) on curves ``X`` with true ``labels``: ({method: mean profile}, per-class occlusion,
-    mean true-class probability)."""
-    Z = cnn.prep.transform(X).astype("float32")
-    slices, drop = occlusion(lambda z: cnn.model.predict(z[:, :, None], verbose=0, batch_size=512), Z, labels,
-                             width=width, stride=stride)
-    occ = to_profile(slices, drop, Z.shape[1])
-    ig = integrated_gradients(cnn.model, Z, labels, steps=steps)
-    probability = float(np.mean(cnn.model.predict(Z[:, :, None], verbose=0)[np.arange(len(Z)), labels]))
-    profiles = {"occlusion": occ.mean(axis=0), "integrated gradients |mean|": smooth(np.abs(ig).mean(axis=0), slices)}
-    return profiles, per_class(occ, labels, n_classes), probability
-
-
-def linear_profiles(ridge, logistic, X, size_true, size_names, shapes, width: int, seed: int = 0) -> dict:
-    """|coefficient x input| and q-band permutation profiles of the Ridge targets ``size_names`` (columns
-    of ``size_true``) and of the logistic shape model (attribution of each curve's true class)."""
-    n_q = X.shape[1]
-    bands = windows(n_q, width, width)
-    out = {}
-    for j, target in enumerate(size_names):
-        def q2(Xs, j=j):
-            return 1 - np.mean((ridge.predict(Xs)[:, j] - size_true[:, j]) ** 2) / np.var(size_true[:, j])
-        perm = band_permutation_importance(q2, X, bands, seed=seed)
-        out[f"Ridge {target}"] = {
-            "|coefficient × input| (mean)": smooth(np.abs(linear_attribution(ridge, X, output=j)).mean(axis=0), bands),
-            "band permutation (fall of Q²)": to_profile(bands, perm, n_q)}
-    perm = band_permutation_importance(lambda Xs: np.mean(logistic.predict(Xs) == shapes), X, bands, seed=seed)
-    class_index = {c: k for k, c in enumerate(logistic[-1].classes_)}
-    own = np.stack([linear_attribution(logistic, X[i:i + 1], output=class_index[s])[0] for i, s in enumerate(shapes)])
-    out["logistic shape"] = {"|coefficient × input| of the true class (mean)": smooth(np.abs(own).mean(axis=0), bands),
-                             "band permutation (fall of accuracy)": to_profile(bands, perm, n_q)}
-    return out
-
-
-def size_and_shape(cnn: dict, linear: dict) -> dict:
-    """The answer of notebook 09: per question (size, shape), the profiles of each method scaled to 1."""
-    return {
-        "size": {"Ridge ln N: band permutation": unit(linear["Ridge log_n_Atoms"]["band permutation (fall of Q²)"]),
-                 "CNN size class: occlusion": unit(cnn["size_class"]["occlusion"]),
-                 "CNN size class: integrated gradients": unit(cnn["size_class"]["integrated gradients |mean|"])},
-        "shape": {"logistic: band permutation": unit(linear["logistic shape"]["band permutation (fall of accuracy)"]),
-                  "CNN shape: occlusion": unit(cnn["shape"]["occlusion"]),
-                  "CNN shape: integrated gradients": unit(cnn["shape"]["integrated gradients |mean|"])},
-    }

@@ -5,28 +5,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from . import degrade, scattering, structures
+from ..measurement import degrade
+from ..simulation import debye, library, structures
 
 SAXS_WAXS_SPLIT = degrade.Q_SPLIT  # 1/Å, where the figures separate the small- and wide-angle parts
-FCC_REFLECTIONS = ((1, 1, 1), (2, 0, 0), (2, 2, 0), (3, 1, 1), (2, 2, 2), (4, 0, 0))
-BCC_REFLECTIONS = ((1, 1, 0), (2, 0, 0), (2, 1, 1), (2, 2, 0), (3, 1, 0), (2, 2, 2))
 
 
 def shape_colours() -> dict[str, tuple]:
     cmap = plt.get_cmap("tab10")
     return {shape: cmap(i) for i, shape in enumerate(structures.SHAPES)}
-
-
-def bragg_positions(element: str, lattice: str) -> dict[str, float]:
-    """q of the first reflections of the bulk fcc or bcc lattice with nearest-neighbour distance Rnn."""
-    r = structures.rnn(element)
-    if lattice == "fcc":
-        a, hkls = r * np.sqrt(2.0), FCC_REFLECTIONS
-    elif lattice == "bcc":
-        a, hkls = 2.0 * r / np.sqrt(3.0), BCC_REFLECTIONS
-    else:
-        raise ValueError(f"lattice must be 'fcc' or 'bcc', got {lattice!r}.")
-    return {"".join(map(str, hkl)): 2 * np.pi * np.sqrt(sum(h * h for h in hkl)) / a for hkl in hkls}
 
 
 def particle_gallery(shapes=structures.SHAPES, size: int = 4) -> plt.Figure:
@@ -59,16 +46,6 @@ def particle_gallery(shapes=structures.SHAPES, size: int = 4) -> plt.Figure:
     return fig
 
 
-def _pick(meta: pd.DataFrame, **conditions) -> int:
-    mask = np.ones(len(meta), dtype=bool)
-    for key, value in conditions.items():
-        mask &= (meta[key] == value).to_numpy()
-    hits = np.flatnonzero(mask)
-    if hits.size == 0:
-        raise ValueError(f"no curve in the library with {conditions}: load a library that contains it.")
-    return int(hits[0])
-
-
 def example_curves(lib, element: str, b_iso: float, size: int) -> plt.Figure:
     """Left: the SAXS part, log-log. Right: the WAXS part as I / (N f^2), offset per shape, Bragg peaks marked."""
     q, meta = lib.q, lib.metadata
@@ -76,12 +53,12 @@ def example_curves(lib, element: str, b_iso: float, size: int) -> plt.Figure:
     fig, (ax_s, ax_w) = plt.subplots(1, 2, figsize=(13, 6), gridspec_kw={"width_ratios": [1, 1.4]})
     saxs = q < SAXS_WAXS_SPLIT
     waxs = ~saxs
-    f2 = scattering.form_factor(element, q) ** 2
+    f2 = debye.form_factor(element, q) ** 2
     shapes = [s for s in structures.SHAPES if s in set(meta["shape"])]
     for k, shape in enumerate(shapes):
         s = size if size in set(meta.loc[meta["shape"] == shape, "size_parameter_1"]) else int(
             meta.loc[meta["shape"] == shape, "size_parameter_1"].min())
-        i = _pick(meta, shape=shape, element=element, b_iso=b_iso, size_parameter_1=s)
+        i = library.example_row(meta, shape=shape, element=element, b_iso=b_iso, size_parameter_1=s)
         n = meta.loc[i, "n_atoms"]
         label = f"{shape} ({structures.SHAPE_SPECS[shape].size_argument}={s}, N={n})"
         ax_s.loglog(q[saxs], lib.intensities[i, saxs], color=colours[shape], label=label, lw=1.3)
@@ -89,7 +66,7 @@ def example_curves(lib, element: str, b_iso: float, size: int) -> plt.Figure:
         ax_w.text(19.9, 1.2 * k + 1.05, shape, ha="right", va="bottom", fontsize=7, color=colours[shape])
     top = 1.2 * len(shapes) + 1.0
     for lattice, style, ypos, colour in (("fcc", "--", top, "tab:blue"), ("bcc", ":", top + 0.9, "tab:gray")):
-        for hkl, qb in list(bragg_positions(element, lattice).items())[:4]:
+        for hkl, qb in list(structures.bragg_positions(element, lattice).items())[:4]:
             ax_w.axvline(qb, color=colour, ls=style, lw=0.8, alpha=0.8)
             ax_w.text(qb, ypos, hkl, fontsize=7, ha="center", va="bottom", color=colour, rotation=90)
         ax_w.plot([], [], color=colour, ls=style, label=f"{lattice} reflections of {element}")
@@ -110,7 +87,7 @@ def size_and_biso_effect(lib, shape: str, element: str, b_iso: float, size: int)
     sizes = sorted(meta.loc[(meta["shape"] == shape), "size_parameter_1"].unique())
     cmap = plt.get_cmap("viridis")
     for j, s in enumerate(sizes):
-        i = _pick(meta, shape=shape, element=element, b_iso=b_iso, size_parameter_1=s)
+        i = library.example_row(meta, shape=shape, element=element, b_iso=b_iso, size_parameter_1=s)
         ax_a.loglog(q, lib.intensities[i], color=cmap(j / max(1, len(sizes) - 1)), lw=1.0,
                     label=f"{structures.SHAPE_SPECS[shape].size_argument}={s} (N={meta.loc[i, 'n_atoms']})")
     ax_a.set(xlabel="q (1/Å)", ylabel="I(q) (electrons²)", title=f"{shape}, {element}, B={b_iso} Å²: effect of size")
@@ -118,9 +95,9 @@ def size_and_biso_effect(lib, shape: str, element: str, b_iso: float, size: int)
     b_values = sorted(meta["b_iso"].unique())
     cmap_b = plt.get_cmap("plasma")
     for j, b in enumerate(b_values):
-        i = _pick(meta, shape=shape, element=element, b_iso=b, size_parameter_1=size)
+        i = library.example_row(meta, shape=shape, element=element, b_iso=b, size_parameter_1=size)
         waxs = q >= SAXS_WAXS_SPLIT
-        reduced = lib.intensities[i, waxs] / (meta.loc[i, "n_atoms"] * scattering.form_factor(element, q[waxs]) ** 2)
+        reduced = lib.intensities[i, waxs] / (meta.loc[i, "n_atoms"] * debye.form_factor(element, q[waxs]) ** 2)
         ax_b.plot(q[waxs], reduced, color=cmap_b(j / max(1, len(b_values))), lw=1.0, label=f"B = {b} Å²")
     ax_b.axhline(1.0, color="0.5", lw=0.6)
     ax_b.set(xlabel="q (1/Å)", ylabel="I(q) / (N f(q)²)",

@@ -1,0 +1,1 @@
+"""Tables, ``results/summary.md`` and figures; nothing here trains or simulates."""

@@ -1,0 +1,97 @@
+"""The tidy results table shared by every chapter, and the compact views of it that notebooks print.
+
+Each notebook writes ``results/<notebook-stem>.csv`` with the columns of :data:`COLUMNS`; the words
+are the study's (``data/reference/study_results.csv``): model ridge / logistic / cnn1d; protocol
+clean / simple_prediction / training_and_prediction; split random / grouped; target log_n_Atoms /
+Size_parameter_1 / sqrt_log_eq_radius / shape / size_class; metric MSE / test_variance / Q2 /
+accuracy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import paths
+
+COLUMNS = ["section", "input", "model", "protocol", "split", "target", "metric", "level", "value"]
+SPLIT_ORDER = ("random", "grouped")
+NOT_MEASURED = "·"  # a cell of a compact table for a combination that was not run
+
+
+def headline(table) -> pd.DataFrame:
+    """The one metric each model is judged by: Q2 for Ridge, accuracy for the classifiers."""
+    table = pd.DataFrame(table)
+    ridge_q2 = (table["model"] == "ridge") & (table["metric"] == "Q2")
+    return table[ridge_q2 | (table["metric"] == "accuracy")]
+
+
+def rows(section, input, model, protocol, split, target, metrics: dict, level=np.nan) -> list[dict]:
+    """Tidy rows, one per metric."""
+    return [dict(section=section, input=input, model=model, protocol=protocol, split=split,
+                 target=target, metric=m, level=level, value=v) for m, v in metrics.items()]
+
+
+def by_level(table, digits: int = 3) -> pd.DataFrame:
+    """One compact table of a degradation sweep: the headline metric of each (input, model, target,
+    protocol) as rows, (split, level) as columns, random and grouped side by side; combinations
+    that were not run show :data:`NOT_MEASURED`. Each ``input`` (degradation) keeps its own rows,
+    so that different degradations are never averaged together."""
+    head = headline(table)
+    head = head[head["level"].notna()]
+    if head.empty:
+        raise ValueError("the table has no rows with a level: it is not a degradation sweep.")
+    keys = ["input", "model", "target", "protocol", "split", "level"]
+    if head.duplicated(keys).any():
+        raise ValueError("two rows share (input, model, target, protocol, split, level): "
+                         "give each degradation its own input name.")
+    wide = head.pivot_table(index=keys[:4], columns=["split", "level"], values="value",
+                            aggfunc="first", sort=False)
+    splits = [s for s in SPLIT_ORDER if s in wide.columns.get_level_values(0)]
+    splits += [s for s in wide.columns.get_level_values(0).unique() if s not in splits]
+    wide = wide.reindex(columns=sorted(wide.columns, key=lambda c: (splits.index(c[0]), c[1])))
+    wide.columns = pd.MultiIndex.from_tuples([(s, f"{lv:g}") for s, lv in wide.columns],
+                                             names=["split", "level"])
+    return wide.map(lambda v: NOT_MEASURED if pd.isna(v) else f"{v:.{digits}f}")
+
+
+def write_results(table, notebook_stem: str):
+    """Write ``results/<notebook_stem>.csv`` (results/smoke/ in smoke mode) atomically; return the
+    path."""
+    df = pd.DataFrame(table)
+    missing = [c for c in COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"results table lacks columns {missing}: build it with "
+                         "helpers.report.results.rows(...).")
+    path = paths.results_dir() / f"{notebook_stem}.csv"
+    tmp = path.with_name(f".{path.name}.tmp")
+    df[COLUMNS].to_csv(tmp, index=False)
+    tmp.replace(path)
+    return path
+
+
+def read_results(notebook_stem: str) -> pd.DataFrame:
+    """The table a notebook wrote (results/smoke/ in smoke mode)."""
+    path = paths.results_dir() / f"{notebook_stem}.csv"
+    if not path.exists():
+        raise FileNotFoundError(f"{path.name} not found in {path.parent.name}/: run the notebook "
+                                f"{notebook_stem} first.")
+    return pd.read_csv(path)
+
+
+def study_results() -> pd.DataFrame:
+    """The study's published numbers (references to compare against, never outputs)."""
+    return pd.read_csv(paths.REFERENCE_DIR / "study_results.csv")
+
+
+def side_by_side(table) -> pd.DataFrame:
+    """The study's numbers next to ours, one row per (section, input, model, protocol, target,
+    metric), one column per split, for rows the study reported."""
+    ours = pd.DataFrame(table)
+    ours = ours[ours["level"].isna()] if "level" in ours else ours
+    keys = ["section", "input", "model", "protocol", "target", "metric"]
+    wide = ours.pivot_table(index=keys, columns="split", values="value", aggfunc="first")
+    wide.columns = [f"ours_{c}" for c in wide.columns]
+    study = study_results().rename(columns={"value": "study"}).set_index(keys)
+    merged = study.join(wide, how="inner")
+    return merged.reset_index()
