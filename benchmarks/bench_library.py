@@ -46,16 +46,15 @@ Run from the repository root::
 The script reports; it asserts nothing. The project's targets are: the whole library in <= 30 s
 with our engine, and >= 40 x the throughput of debyecalculator.
 """
+
 from __future__ import annotations
 
 import argparse
 import os
 import platform
-import sys
 import time
 import warnings
 from importlib import metadata as importlib_metadata
-from pathlib import Path
 
 import numpy as np
 
@@ -65,7 +64,9 @@ from helpers.simulation import structures
 
 N_THREADS = 2
 DEFAULT_SUBSET = 20
-DC_Q = dict(qmin=0.01, qmax=19.995, qstep=0.01)  # torch.arange(0.01, 19.995, 0.01): 1999 points 0.01..19.99
+DC_Q = dict(
+    qmin=0.01, qmax=19.995, qstep=0.01
+)  # torch.arange(0.01, 19.995, 0.01): 1999 points 0.01..19.99
 
 
 def stratified_sample_check(n: int, n_structures: int) -> None:
@@ -83,10 +84,15 @@ def stratified_sample(n: int) -> list[tuple[str, int]]:
     n_min = 2 * len(structures.SHAPES)
     stratified_sample_check(n, len(structures.structure_grid()))
     sizes = {shape: structures.SHAPE_SPECS[shape].sizes for shape in structures.SHAPES}
-    pairs = {shape: sum(len(structures.unit_positions(shape, s)) ** 2 for s in sizes[shape]) for shape in sizes}
+    pairs = {
+        shape: sum(len(structures.unit_positions(shape, s)) ** 2 for s in sizes[shape])
+        for shape in sizes
+    }
     count = {shape: 2 for shape in sizes}
     for _ in range(n - n_min):  # one more size for the shape with the most pairs per sampled size
-        shape = max((s for s in sizes if count[s] < len(sizes[s])), key=lambda s: pairs[s] / count[s])
+        shape = max(
+            (s for s in sizes if count[s] < len(sizes[s])), key=lambda s: pairs[s] / count[s]
+        )
         count[shape] += 1
     out = []
     for shape in structures.SHAPES:
@@ -144,7 +150,7 @@ class CpuMonitor:
         return f"CPU s: this run {self.own:7.1f}, other processes {self.others:6.1f} ({share:.0%} of {n} cores){flag}"
 
 
-def time_ours() -> tuple[float, np.ndarray, np.ndarray, "object", CpuMonitor]:
+def time_ours() -> tuple[float, np.ndarray, np.ndarray, object, CpuMonitor]:
     with CpuMonitor() as mon:
         q, intensities, meta, _ = dataset.generate(progress=False)
     return mon.wall, q, intensities, meta, mon
@@ -152,7 +158,6 @@ def time_ours() -> tuple[float, np.ndarray, np.ndarray, "object", CpuMonitor]:
 
 def time_debyecalculator(sample, unit_pos, elements, b_values):
     """Time debyecalculator on every curve of the sampled structures; returns per-structure times and curves."""
-    import torch
     from ase import Atoms
     from debyecalculator import DebyeCalculator
 
@@ -162,13 +167,20 @@ def time_debyecalculator(sample, unit_pos, elements, b_values):
             return DebyeCalculator(**DC_Q, qdamp=0.0, biso=b, device="cpu")
 
     warm = make(b_values[0])  # untimed warm-up (first-call allocations, lazy imports)
-    warm.iq(Atoms(["Au"] * 4, positions=structures.unit_positions("tetrahedron", 2) * structures.rnn("Au")))
+    warm.iq(
+        Atoms(
+            ["Au"] * 4,
+            positions=structures.unit_positions("tetrahedron", 2) * structures.rnn("Au"),
+        )
+    )
 
     rnn = {el: structures.rnn(el) for el in elements}
     per_structure, curves = {}, {}
     mon = CpuMonitor().__enter__()
     t_start = time.perf_counter()
-    calcs = {b: make(b) for b in b_values}  # one calculator per B_iso, created inside the timed part
+    calcs = {
+        b: make(b) for b in b_values
+    }  # one calculator per B_iso, created inside the timed part
     t_calcs = time.perf_counter() - t_start
     q_dc = None
     for shape, size in sample:
@@ -189,11 +201,17 @@ def structure_features(key, unit_pos, elements):
     """Features of the cost model of one debyecalculator curve: 1, atom pairs, diameter in Å (mean over elements)."""
     pos = unit_pos[key]
     n = len(pos)
-    diameter = 2.0 * np.sqrt(np.max(np.sum((pos - pos.mean(0)) ** 2, axis=1))) * np.mean([structures.rnn(e) for e in elements])
+    diameter = (
+        2.0
+        * np.sqrt(np.max(np.sum((pos - pos.mean(0)) ** 2, axis=1)))
+        * np.mean([structures.rnn(e) for e in elements])
+    )
     return np.array([1.0, n * (n - 1) / 2.0, diameter])
 
 
-def extrapolate(per_structure: dict, unit_pos: dict, elements, n_b: int, grid) -> tuple[float, float]:
+def extrapolate(
+    per_structure: dict, unit_pos: dict, elements, n_b: int, grid
+) -> tuple[float, float]:
     """Extrapolated debyecalculator time of the whole library from the sampled structures.
 
     Fits t_curve = a + b * pairs + c * diameter (non-negative coefficients) on the per-curve times of the
@@ -210,7 +228,10 @@ def extrapolate(per_structure: dict, unit_pos: dict, elements, n_b: int, grid) -
     coef, _ = nnls(x / scale / y[:, None], np.ones_like(y))
     coef = coef / scale
     residual = float(np.sum(np.abs(x @ coef - y)) / np.sum(y))
-    total = sum(structure_features(k, unit_pos, elements) @ coef for k in grid) * n_curves_per_structure
+    total = (
+        sum(structure_features(k, unit_pos, elements) @ coef for k in grid)
+        * n_curves_per_structure
+    )
     return float(total), residual
 
 
@@ -236,7 +257,9 @@ def float64_check(key, unit_pos, q_grid, ours):
 
     shape, size, el, b = key
     saved = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)  # so that its torch.arange q grid is the study grid in float64
+    torch.set_default_dtype(
+        torch.float64
+    )  # so that its torch.arange q grid is the study grid in float64
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -259,13 +282,23 @@ def row(label, value):
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--subset", type=int, default=DEFAULT_SUBSET, metavar="N",
-                       help=f"time debyecalculator on a stratified sample of N structures (default {DEFAULT_SUBSET}) "
-                            "and extrapolate its time for the whole library")
-    group.add_argument("--full", action="store_true", help="time debyecalculator on the whole library (all 5304 curves)")
+    group.add_argument(
+        "--subset",
+        type=int,
+        default=DEFAULT_SUBSET,
+        metavar="N",
+        help=f"time debyecalculator on a stratified sample of N structures (default {DEFAULT_SUBSET}) "
+        "and extrapolate its time for the whole library",
+    )
+    group.add_argument(
+        "--full",
+        action="store_true",
+        help="time debyecalculator on the whole library (all 5304 curves)",
+    )
     args = parser.parse_args(argv)
 
     import torch
@@ -279,19 +312,30 @@ def main(argv=None) -> None:
         stratified_sample_check(args.subset, len(grid))
 
     print("Benchmark of the study library: our engine vs debyecalculator")
-    print(f"  machine: {platform.machine()} {platform.processor() or ''}, os.cpu_count() = {os.cpu_count()}; "
-          f"python {platform.python_version()}")
-    versions = {p: importlib_metadata.version(p) for p in ("torch", "debyecalculator", "finufft", "numpy")}
+    print(
+        f"  machine: {platform.machine()} {platform.processor() or ''}, os.cpu_count() = {os.cpu_count()}; "
+        f"python {platform.python_version()}"
+    )
+    versions = {
+        p: importlib_metadata.version(p) for p in ("torch", "debyecalculator", "finufft", "numpy")
+    }
     print("  versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
-    print(f"  torch.set_num_threads({N_THREADS}) -> torch uses {torch.get_num_threads()} threads (both cores); "
-          "our generate() uses 2 joblib worker processes")
-    print(f"  workload: {len(grid)} structures x {len(elements)} elements x {len(b_values)} B_iso = {n_library} curves, "
-          f"{dataset.Q_GRID.size} q points {dataset.Q_GRID[0]:g}..{dataset.Q_GRID[-1]:g} 1/Å", flush=True)
+    print(
+        f"  torch.set_num_threads({N_THREADS}) -> torch uses {torch.get_num_threads()} threads (both cores); "
+        "our generate() uses 2 joblib worker processes"
+    )
+    print(
+        f"  workload: {len(grid)} structures x {len(elements)} elements x {len(b_values)} B_iso = {n_library} curves, "
+        f"{dataset.Q_GRID.size} q points {dataset.Q_GRID[0]:g}..{dataset.Q_GRID[-1]:g} 1/Å",
+        flush=True,
+    )
 
     # (a) ours, the whole library
     t_ours, q, intensities, meta, mon_ours = time_ours()
-    index = {(r.shape, int(r.size_parameter_1), r.element, float(r.b_iso)): i
-             for i, r in enumerate(meta.itertuples(index=False))}
+    index = {
+        (r.shape, int(r.size_parameter_1), r.element, float(r.b_iso)): i
+        for i, r in enumerate(meta.itertuples(index=False))
+    }
 
     # structures for debyecalculator (pyNanoMatBuilder, untimed for debyecalculator; timed here for information)
     t0 = time.perf_counter()
@@ -302,15 +346,21 @@ def main(argv=None) -> None:
         _, i_built, _, _ = dataset.generate(progress=False, unit_positions=unit_pos)
     t_ours_built = mon_built.wall
     if not np.array_equal(i_built, intensities):
-        raise SystemExit("generate() from prebuilt structures differs from generate(): investigate before timing.")
+        raise SystemExit(
+            "generate() from prebuilt structures differs from generate(): investigate before timing."
+        )
     default_sample = stratified_sample(DEFAULT_SUBSET)
     sample = grid if args.full else stratified_sample(args.subset)
 
     # (b) debyecalculator
-    t_dc, t_calcs, per_structure, curves, q_dc, mon_dc = time_debyecalculator(sample, unit_pos, elements, b_values)
+    t_dc, t_calcs, per_structure, curves, q_dc, mon_dc = time_debyecalculator(
+        sample, unit_pos, elements, b_values
+    )
     n_dc = len(curves)
     if q_dc.size != q.size:
-        raise SystemExit(f"debyecalculator's q grid has {q_dc.size} points, ours {q.size}: check DC_Q.")
+        raise SystemExit(
+            f"debyecalculator's q grid has {q_dc.size} points, ours {q.size}: check DC_Q."
+        )
     q_dev = float(np.max(np.abs(q_dc.astype(float) - q) / q))
 
     # (c) agreement; ours also evaluated at debyecalculator's float32-rounded q (untimed)
@@ -334,8 +384,9 @@ def main(argv=None) -> None:
     ours_rate = n_library / t_ours
     if args.full:
         dc_total, dc_label = t_dc, "measured"
-        extra, fit_res = extrapolate({k: per_structure[k] for k in default_sample}, unit_pos, elements,
-                                     len(b_values), grid)
+        extra, fit_res = extrapolate(
+            {k: per_structure[k] for k in default_sample}, unit_pos, elements, len(b_values), grid
+        )
     else:
         dc_total, fit_res = extrapolate(per_structure, unit_pos, elements, len(b_values), grid)
         dc_total += t_calcs
@@ -346,41 +397,115 @@ def main(argv=None) -> None:
     print()
     print("Results")
     print("  " + "-" * 86)
-    print(row("our engine: helpers.simulation.library.generate(), whole library", f"{t_ours:9.2f} s  ({n_library} curves, measured)"))
+    print(
+        row(
+            "our engine: helpers.simulation.library.generate(), whole library",
+            f"{t_ours:9.2f} s  ({n_library} curves, measured)",
+        )
+    )
     print(row("  throughput", f"{ours_rate:9.1f} curves/s = {1e3 / ours_rate:8.3f} ms/curve"))
     print(f"    {mon_ours.text()}")
-    print(row("  (of which: building the 78 structures; alone, 1 process:)", f"{t_build:9.2f} s  (generate() does it on 2 processes)"))
-    print(row("our engine from the built structures (like for like)", f"{t_ours_built:9.2f} s  ({n_library} curves, measured)"))
+    print(
+        row(
+            "  (of which: building the 78 structures; alone, 1 process:)",
+            f"{t_build:9.2f} s  (generate() does it on 2 processes)",
+        )
+    )
+    print(
+        row(
+            "our engine from the built structures (like for like)",
+            f"{t_ours_built:9.2f} s  ({n_library} curves, measured)",
+        )
+    )
     print(f"    {mon_built.text()}")
-    print(row("debyecalculator, timed part", f"{t_dc:9.2f} s  ({n_dc} curves of {len(sample)} structures, measured)"))
-    print(row("  throughput on the timed curves", f"{sample_rate:9.1f} curves/s = {1e3 / sample_rate:8.3f} ms/curve"))
+    print(
+        row(
+            "debyecalculator, timed part",
+            f"{t_dc:9.2f} s  ({n_dc} curves of {len(sample)} structures, measured)",
+        )
+    )
+    print(
+        row(
+            "  throughput on the timed curves",
+            f"{sample_rate:9.1f} curves/s = {1e3 / sample_rate:8.3f} ms/curve",
+        )
+    )
     print(f"    {mon_dc.text()}")
     print(row("  creating its 4 calculators (included)", f"{t_calcs:9.4f} s"))
-    print(row(f"debyecalculator, whole library ({dc_label})", f"{dc_total:9.2f} s  ({n_library} curves)"))
-    print(row(f"  throughput ({dc_label})", f"{dc_rate:9.1f} curves/s = {1e3 / dc_rate:8.3f} ms/curve"))
+    print(
+        row(
+            f"debyecalculator, whole library ({dc_label})",
+            f"{dc_total:9.2f} s  ({n_library} curves)",
+        )
+    )
+    print(
+        row(
+            f"  throughput ({dc_label})",
+            f"{dc_rate:9.1f} curves/s = {1e3 / dc_rate:8.3f} ms/curve",
+        )
+    )
     if not args.full:
         print(row("  cost model on the sample: mean |fit - measured| / mean", f"{fit_res:9.1%}"))
     else:
-        print(row(f"  (what the default {DEFAULT_SUBSET}-structure sample extrapolates to)",
-                  f"{extra + t_calcs:9.2f} s  (fit residual {fit_res:.1%})"))
-    print(row(f"speed ratio, like for like: structures -> curves ({dc_label})", f"{dc_total / t_ours_built:9.1f} x"))
-    print(row(f"speed ratio, ours incl. building vs dc excl. ({dc_label})", f"{dc_total / t_ours:9.1f} x"))
+        print(
+            row(
+                f"  (what the default {DEFAULT_SUBSET}-structure sample extrapolates to)",
+                f"{extra + t_calcs:9.2f} s  (fit residual {fit_res:.1%})",
+            )
+        )
+    print(
+        row(
+            f"speed ratio, like for like: structures -> curves ({dc_label})",
+            f"{dc_total / t_ours_built:9.1f} x",
+        )
+    )
+    print(
+        row(
+            f"speed ratio, ours incl. building vs dc excl. ({dc_label})",
+            f"{dc_total / t_ours:9.1f} x",
+        )
+    )
     print("  " + "-" * 86)
-    print(row("max |I_ours - 2 iq_dc| / I_ours, ours on the study q grid",
-              f"{worst_lib['rel'][0]:9.2e}  {where_text(worst_lib['rel'][1], q)}"))
-    print(row("max |I_ours - 2 iq_dc| / I_ours, ours at dc's float32 q",
-              f"{worst_q32['rel'][0]:9.2e}  {where_text(worst_q32['rel'][1], q)}"))
-    print(row("  same curve, debyecalculator in float64: max relative",
-              f"{check64:9.2e}  (so the difference above is dc's float32 round-off)"))
-    print(row("max |I_ours - 2 iq_dc| / (N^2 f0(q)^2), study q grid",
-              f"{worst_lib['scaled'][0]:9.2e}  {where_text(worst_lib['scaled'][1], q)}"))
+    print(
+        row(
+            "max |I_ours - 2 iq_dc| / I_ours, ours on the study q grid",
+            f"{worst_lib['rel'][0]:9.2e}  {where_text(worst_lib['rel'][1], q)}",
+        )
+    )
+    print(
+        row(
+            "max |I_ours - 2 iq_dc| / I_ours, ours at dc's float32 q",
+            f"{worst_q32['rel'][0]:9.2e}  {where_text(worst_q32['rel'][1], q)}",
+        )
+    )
+    print(
+        row(
+            "  same curve, debyecalculator in float64: max relative",
+            f"{check64:9.2e}  (so the difference above is dc's float32 round-off)",
+        )
+    )
+    print(
+        row(
+            "max |I_ours - 2 iq_dc| / (N^2 f0(q)^2), study q grid",
+            f"{worst_lib['scaled'][0]:9.2e}  {where_text(worst_lib['scaled'][1], q)}",
+        )
+    )
     print(row("  over", f"{n_dc} curves x {q.size} q points"))
     print(row("  dc q grid vs study grid (float32 rounding), max relative", f"{q_dev:9.2e}"))
     print("  " + "-" * 86)
-    print(row("target: our whole library <= 30 s", f"{'met' if t_ours <= 30 else 'NOT met'} ({t_ours:.1f} s)"))
+    print(
+        row(
+            "target: our whole library <= 30 s",
+            f"{'met' if t_ours <= 30 else 'NOT met'} ({t_ours:.1f} s)",
+        )
+    )
     ratio = dc_total / t_ours_built
-    print(row("target: ours >= 40 x faster than debyecalculator (like for like)",
-              f"{'met' if ratio >= 40 else 'NOT met'} ({ratio:.1f} x, {dc_label.lower()})"))
+    print(
+        row(
+            "target: ours >= 40 x faster than debyecalculator (like for like)",
+            f"{'met' if ratio >= 40 else 'NOT met'} ({ratio:.1f} x, {dc_label.lower()})",
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ Notebooks and helpers never build paths themselves: they ask this module. In smo
 ``figures/smoke/`` and ``results/smoke/`` so that a quick CI run never overwrites the full study's
 outputs that are committed with the repo.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,7 +26,9 @@ def smoke_mode() -> bool:
         return True
     if value in ("0", "false", "no", ""):
         return False
-    raise ValueError(f"{SMOKE_ENV}={value!r} is not understood: set it to 1 (smoke run) or 0 (full run).")
+    raise ValueError(
+        f"{SMOKE_ENV}={value!r} is not understood: set it to 1 (smoke run) or 0 (full run)."
+    )
 
 
 def figures_dir() -> Path:
@@ -42,14 +45,18 @@ def results_dir() -> Path:
 
 def library_dir(name: str) -> Path:
     if not name or "/" in name or name.startswith("."):
-        raise ValueError(f"library name {name!r} must be a plain folder name such as 'study' or 'smoke'.")
+        raise ValueError(
+            f"library name {name!r} must be a plain folder name such as 'study' or 'smoke'."
+        )
     return LIBRARY_DIR / name
 
 
 def save_figure(fig, name: str, dpi: int = 130) -> Path:
     """Save a matplotlib figure as ``figures/<name>.png`` (the only way figures are written)."""
     if not name or "/" in name or name.endswith(".png"):
-        raise ValueError(f"figure name {name!r}: give a bare name such as '01_example_curves' (no folder, no .png).")
+        raise ValueError(
+            f"figure name {name!r}: give a bare name such as '01_example_curves' (no folder, no .png)."
+        )
     path = figures_dir() / f"{name}.png"
     fig.savefig(path, dpi=dpi, bbox_inches="tight")
     return path

@@ -1,5 +1,6 @@
 """Attribution methods: occlusion sees only what the model sees; integrated gradients of a linear
 model equal coefficient x input; band permutation importance finds the informative band."""
+
 import numpy as np
 import pytest
 
@@ -16,6 +17,7 @@ def _blind_model(n_q=60, seen=slice(10, 20)):
         logits = Z @ W
         e = np.exp(logits - logits.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True)
+
     return predict_proba
 
 
@@ -38,7 +40,9 @@ def test_integrated_gradients_of_a_linear_model_is_coefficient_times_input():
     keras = estimators._keras()
     keras.utils.set_random_seed(0)
     n_q = 30
-    model = keras.Sequential([keras.Input(shape=(n_q, 1)), keras.layers.Flatten(), keras.layers.Dense(2)])
+    model = keras.Sequential(
+        [keras.Input(shape=(n_q, 1)), keras.layers.Flatten(), keras.layers.Dense(2)]
+    )
     W = model.layers[-1].get_weights()[0]
     Z = np.random.default_rng(0).normal(size=(5, n_q)).astype("float32")
     labels = np.array([0, 1, 1, 0, 1])
@@ -53,7 +57,9 @@ def test_integrated_gradients_completeness_on_the_cnn():
     ig = attribution.integrated_gradients(cnn, Z, labels, steps=256)
     p = cnn.predict(Z[:, :, None], verbose=0)[np.arange(4), labels]
     p0 = cnn.predict(np.zeros((1, 40, 1), "float32"), verbose=0)[0, labels]
-    np.testing.assert_allclose(ig.sum(axis=1), p - p0, atol=2e-3)  # sum of attributions = f(x) - f(baseline)
+    np.testing.assert_allclose(
+        ig.sum(axis=1), p - p0, atol=2e-3
+    )  # sum of attributions = f(x) - f(baseline)
 
 
 def test_linear_attribution_and_band_permutation_find_the_informative_band():
@@ -67,10 +73,13 @@ def test_linear_attribution_and_band_permutation_find_the_informative_band():
     pipe = Pipeline([("scale", StandardScaler()), ("ridge", Ridge(alpha=1e-3))]).fit(X, y)
     contribution = attribution.linear_attribution(pipe, X)
     np.testing.assert_allclose(contribution, pipe[:-1].transform(X) * pipe[-1].coef_, rtol=1e-12)
-    np.testing.assert_allclose(contribution.sum(axis=1) + pipe[-1].intercept_, pipe.predict(X), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(
+        contribution.sum(axis=1) + pipe[-1].intercept_, pipe.predict(X), rtol=1e-9, atol=1e-9
+    )
 
     def r2(Xs):
         return 1 - np.mean((pipe.predict(Xs) - y) ** 2) / np.var(y)
+
     bands = attribution.windows(50, 10, 10)
     importance = attribution.band_permutation_importance(r2, X, bands, seed=0)
     assert np.argmax(importance) == 3
@@ -79,7 +88,9 @@ def test_linear_attribution_and_band_permutation_find_the_informative_band():
 
 def test_per_class_means():
     values = np.arange(12.0).reshape(6, 2)
-    np.testing.assert_array_equal(attribution.per_class(values, [0, 0, 1, 1, 1, 0], 3)[:2], [[4, 5], [6, 7]])
+    np.testing.assert_array_equal(
+        attribution.per_class(values, [0, 0, 1, 1, 1, 0], 3)[:2], [[4, 5], [6, 7]]
+    )
     assert np.isnan(attribution.per_class(values, [0, 0, 1, 1, 1, 0], 3)[2]).all()
 
 
@@ -98,7 +109,9 @@ def test_saxs_share_is_per_unit_of_q_not_per_point():
     q = np.arange(1, 2000) / 100  # the study's grid, 0.01 ... 19.99
     assert attribution.saxs_share(q, np.ones_like(q), 1.0) == pytest.approx(0.5, abs=1e-9)
     log_grid = np.geomspace(0.01, 20, 500)  # most points at small q
-    assert attribution.saxs_share(log_grid, np.ones_like(log_grid), 1.0) == pytest.approx(0.5, abs=1e-9)
+    assert attribution.saxs_share(log_grid, np.ones_like(log_grid), 1.0) == pytest.approx(
+        0.5, abs=1e-9
+    )
     profile = np.where(q < 1, 1.0, 0.2)
     assert attribution.saxs_share(q, profile, 1.0) == pytest.approx(1 / 1.2, abs=0.01)
     bands = attribution.importance_per_q(q, profile, [(0.01, 0.99), (1.0, 19.99)])

@@ -1,10 +1,11 @@
 """The Debye engine against physics and against an independent brute-force double sum."""
+
 import numpy as np
 import pytest
 from ase import Atoms
 
-from helpers.simulation import library as D
 from helpers.simulation import debye as X
+from helpers.simulation import library as D
 from helpers.simulation import structures as S
 
 Q = np.asarray(D.Q_GRID)
@@ -29,8 +30,14 @@ def brute_force_debye(atoms, q, b_iso):
 
 @pytest.mark.parametrize(
     "shape, size, element, b_iso",
-    [("icosahedron", 3, "Au", 0.3), ("cubefcc", 2, "Co", 0.1), ("rhombic_dodecahedron", 3, "Fe", 0.9),
-     ("pentagonal_bipyramid", 4, "Pt", 0.5), ("dodecahedron", 2, "Sb", 0.0), ("tetrahedron", 5, "Si", 0.5)],
+    [
+        ("icosahedron", 3, "Au", 0.3),
+        ("cubefcc", 2, "Co", 0.1),
+        ("rhombic_dodecahedron", 3, "Fe", 0.9),
+        ("pentagonal_bipyramid", 4, "Pt", 0.5),
+        ("dodecahedron", 2, "Sb", 0.0),
+        ("tetrahedron", 5, "Si", 0.5),
+    ],
 )
 def test_exact_against_brute_force_on_study_grid(shape, size, element, b_iso):
     atoms = S.build(shape, size, element)
@@ -92,15 +99,22 @@ def test_bragg_peaks_of_the_bcc_rhombic_dodecahedron():
     ~0.1 1/Å, so its maximum is not a position to a grid step; at nShell 6 all four are sharp.
     """
     a = 2 * S.rnn("Fe") / np.sqrt(3)
-    offsets = _peak_offsets("rhombic_dodecahedron", 6, "Fe", a, [(1, 1, 0), (2, 0, 0), (2, 1, 1), (2, 2, 0)])
+    offsets = _peak_offsets(
+        "rhombic_dodecahedron", 6, "Fe", a, [(1, 1, 0), (2, 0, 0), (2, 1, 1), (2, 2, 0)]
+    )
     assert np.all(np.abs(offsets) <= 0.01), offsets
 
 
-@pytest.mark.parametrize("shape, size", [("icosahedron", 5), ("cubefcc", 6), ("octahedron", 8), ("pentagonal_bipyramid", 6)])
+@pytest.mark.parametrize(
+    "shape, size",
+    [("icosahedron", 5), ("cubefcc", 6), ("octahedron", 8), ("pentagonal_bipyramid", 6)],
+)
 def test_guinier_radius_of_gyration(shape, size):
     atoms = S.build(shape, size, "Au")
     rg = S.describe_positions(atoms.get_positions())["radius_of_gyration"]
-    reduced = X.debye_intensity(atoms, Q, 0.3) / X.form_factor("Au", Q) ** 2  # remove the atomic form factor
+    reduced = (
+        X.debye_intensity(atoms, Q, 0.3) / X.form_factor("Au", Q) ** 2
+    )  # remove the atomic form factor
     guinier = Q * rg <= 0.8
     slope = np.polyfit(Q[guinier] ** 2, np.log(reduced[guinier]), 1)[0]
     assert np.sqrt(-3 * slope) == pytest.approx(rg, rel=0.02)
@@ -139,8 +153,12 @@ def test_form_factors_match_debyecalculator_table():
 
 @pytest.mark.parametrize(
     "q, match",
-    [(np.array([0.0, 0.1]), "q must be > 0"), (np.array([0.2, 0.1]), "strictly increasing"),
-     (np.array([0.1, np.nan]), "NaN"), (np.zeros((2, 2)) + 1, "1-D")],
+    [
+        (np.array([0.0, 0.1]), "q must be > 0"),
+        (np.array([0.2, 0.1]), "strictly increasing"),
+        (np.array([0.1, np.nan]), "NaN"),
+        (np.zeros((2, 2)) + 1, "1-D"),
+    ],
 )
 def test_bad_q_is_named(q, match):
     with pytest.raises(ValueError, match=match):
@@ -160,7 +178,9 @@ def test_coinciding_atoms_and_negative_b_are_named():
         X.debye_intensity(S.build("tetrahedron", 2, "Au"), Q, -0.1)
 
 
-REFERENCE = np.load(__import__("pathlib").Path(__file__).parent / "reference" / "debyecalculator_curves.npz")
+REFERENCE = np.load(
+    __import__("pathlib").Path(__file__).parent / "reference" / "debyecalculator_curves.npz"
+)
 
 
 @pytest.mark.parametrize("case", [str(c) for c in REFERENCE["cases"]])
@@ -174,7 +194,10 @@ def test_agrees_with_stored_debyecalculator_curves(case):
     term at the minima of I(q) (I_min / I_max ~ 4e-5), 2e-4 pointwise relative (measured <= 4.4e-5).
     """
     i = list(REFERENCE["cases"]).index(case)
-    atoms = Atoms(f"{REFERENCE['case_element'][i]}{int(REFERENCE['case_n_atoms'][i])}", positions=REFERENCE[f"positions__{case}"])
+    atoms = Atoms(
+        f"{REFERENCE['case_element'][i]}{int(REFERENCE['case_n_atoms'][i])}",
+        positions=REFERENCE[f"positions__{case}"],
+    )
     ours = X.debye_intensity(atoms, REFERENCE["q"], float(REFERENCE["case_b_iso"][i]))
     dc64 = 2 * REFERENCE[f"iq_float64__{case}"]
     dc32 = 2 * REFERENCE[f"iq_float32__{case}"].astype(float)
@@ -182,8 +205,16 @@ def test_agrees_with_stored_debyecalculator_curves(case):
     assert np.max(np.abs(ours - dc32)) <= 1e-6 * ours.max()
     assert np.max(np.abs(ours - dc32) / ours) <= 2e-4
     # the stored particles are the ones our builder makes today
-    built = S.build(str(REFERENCE["case_shape"][i]), int(REFERENCE["case_size"][i]), str(REFERENCE["case_element"][i]))
-    np.testing.assert_allclose(np.sort(built.get_positions(), axis=0), np.sort(REFERENCE[f"positions__{case}"], axis=0), atol=1e-8)
+    built = S.build(
+        str(REFERENCE["case_shape"][i]),
+        int(REFERENCE["case_size"][i]),
+        str(REFERENCE["case_element"][i]),
+    )
+    np.testing.assert_allclose(
+        np.sort(built.get_positions(), axis=0),
+        np.sort(REFERENCE[f"positions__{case}"], axis=0),
+        atol=1e-8,
+    )
 
 
 def test_numpy_fallback_bins_equal_the_numba_kernel(monkeypatch):

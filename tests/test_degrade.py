@@ -1,4 +1,5 @@
 """Degradations: identity at level 0, seeded, the promised q grid, valid intensities, clear errors."""
+
 import numpy as np
 import pytest
 
@@ -69,7 +70,9 @@ def test_valid_intensities_and_same_grid(fn, level):
     np.testing.assert_array_equal(q_out, Q)
     assert I_out.shape == I.shape
     assert np.all(np.isfinite(I_out)) and np.all(I_out >= 0)
-    if fn is not degrade.poisson_noise:  # zero counts are real for Poisson noise; the others stay positive
+    if (
+        fn is not degrade.poisson_noise
+    ):  # zero counts are real for Poisson noise; the others stay positive
         assert np.all(I_out > 0)
     one = fn(Q, I[0], level, seed=0)[1]  # a single curve works too
     assert one.shape == (Q.size,)
@@ -97,17 +100,25 @@ def test_gaussian_relative_level():
 @pytest.mark.parametrize("kind", ["random", "blocks"])
 def test_missing_fraction_and_interpolation(kind):
     n, fraction = 5, 0.4
-    mask = (degrade.random_mask if kind == "random" else degrade.block_mask)(n, Q.size, fraction, seed=0)
+    mask = (degrade.random_mask if kind == "random" else degrade.block_mask)(
+        n, Q.size, fraction, seed=0
+    )
     np.testing.assert_array_equal(mask.sum(axis=1), round(fraction * Q.size))
     if kind == "blocks":  # contiguous runs of DETECTOR_GAP_POINTS points, but for one shorter rest
         edges = np.diff(np.concatenate([[0], mask[0].astype(int), [0]]))
         widths = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
         assert (widths % degrade.DETECTOR_GAP_POINTS == 0).sum() >= len(widths) - 1
-    exponential = np.exp(-Q) * np.ones((n, 1))  # exactly linear in log I vs q: refilled exactly between
-    filled = degrade.fill_missing(Q, exponential, mask)  # measured points, constant beyond the ends
+    exponential = np.exp(-Q) * np.ones(
+        (n, 1)
+    )  # exactly linear in log I vs q: refilled exactly between
+    filled = degrade.fill_missing(
+        Q, exponential, mask
+    )  # measured points, constant beyond the ends
     np.testing.assert_array_equal(filled[~mask], exponential[~mask])
     assert np.all(np.isfinite(filled)) and np.all(filled > 0)
-    inside = mask & (np.cumsum(~mask, axis=1) > 0) & (np.cumsum(~mask[:, ::-1], axis=1)[:, ::-1] > 0)
+    inside = (
+        mask & (np.cumsum(~mask, axis=1) > 0) & (np.cumsum(~mask[:, ::-1], axis=1)[:, ::-1] > 0)
+    )
     assert inside.any()
     np.testing.assert_allclose(filled[inside], exponential[inside], rtol=1e-12)
     for row, bad in zip(filled, mask):  # beyond the ends: the nearest measured value
@@ -138,28 +149,33 @@ def test_present_interpolates_at_true_q_or_resamples():
     grid, shown = degrade.present(qw, Iw, Q, "interpolate")
     inside = (Q >= 1.0) & (Q <= 3.0)
     np.testing.assert_allclose(shown[:, inside], I[:, inside], rtol=1e-12)
-    np.testing.assert_allclose(shown[:, Q < 1.0], np.broadcast_to(Iw[:, :1], (2, int((Q < 1.0).sum()))))  # constant beyond the measured range
+    np.testing.assert_allclose(
+        shown[:, Q < 1.0], np.broadcast_to(Iw[:, :1], (2, int((Q < 1.0).sum())))
+    )  # constant beyond the measured range
     _, moved = degrade.present(qw, Iw, Q, "resample")
     np.testing.assert_allclose(moved[:, 0], Iw[:, 0])
     np.testing.assert_allclose(moved[:, -1], Iw[:, -1])
     assert not np.allclose(moved, shown)
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda I: degrade.poisson_noise(Q, I, -5), "photons must be > 0"),
-    (lambda I: degrade.poisson_noise(Q, I, 0), "photons must be > 0"),
-    (lambda I: degrade.poisson_noise(Q, -I, 1e5), "non-negative"),
-    (lambda I: degrade.gaussian_noise(Q, I, -0.1), "relative noise"),
-    (lambda I: degrade.missing_random(Q, I, 1.0), r"\[0, 1\)"),
-    (lambda I: degrade.missing_blocks(Q, I, -0.1), r"\[0, 1\)"),
-    (lambda I: degrade.missing_random(Q, I, 0.999), "fewer than 2"),
-    (lambda I: degrade.coarsen(Q, I, 0), "k must be an integer >= 1"),
-    (lambda I: degrade.coarsen(Q, I, 2.5), "k must be an integer >= 1"),
-    (lambda I: degrade.coarsen(Q, I, 1000), "fewer than 2"),
-    (lambda I: degrade.window(Q, I, 5.0, 6.0), "widen it"),
-    (lambda I: degrade.present(Q, I, Q, "stretch"), "unknown presentation"),
-    (lambda I: degrade.poisson_noise(Q[:-1], I, 1e5), "n_q"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda I: degrade.poisson_noise(Q, I, -5), "photons must be > 0"),
+        (lambda I: degrade.poisson_noise(Q, I, 0), "photons must be > 0"),
+        (lambda I: degrade.poisson_noise(Q, -I, 1e5), "non-negative"),
+        (lambda I: degrade.gaussian_noise(Q, I, -0.1), "relative noise"),
+        (lambda I: degrade.missing_random(Q, I, 1.0), r"\[0, 1\)"),
+        (lambda I: degrade.missing_blocks(Q, I, -0.1), r"\[0, 1\)"),
+        (lambda I: degrade.missing_random(Q, I, 0.999), "fewer than 2"),
+        (lambda I: degrade.coarsen(Q, I, 0), "k must be an integer >= 1"),
+        (lambda I: degrade.coarsen(Q, I, 2.5), "k must be an integer >= 1"),
+        (lambda I: degrade.coarsen(Q, I, 1000), "fewer than 2"),
+        (lambda I: degrade.window(Q, I, 5.0, 6.0), "widen it"),
+        (lambda I: degrade.present(Q, I, Q, "stretch"), "unknown presentation"),
+        (lambda I: degrade.poisson_noise(Q[:-1], I, 1e5), "n_q"),
+    ],
+)
 def test_impossible_levels_raise_clear_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call(_curves())

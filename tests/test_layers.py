@@ -63,7 +63,9 @@ def test_the_check_sees_a_violation(tmp_path):
     fail), and accepts an earlier-layer one."""
     (tmp_path / "simulation").mkdir()
     fake = tmp_path / "simulation" / "probe.py"
-    fake.write_text("from ..studies import robustness\nfrom .. import paths\nfrom . import debye\n")
+    fake.write_text(
+        "from ..studies import robustness\nfrom .. import paths\nfrom . import debye\n"
+    )
     found = list(_imports(fake, tmp_path))
     assert [m for _, m in found] == [["studies"], ["paths"], ["simulation", "debye"]]
     assert [_layer(m) > _layer(["simulation"]) for _, m in found] == [True, False, False]

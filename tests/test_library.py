@@ -1,15 +1,21 @@
 """The library: grid, contents, reproducibility, manifest checks and regeneration."""
+
 import json
 
 import numpy as np
 import pytest
 
-from helpers.simulation import library as D
 from helpers import paths
 from helpers.simulation import debye as X
+from helpers.simulation import library as D
 from helpers.simulation import structures as S
 
-SMALL = dict(shapes=["icosahedron", "rhombic_dodecahedron"], sizes=[2, 3], elements=["Au", "Fe"], b_iso=[0.1, 0.9])
+SMALL = dict(
+    shapes=["icosahedron", "rhombic_dodecahedron"],
+    sizes=[2, 3],
+    elements=["Au", "Fe"],
+    b_iso=[0.1, 0.9],
+)
 
 
 def test_q_grid_is_the_study_grid_in_exact_decimals():
@@ -24,25 +30,40 @@ def test_full_workload_size():
 
 
 @pytest.fixture(scope="module")
-def small_library(tmp_path_factory):
+def grid_library(tmp_path_factory):
+    """Two shapes on the study's full q grid (the shared small library of conftest has a short one)."""
     return D.build_library(tmp_path_factory.mktemp("lib") / "small", progress=False, **SMALL)
 
 
-def test_curves_equal_direct_debye_sums(small_library):
+def test_curves_equal_direct_debye_sums(grid_library):
     """End to end: the Rnn-scaled pair sums give the same curve as a direct build of each element."""
-    meta = small_library.metadata
-    assert small_library.intensities.shape == (2 * 2 * 2 * 2, 1999) and len(meta) == 16
+    meta = grid_library.metadata
+    assert grid_library.intensities.shape == (2 * 2 * 2 * 2, 1999) and len(meta) == 16
     for k in (0, 5, 10, 15):
         row = meta.iloc[k]
         atoms = S.build(row["shape"], int(row["size_parameter_1"]), row["element"])
-        direct = X.debye_intensity(atoms, small_library.q, row["b_iso"])
-        np.testing.assert_allclose(small_library.intensities[k], direct, rtol=1e-7)
+        direct = X.debye_intensity(atoms, grid_library.q, row["b_iso"])
+        np.testing.assert_allclose(grid_library.intensities[k], direct, rtol=1e-7)
 
 
-def test_metadata_columns_and_definitions(small_library):
-    meta = small_library.metadata
-    for col in ["shape", "element", "rnn", "b_iso", "size_parameter_1", "size_parameter_2", "size_parameter_3", "n_atoms",
-                "log_n_atoms", "eq_radius", "sqrt_log_eq_radius", "radius_of_gyration", "circumscribed_radius", "structure_id"]:
+def test_metadata_columns_and_definitions(grid_library):
+    meta = grid_library.metadata
+    for col in [
+        "shape",
+        "element",
+        "rnn",
+        "b_iso",
+        "size_parameter_1",
+        "size_parameter_2",
+        "size_parameter_3",
+        "n_atoms",
+        "log_n_atoms",
+        "eq_radius",
+        "sqrt_log_eq_radius",
+        "radius_of_gyration",
+        "circumscribed_radius",
+        "structure_id",
+    ]:
         assert col in meta.columns, col
     np.testing.assert_allclose(meta["log_n_atoms"], np.log(meta["n_atoms"]))
     np.testing.assert_allclose(meta["sqrt_log_eq_radius"], np.sqrt(np.log(meta["eq_radius"])))
@@ -50,21 +71,24 @@ def test_metadata_columns_and_definitions(small_library):
     assert (meta.groupby("structure_id")["n_atoms"].nunique() == 1).all()
 
 
-def test_manifest_records_parameters_versions_and_checksums(small_library):
-    manifest = json.loads((small_library.path / "manifest.json").read_text())
+def test_manifest_records_parameters_versions_and_checksums(grid_library):
+    manifest = json.loads((grid_library.path / "manifest.json").read_text())
     assert manifest["params"]["elements"] == ["Au", "Fe"] and manifest["n_curves"] == 16
-    assert manifest["versions"]["pyNanoMatBuilder"] and len(manifest["sha256"]["intensities.npy"]) == 64
+    assert (
+        manifest["versions"]["pyNanoMatBuilder"]
+        and len(manifest["sha256"]["intensities.npy"]) == 64
+    )
 
 
-def test_same_parameters_same_numbers_serial_or_parallel(small_library):
+def test_same_parameters_same_numbers_serial_or_parallel(grid_library):
     _, again, meta, _ = D.generate(n_jobs=1, progress=False, **SMALL)
-    assert np.array_equal(again, small_library.intensities)
-    assert meta.equals(small_library.metadata)
+    assert np.array_equal(again, grid_library.intensities)
+    assert meta.equals(grid_library.metadata)
 
 
-def test_read_refuses_other_parameters(small_library):
+def test_read_refuses_other_parameters(grid_library):
     with pytest.raises(D.LibraryError, match=r"other parameters \(b_iso.*load_library"):
-        D.read_library(small_library.path, **{**SMALL, "b_iso": [0.3]})
+        D.read_library(grid_library.path, **{**SMALL, "b_iso": [0.3]})
 
 
 def test_damaged_file_is_refused_not_overwritten(tmp_path):
@@ -91,14 +115,20 @@ def test_load_generates_then_reuses_then_regenerates_on_mismatch(tmp_path, monke
     second = D.load_library("t", progress=False, **params)
     assert capsys.readouterr().out == "" and np.array_equal(first.intensities, second.intensities)
     third = D.load_library("t", progress=False, **{**params, "elements": ["Au"]})
-    assert "other parameters (elements" in capsys.readouterr().out and len(third) == len(first) // 2
+    assert (
+        "other parameters (elements" in capsys.readouterr().out and len(third) == len(first) // 2
+    )
 
 
 @pytest.mark.parametrize(
     "params, error, match",
-    [({"shapes": ["sphere"]}, ValueError, "unknown shape"), ({"elements": ["Xx"]}, ValueError, "unknown element"),
-     ({"b_iso": [-1.0]}, ValueError, "b_iso must be"), ({"sizes": [42]}, ValueError, "no structure left"),
-     ({"q": [0.0, 1.0]}, ValueError, "q must be > 0")],
+    [
+        ({"shapes": ["sphere"]}, ValueError, "unknown shape"),
+        ({"elements": ["Xx"]}, ValueError, "unknown element"),
+        ({"b_iso": [-1.0]}, ValueError, "b_iso must be"),
+        ({"sizes": [42]}, ValueError, "no structure left"),
+        ({"q": [0.0, 1.0]}, ValueError, "q must be > 0"),
+    ],
 )
 def test_bad_generation_parameters_are_named(tmp_path, params, error, match):
     with pytest.raises(error, match=match):
@@ -107,7 +137,30 @@ def test_bad_generation_parameters_are_named(tmp_path, params, error, match):
 
 def test_named_preset_fills_unset_parameters(tmp_path, monkeypatch):
     monkeypatch.setattr(paths, "LIBRARY_DIR", tmp_path)
-    monkeypatch.setitem(D.PRESETS, "tiny", {"shapes": ["tetrahedron"], "sizes": [2, 3], "elements": ["Au"], "b_iso": [0.5]})
+    monkeypatch.setitem(
+        D.PRESETS,
+        "tiny",
+        {"shapes": ["tetrahedron"], "sizes": [2, 3], "elements": ["Au"], "b_iso": [0.5]},
+    )
     lib = D.load_library("tiny", progress=False, verbose=False)
     assert len(lib) == 2 and set(lib.metadata["b_iso"]) == {0.5}
     assert len(D.load_library("tiny", elements=["Au", "Fe"], progress=False, verbose=False)) == 4
+
+
+def test_interrupted_rebuild_leaves_the_old_library_whole(tmp_path, monkeypatch):
+    """A generation that dies while writing never leaves a half-written library behind a valid
+    manifest: the new files go to a sibling folder that is moved into place only at the end."""
+    small = {**SMALL, "shapes": ["tetrahedron"]}
+    D.build_library(tmp_path / "lib", progress=False, **small)
+    before = (tmp_path / "lib" / "intensities.npy").read_bytes()
+
+    def dies(*args, **kwargs):
+        raise KeyboardInterrupt("interrupted while writing")
+
+    monkeypatch.setattr(D.pd.DataFrame, "to_csv", dies)
+    with pytest.raises(KeyboardInterrupt):
+        D.build_library(tmp_path / "lib", progress=False, **{**small, "b_iso": [0.3]})
+    monkeypatch.undo()
+    assert (tmp_path / "lib" / "intensities.npy").read_bytes() == before
+    assert D.read_library(tmp_path / "lib", **small).intensities.shape[0] == 2 * 2 * 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lib"]  # no staging folder left

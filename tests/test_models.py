@@ -1,4 +1,5 @@
 """Model helpers on tiny synthetic data: features, splits, Ridge CV, CNN architecture, results table."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,7 +13,14 @@ def _meta(n_sizes=5, n_variants=4, shapes=("a", "b", "c")):
     for shape in shapes:
         for size in range(2, 2 + n_sizes):
             for v in range(n_variants):
-                rows.append({"shape": shape, "structure_id": f"{shape}-{size}", "size_parameter_1": size, "variant": v})
+                rows.append(
+                    {
+                        "shape": shape,
+                        "structure_id": f"{shape}-{size}",
+                        "size_parameter_1": size,
+                        "variant": v,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -34,8 +42,11 @@ def test_per_curve_normalisation_is_scale_invariant():
     scales = np.logspace(-3, 6, 10)[:, None]
     norm = features.PerCurveNormaliser()
     logs = features.LogIntensity().fit_transform(X)
-    np.testing.assert_allclose(norm.fit_transform(features.LogIntensity().fit_transform(X * scales)), norm.fit_transform(logs),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        norm.fit_transform(features.LogIntensity().fit_transform(X * scales)),
+        norm.fit_transform(logs),
+        atol=1e-12,
+    )
     pipe = features.feature_pipeline(normalise=True).fit(X)
     np.testing.assert_allclose(pipe.transform(X * 1e4), pipe.transform(X), atol=1e-9)
 
@@ -97,7 +108,10 @@ def test_eigen_ridge_matches_sklearn_ridge_and_picks_a_sensible_alpha():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 30))
     beta = rng.normal(size=30)
-    Y = np.stack([X @ beta + rng.normal(scale=0.1, size=200), X[:, 0] + rng.normal(scale=3.0, size=200)], axis=1)
+    Y = np.stack(
+        [X @ beta + rng.normal(scale=0.1, size=200), X[:, 0] + rng.normal(scale=3.0, size=200)],
+        axis=1,
+    )
     est = estimators.EigenRidgeCV(alphas=np.logspace(-3, 4, 15)).fit(X, Y)
     assert est.alpha_[0] < est.alpha_[1]  # the noisy target gets more shrinkage
     for t in range(2):
@@ -110,10 +124,17 @@ def test_eigen_ridge_matches_sklearn_ridge_and_picks_a_sensible_alpha():
 def test_linear_pipelines_fit_on_synthetic_curves():
     meta = _meta()
     X = _curves(len(meta)) * (meta["size_parameter_1"].to_numpy()[:, None] ** 2)
-    ridge = estimators.ridge_model().fit(X, np.log(meta["size_parameter_1"].to_numpy()), ridge__groups=meta["structure_id"])
+    ridge = estimators.ridge_model().fit(
+        X, np.log(meta["size_parameter_1"].to_numpy()), ridge__groups=meta["structure_id"]
+    )
     assert ridge.predict(X).shape == (len(meta),)
-    logistic = estimators.logistic_model().fit(X, meta["shape"], logistic__groups=meta["structure_id"])
-    assert set(logistic.predict(X)) <= set(meta["shape"]) and logistic[-1].C_ in estimators.LOGISTIC_CS
+    logistic = estimators.logistic_model().fit(
+        X, meta["shape"], logistic__groups=meta["structure_id"]
+    )
+    assert (
+        set(logistic.predict(X)) <= set(meta["shape"])
+        and logistic[-1].C_ in estimators.LOGISTIC_CS
+    )
 
 
 def test_validated_logistic_chooses_C_on_training_rows_only():
@@ -122,14 +143,24 @@ def test_validated_logistic_chooses_C_on_training_rows_only():
     meta = _meta(n_sizes=6, n_variants=6)
     rng = np.random.default_rng(1)
     y = meta["shape"].to_numpy()
-    X = rng.normal(size=(len(meta), 12)) + 0.8 * (y[:, None] == np.array(["a", "b", "c"])).repeat(4, axis=1)
-    est = estimators.ValidatedLogistic(Cs=(0.01, 1.0, 100.0), seed=3).fit(X, y, groups=meta["structure_id"])
+    X = rng.normal(size=(len(meta), 12)) + 0.8 * (y[:, None] == np.array(["a", "b", "c"])).repeat(
+        4, axis=1
+    )
+    est = estimators.ValidatedLogistic(Cs=(0.01, 1.0, 100.0), seed=3).fit(
+        X, y, groups=meta["structure_id"]
+    )
     acc = est.validation_accuracy_
     assert set(acc) == {0.01, 1.0, 100.0}
-    assert est.C_ == min(C for C in acc if acc[C] == max(acc.values()))  # best, ties to the stronger regularisation
-    again = estimators.ValidatedLogistic(Cs=(0.01, 1.0, 100.0), seed=3).fit(X, y, groups=meta["structure_id"])
+    assert est.C_ == min(
+        C for C in acc if acc[C] == max(acc.values())
+    )  # best, ties to the stronger regularisation
+    again = estimators.ValidatedLogistic(Cs=(0.01, 1.0, 100.0), seed=3).fit(
+        X, y, groups=meta["structure_id"]
+    )
     np.testing.assert_array_equal(again.coef_, est.coef_)  # seeded: the same fit twice
-    single = estimators.ValidatedLogistic(Cs=(2.0,)).fit(X, y)  # a given C: no validation, plain logistic regression
+    single = estimators.ValidatedLogistic(Cs=(2.0,)).fit(
+        X, y
+    )  # a given C: no validation, plain logistic regression
     assert single.C_ == 2.0 and single.validation_accuracy_ == {}
     plain = LogisticRegression(C=2.0, max_iter=3000).fit(X, y)
     np.testing.assert_allclose(single.predict_proba(X), plain.predict_proba(X), atol=1e-6)
@@ -141,7 +172,10 @@ def test_cnn_has_the_study_parameter_counts():
     model = estimators.build_cnn1d(1999, 9)
     counts = [layer.count_params() for layer in model.layers]
     assert counts == [128, 0, 6208, 0, 0, 286857]
-    assert estimators.build_cnn1d(999, 5).output_shape == (None, 5)  # reusable for other input lengths
+    assert estimators.build_cnn1d(999, 5).output_shape == (
+        None,
+        5,
+    )  # reusable for other input lengths
 
 
 def test_cnn_training_is_deterministic_and_learns():
@@ -161,16 +195,28 @@ def _masked_versions(seed: int, rounds: int, val_every: int):
     rng = np.random.default_rng(seed)
     y = np.repeat(np.arange(3), 30)
     signal = 2.0 * y[:, None] * np.sin(np.arange(40))[None, :]
-    versions = np.stack([np.stack([signal + rng.normal(size=(90, 40)), np.ones((90, 40))], -1) for _ in range(rounds)])
+    versions = np.stack(
+        [
+            np.stack([signal + rng.normal(size=(90, 40)), np.ones((90, 40))], -1)
+            for _ in range(rounds)
+        ]
+    )
     n_val = len(y[::val_every])
-    val = (np.stack([signal[::val_every] + rng.normal(size=(n_val, 40)), np.ones((n_val, 40))], -1), y[::val_every])
+    val = (
+        np.stack([signal[::val_every] + rng.normal(size=(n_val, 40)), np.ones((n_val, 40))], -1),
+        y[::val_every],
+    )
     return y, versions, val
 
 
 def test_cnn_trains_on_rotating_augmented_versions():
     y, versions, val = _masked_versions(seed=0, rounds=3, val_every=5)
-    m1, h1 = estimators.train_cnn(versions, y, 3, seed=1, epochs=6, batch_size=16, validation_data=val)
-    m2, h2 = estimators.train_cnn(versions, y, 3, seed=1, epochs=6, batch_size=16, validation_data=val)
+    m1, h1 = estimators.train_cnn(
+        versions, y, 3, seed=1, epochs=6, batch_size=16, validation_data=val
+    )
+    m2, h2 = estimators.train_cnn(
+        versions, y, 3, seed=1, epochs=6, batch_size=16, validation_data=val
+    )
     assert h1["loss"] == h2["loss"] and "val_loss" in h1  # seeded, validated
     assert np.mean(estimators.predict_classes(m1, val[0]) == val[1]) > 0.9
     keras = estimators._keras()
@@ -186,24 +232,43 @@ def test_cnn_trains_on_rotating_augmented_versions():
 def test_cnn_early_stopping_on_validation_accuracy():
     # an easy problem: validation accuracy saturates within a few epochs while validation loss keeps falling
     y, versions, val = _masked_versions(seed=2, rounds=2, val_every=3)
-    model, h = estimators.train_cnn(versions, y, 3, seed=0, epochs=15, batch_size=16, validation_data=val,
-                                monitor="val_accuracy", patience=3)
+    model, h = estimators.train_cnn(
+        versions,
+        y,
+        3,
+        seed=0,
+        epochs=15,
+        batch_size=16,
+        validation_data=val,
+        monitor="val_accuracy",
+        patience=3,
+    )
     best = int(np.argmax(h["val_accuracy"]))
     assert len(h["val_accuracy"]) == best + 1 + 3 < 15  # stopped 3 epochs after the best accuracy
-    assert np.mean(estimators.predict_classes(model, val[0]) == val[1]) == pytest.approx(h["val_accuracy"][best])
-    _, h_loss = estimators.train_cnn(versions, y, 3, seed=0, epochs=15, batch_size=16, validation_data=val, patience=3)
+    assert np.mean(estimators.predict_classes(model, val[0]) == val[1]) == pytest.approx(
+        h["val_accuracy"][best]
+    )
+    _, h_loss = estimators.train_cnn(
+        versions, y, 3, seed=0, epochs=15, batch_size=16, validation_data=val, patience=3
+    )
     assert len(h_loss["val_loss"]) > len(h["val_loss"])  # the default (validation loss) trains on
     with pytest.raises(ValueError, match="monitor"):
         estimators.train_cnn(versions, y, 3, epochs=1, validation_data=val, monitor="accuracy")
 
 
 def test_size_classes():
-    meta = pd.DataFrame({"structure_id": [f"s{k}" for k in range(18) for _ in range(2)],
-                         "log_n_atoms": [np.log(10.0 * (k + 1)) for k in range(18) for _ in range(2)]})
+    meta = pd.DataFrame(
+        {
+            "structure_id": [f"s{k}" for k in range(18) for _ in range(2)],
+            "log_n_atoms": [np.log(10.0 * (k + 1)) for k in range(18) for _ in range(2)],
+        }
+    )
     edges = targets.size_class_edges(meta)
     labels = targets.size_class(meta["log_n_atoms"], edges)
     assert edges.size == 8 and np.all(np.diff(edges) > 0)
-    np.testing.assert_array_equal(np.bincount(labels), [4] * 9)  # two structures (four curves) per class
+    np.testing.assert_array_equal(
+        np.bincount(labels), [4] * 9
+    )  # two structures (four curves) per class
     assert np.all(np.diff(labels) >= 0)  # bigger particles never in a smaller class
     with pytest.raises(ValueError, match="cannot define 9 size classes"):
         targets.size_class_edges(meta.iloc[:10])
@@ -216,8 +281,9 @@ def test_metrics_and_tidy_table(tmp_path, monkeypatch):
     m = metrics.regression_metrics([1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 5.0])
     assert m["MSE"] == 0.25 and m["test_variance"] == 1.25 and m["Q2"] == pytest.approx(0.8)
     assert metrics.accuracy([1, 2, 3, 4], [1, 2, 0, 4]) == {"accuracy": 0.75}
-    table = results.rows("III.1", "full", "ridge", "clean", "random", "log_n_Atoms", m) + results.rows(
-        "III.1", "full", "logistic", "clean", "grouped", "shape", {"accuracy": 0.9})
+    table = results.rows(
+        "III.1", "full", "ridge", "clean", "random", "log_n_Atoms", m
+    ) + results.rows("III.1", "full", "logistic", "clean", "grouped", "shape", {"accuracy": 0.9})
     from helpers import paths
 
     monkeypatch.setattr(paths, "results_dir", lambda: tmp_path)

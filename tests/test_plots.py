@@ -1,9 +1,12 @@
 """Figure helpers: readable axes."""
+
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
 
 from helpers.report import plots, results  # noqa: E402
 
@@ -12,7 +15,16 @@ def _sweep(levels):
     rows = []
     for level in levels:
         for model, target, metric in plots.ROBUSTNESS_PANELS:
-            rows += results.rows("VI", "waxs", model, "simple_prediction", "random", target, {metric: 0.5}, level=level)
+            rows += results.rows(
+                "VI",
+                "waxs",
+                model,
+                "simple_prediction",
+                "random",
+                target,
+                {metric: 0.5},
+                level=level,
+            )
     return pd.DataFrame(rows, columns=results.COLUMNS)
 
 
@@ -24,12 +36,12 @@ def _labels(fig):
     return major, minor
 
 
-def test_log_axis_of_less_than_two_decades_has_plain_labels_and_no_minor_labels():
+def test_log_axis_of_less_than_two_decades_labels_every_measured_level_plainly():
     fig = plots.robustness_curves(_sweep([0.6, 1.0, 2.0, 4.0, 8.0]), "q", log_x=True)
     major, minor = _labels(fig)
     plt.close(fig)
     assert minor == []
-    assert {"1", "2", "5"} <= set(major) and all("times" not in m and "^" not in m for m in major)
+    assert major == ["0.6", "1", "2", "4", "8"]
 
 
 def test_log_axis_of_many_decades_keeps_powers_of_ten():
@@ -37,3 +49,20 @@ def test_log_axis_of_many_decades_keeps_powers_of_ten():
     major, _ = _labels(fig)
     plt.close(fig)
     assert any("10^" in m for m in major)
+
+
+def test_bounds_figure_marks_the_named_bragg_peak_not_the_max_of_i_q2():
+    """The landmark is the (111) reflection where the lattice puts it (2.67 Å⁻¹ for Au), not the
+    maximum of I·q², which on a slowly decaying curve sits at the top of the grid."""
+    from helpers.simulation import structures
+
+    q = np.arange(1, 2000) / 100
+    peak = structures.bragg_positions("Au", "fcc")["111"]
+    assert peak == pytest.approx(2 * np.pi * np.sqrt(3) / (np.sqrt(2) * structures.rnn("Au")))
+    curve = 1 / q + 5 * np.exp(-0.5 * ((q - peak) / 0.03) ** 2)  # I·q² grows to q_max
+    fig = plots.bounds_explained(q, curve, 0.1, 15.0, peak_q=peak, peak_label="Au (111)")
+    title = fig.axes[1].get_title()
+    assert f"index {np.searchsorted(q, peak)} in training" in title and "2.67" in title
+    assert abs(fig.axes[1].lines[-2].get_xdata()[0] - np.searchsorted(q, peak)) < 1
+    with pytest.raises(ValueError, match="outside the window"):
+        plots.bounds_explained(q, curve, 3.0, 15.0, peak_q=peak, peak_label="Au (111)")

@@ -1,6 +1,6 @@
 """The realistic measurement model: each part does what its physics says, the mask is exact."""
+
 import numpy as np
-import pandas as pd
 import pytest
 
 from helpers.learning import estimators, features
@@ -14,25 +14,43 @@ Q = np.arange(1, 400) / 100
 @pytest.fixture(scope="module")
 def lib(tmp_path_factory):
     return library.build_library(
-        tmp_path_factory.mktemp("lib") / "lib", shapes=["cubefcc", "icosahedron"], sizes=[2, 3, 4, 5],
-        elements=["Au", "Fe"], b_iso=[0.1], q=Q, progress=False)
+        tmp_path_factory.mktemp("lib") / "lib",
+        shapes=["cubefcc", "icosahedron"],
+        sizes=[2, 3, 4, 5],
+        elements=["Au", "Fe"],
+        b_iso=[0.1],
+        q=Q,
+        progress=False,
+    )
 
 
 def test_polydispersity_of_a_single_size_is_the_identity(lib):
     rows = np.arange(len(lib))
     np.testing.assert_array_equal(instrument.polydisperse(lib, rows, 0.0), lib.intensities)
-    np.testing.assert_allclose(instrument.polydisperse(lib, rows, 1e-4), lib.intensities, rtol=1e-12)
+    np.testing.assert_allclose(
+        instrument.polydisperse(lib, rows, 1e-4), lib.intensities, rtol=1e-12
+    )
 
 
 def test_polydispersity_is_a_weighted_mean_of_the_same_shape_element_and_b(lib):
     meta = lib.metadata
-    row = int(np.flatnonzero((meta["shape"] == "icosahedron") & (meta["element"] == "Au")
-                             & (meta["size_parameter_1"] == 3))[0])
+    row = int(
+        np.flatnonzero(
+            (meta["shape"] == "icosahedron")
+            & (meta["element"] == "Au")
+            & (meta["size_parameter_1"] == 3)
+        )[0]
+    )
     family = np.flatnonzero((meta["shape"] == "icosahedron") & (meta["element"] == "Au"))
     curve = instrument.polydisperse(lib, [row], 0.3)[0]
-    w = np.exp(-np.log(meta["eq_radius"].to_numpy()[family] / meta.loc[row, "eq_radius"]) ** 2 / (2 * 0.3**2))
+    w = np.exp(
+        -(np.log(meta["eq_radius"].to_numpy()[family] / meta.loc[row, "eq_radius"]) ** 2)
+        / (2 * 0.3**2)
+    )
     np.testing.assert_allclose(curve, w @ lib.intensities[family] / w.sum(), rtol=1e-12)
-    assert curve[0] > lib.intensities[row, 0]  # bigger neighbours weigh more at q -> 0 (I(0) ~ N^2)
+    assert (
+        curve[0] > lib.intensities[row, 0]
+    )  # bigger neighbours weigh more at q -> 0 (I(0) ~ N^2)
     with pytest.raises(ValueError, match="sigma"):
         instrument.polydisperse(lib, [row], -0.1)
 
@@ -41,7 +59,9 @@ def test_smearing_conserves_the_integral_and_broadens_peaks():
     peak = np.exp(-0.5 * ((Q - 2.0) / 0.05) ** 2) + 1e-300
     smeared = instrument.smear(Q, peak, 0.05)
     assert smeared.sum() == pytest.approx(peak.sum(), rel=1e-9)
-    assert smeared.max() == pytest.approx(peak.max() / np.sqrt(2), rel=1e-3)  # widths add in quadrature
+    assert smeared.max() == pytest.approx(
+        peak.max() / np.sqrt(2), rel=1e-3
+    )  # widths add in quadrature
     np.testing.assert_array_equal(instrument.smear(Q, peak, 0.0), peak)
     R = instrument.resolution_matrix(Q, 0.01, 0.02)
     np.testing.assert_allclose(R.sum(axis=1), 1.0)
@@ -55,14 +75,16 @@ def test_background_adds_flat_and_power_law_parts():
     with_flat = instrument.add_background(Q, I, flat=0.5)
     np.testing.assert_allclose(with_flat - I, 0.5 * I[-1])
     with_power = instrument.add_background(Q, I, power=1.0, exponent=4)
-    np.testing.assert_allclose((with_power - I)[[0, 1]], I[0] * np.array([1.0, 2.0 ** -4]))
+    np.testing.assert_allclose((with_power - I)[[0, 1]], I[0] * np.array([1.0, 2.0**-4]))
     with pytest.raises(ValueError, match=">= 0"):
         instrument.add_background(Q, I, flat=-1)
 
 
 def test_the_mask_marks_exactly_the_missing_points(lib):
     rows = np.arange(6)
-    conditions = [instrument.Measurement(q_min=0.1 * (k + 1), q_max=3.0 - 0.2 * k, photons=1e6) for k in rows]
+    conditions = [
+        instrument.Measurement(q_min=0.1 * (k + 1), q_max=3.0 - 0.2 * k, photons=1e6) for k in rows
+    ]
     I, mask = instrument.measure(lib, rows, conditions, seed=0)
     for k, m in enumerate(conditions):
         np.testing.assert_array_equal(mask[k], (Q >= m.q_min) & (Q <= m.q_max))

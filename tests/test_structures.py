@@ -1,4 +1,5 @@
 """Structures: the study's 9 shapes as pyNanoMatBuilder builds them, the element table, descriptors."""
+
 import math
 
 import numpy as np
@@ -63,15 +64,29 @@ def test_element_table_has_sources_and_matches_study_and_ase():
 
     table = S.element_table()
     assert len(table) == 17 and table["source"].str.len().min() > 10
-    study = {"Ag": 2.888885, "Al": 2.852398, "Au": 2.883758, "Co": 2.508815, "Cr": 2.602153, "Cu": 2.551029,
-             "Pb": 3.478965, "Pt": 2.788829, "Ru": 2.708219, "Sb": 3.259762}
+    study = {
+        "Ag": 2.888885,
+        "Al": 2.852398,
+        "Au": 2.883758,
+        "Co": 2.508815,
+        "Cr": 2.602153,
+        "Cu": 2.551029,
+        "Pb": 3.478965,
+        "Pt": 2.788829,
+        "Ru": 2.708219,
+        "Sb": 3.259762,
+    }
     for el, value in study.items():
         assert S.rnn(el) == value and table.loc[el, "source"].startswith("study")
     for el in ("Fe", "Mo", "Ni", "Pd", "Si", "Ti"):
         ref = reference_states[atomic_numbers[el]]
         a = ref["a"]
-        expected = {"fcc": a / math.sqrt(2), "bcc": a * math.sqrt(3) / 2, "diamond": a * math.sqrt(3) / 4,
-                    "hcp": min(a, math.sqrt(a**2 / 3 + (ref.get("c/a", 0) * a) ** 2 / 4))}[ref["symmetry"]]
+        expected = {
+            "fcc": a / math.sqrt(2),
+            "bcc": a * math.sqrt(3) / 2,
+            "diamond": a * math.sqrt(3) / 4,
+            "hcp": min(a, math.sqrt(a**2 / 3 + (ref.get("c/a", 0) * a) ** 2 / 4)),
+        }[ref["symmetry"]]
         assert S.rnn(el) == pytest.approx(expected, abs=1e-6), el
 
 
@@ -82,7 +97,12 @@ def test_mn_rnn_is_shortest_distance_of_alpha_mn_cif():
     from ase.io import read
     from ase.neighborlist import neighbor_list
 
-    cif = Path(pyNanoMatBuilder.__file__).parent / "resources" / "cif_database" / "cod9011068-Mn_alpha.cif"
+    cif = (
+        Path(pyNanoMatBuilder.__file__).parent
+        / "resources"
+        / "cif_database"
+        / "cod9011068-Mn_alpha.cif"
+    )
     d = neighbor_list("d", read(cif), 3.0)
     assert S.rnn("Mn") == pytest.approx(d.min(), abs=1e-6)
 
@@ -99,7 +119,12 @@ def test_descriptors_of_a_uniform_ball():
 
 def test_describe_row_in_angstrom():
     row = S.describe("pentagonal_bipyramid", 4, "Au")
-    assert (row["size_argument"], row["size_parameter_1"], row["size_parameter_2"], row["size_parameter_3"]) == ("sizeP", 4, 3, 2)
+    assert (
+        row["size_argument"],
+        row["size_parameter_1"],
+        row["size_parameter_2"],
+        row["size_parameter_3"],
+    ) == ("sizeP", 4, 3, 2)
     assert row["n_atoms"] == len(S.build("pentagonal_bipyramid", 4, "Au"))
     assert row["radius_of_gyration"] < row["circumscribed_radius"]
 

@@ -1,4 +1,5 @@
 """results/summary.md puts our numbers next to the study's, per notebook, with links to figures."""
+
 import numpy as np
 import pandas as pd
 
@@ -9,20 +10,37 @@ from helpers.report import results, summary
 def test_summary_has_study_and_our_numbers(tmp_path, monkeypatch):
     monkeypatch.setattr(paths, "ROOT", tmp_path)
     monkeypatch.setenv(paths.SMOKE_ENV, "0")
-    table = (results.rows("III.2", "full", "cnn1d", "clean", "random", "shape", {"accuracy": 0.987})
-             + results.rows("III.2", "full", "cnn1d", "clean", "grouped", "shape", {"accuracy": 0.512})
-             + results.rows("IV.1", "poisson", "logistic", "simple_prediction", "grouped", "shape", {"accuracy": 0.4},
-                            level=1e3))
+    table = (
+        results.rows("III.2", "full", "cnn1d", "clean", "random", "shape", {"accuracy": 0.987})
+        + results.rows("III.2", "full", "cnn1d", "clean", "grouped", "shape", {"accuracy": 0.512})
+        + results.rows(
+            "IV.1",
+            "poisson",
+            "logistic",
+            "simple_prediction",
+            "grouped",
+            "shape",
+            {"accuracy": 0.4},
+            level=1e3,
+        )
+    )
     results.write_results(table, "03_cnn1d")
     results.write_results(table[2:], "04_noise")
     (paths.figures_dir() / "03_cnn_confusion.png").write_bytes(b"png")
     text = open(summary.write_summary()).read()
-    assert "| III.2 | full | cnn1d | clean | shape | accuracy | 0.960 | 0.512 | 0.987 |" in text
+    assert "| III.2 | full | cnn1d | clean | shape | accuracy | 0.96 | 0.512 | 0.987 |" in text
     assert "[03_cnn_confusion](../figures/03_cnn_confusion.png)" in text
-    assert "Metric against level, `poisson`" in text and "| logistic | shape | simple_prediction | grouped | 0.400 |" in text
+    assert (
+        "Metric against level, `poisson`" in text
+        and "| logistic | shape | simple_prediction | grouped | 0.4 |" in text
+    )
     assert "Missing values" not in text  # notebooks that did not run are left out
 
 
-def test_markdown_table_rounds_and_blanks_missing_values():
-    df = pd.DataFrame({"a": ["x", "y"], "b": [0.12345, np.nan]})
-    assert summary.markdown_table(df) == "| a | b |\n|---|---|\n| x | 0.123 |\n| y |  |"
+def test_markdown_table_keeps_significant_digits_and_blanks_missing_values():
+    """Small MSEs and Q² near 1 keep the digits that compare them with the study (3 decimals
+    showed 0.00015 as 0.000 and 0.99998 as 1.000)."""
+    df = pd.DataFrame({"a": ["x", "y", "z", "w"], "b": [0.123456, np.nan, 0.00015234, 0.999984]})
+    assert summary.markdown_table(df) == (
+        "| a | b |\n|---|---|\n| x | 0.12346 |\n| y |  |\n| z | 0.00015234 |\n| w | 0.99998 |"
+    )

@@ -13,6 +13,7 @@ replacing it by the average curve there, i.e. the information that distinguishes
 - :func:`band_permutation_importance`: the loss of a score when one q band is shuffled between curves
   (works on any fitted pipeline, through its own feature preparation).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,8 +26,15 @@ def windows(n_q: int, width: int, stride: int) -> list[slice]:
     return [slice(start, min(start + width, n_q)) for start in range(0, n_q, stride)]
 
 
-def occlusion(predict_proba, Z, labels, width: int = 20, stride: int = 10, baseline: float = 0.0,
-              batch_size: int = 2048):
+def occlusion(
+    predict_proba,
+    Z,
+    labels,
+    width: int = 20,
+    stride: int = 10,
+    baseline: float = 0.0,
+    batch_size: int = 2048,
+):
     """Fall of the true-class probability when each q window is replaced by ``baseline``.
 
     ``predict_proba``: features (n, L) -> probabilities (n, n_classes). Returns ``(slices, drop)`` with
@@ -40,24 +48,32 @@ def occlusion(predict_proba, Z, labels, width: int = 20, stride: int = 10, basel
     for k, sl in enumerate(slices):
         occluded = Z.copy()
         occluded[:, sl] = baseline
-        probs = np.concatenate([predict_proba(occluded[i:i + batch_size]) for i in range(0, len(Z), batch_size)])
+        probs = np.concatenate(
+            [predict_proba(occluded[i : i + batch_size]) for i in range(0, len(Z), batch_size)]
+        )
         drop[:, k] = reference - probs[rows, labels]
     return slices, drop
 
 
-def integrated_gradients(model, Z, labels, steps: int = 32, baseline=None, batch_size: int = 256) -> np.ndarray:
+def integrated_gradients(
+    model, Z, labels, steps: int = 32, baseline=None, batch_size: int = 256
+) -> np.ndarray:
     """Integrated gradients of the output ``labels`` (one class per curve) of a Keras model taking
     (n, L, 1) inputs, with the straight path from ``baseline`` (default 0, the mean curve) to each
     curve, by the midpoint rule with ``steps`` points. Returns (n, L)."""
     import tensorflow as tf
 
     Z = np.asarray(Z, dtype="float32")
-    x0 = np.zeros_like(Z[:1]) if baseline is None else np.broadcast_to(np.asarray(baseline, "float32"), Z[:1].shape)
+    x0 = (
+        np.zeros_like(Z[:1])
+        if baseline is None
+        else np.broadcast_to(np.asarray(baseline, "float32"), Z[:1].shape)
+    )
     alphas = (np.arange(steps, dtype="float32") + 0.5) / steps
     out = np.empty_like(Z)
     for start in range(0, len(Z), batch_size):
-        z = Z[start:start + batch_size]
-        lab = np.asarray(labels)[start:start + batch_size]
+        z = Z[start : start + batch_size]
+        lab = np.asarray(labels)[start : start + batch_size]
         total = np.zeros_like(z)
         for a in alphas:
             x = tf.constant((x0 + a * (z - x0))[:, :, None])
@@ -66,7 +82,7 @@ def integrated_gradients(model, Z, labels, steps: int = 32, baseline=None, batch
                 y = model(x, training=False)
                 picked = tf.gather(y, lab, axis=1, batch_dims=1)
             total += tape.gradient(picked, x).numpy()[:, :, 0]
-        out[start:start + batch_size] = (z - x0) * total / steps
+        out[start : start + batch_size] = (z - x0) * total / steps
     return out
 
 
@@ -76,7 +92,9 @@ def linear_attribution(pipeline, X, output: int = 0) -> np.ndarray:
     Z = pipeline[:-1].transform(X)
     coef = np.atleast_2d(pipeline[-1].coef_)
     if coef.shape[-1] != Z.shape[1]:
-        raise ValueError(f"the model has {coef.shape[-1]} coefficients but the features have {Z.shape[1]} points.")
+        raise ValueError(
+            f"the model has {coef.shape[-1]} coefficients but the features have {Z.shape[1]} points."
+        )
     return Z * coef[output]
 
 
@@ -97,8 +115,14 @@ def band_permutation_importance(score, X, bands, seed: int = 0, repeats: int = 3
 def per_class(values, labels, n_classes: int) -> np.ndarray:
     """Mean of ``values`` (n, ...) over the curves of each class: (n_classes, ...)."""
     labels = np.asarray(labels)
-    return np.stack([values[labels == c].mean(axis=0) if np.any(labels == c) else np.full(values.shape[1:], np.nan)
-                     for c in range(n_classes)])
+    return np.stack(
+        [
+            values[labels == c].mean(axis=0)
+            if np.any(labels == c)
+            else np.full(values.shape[1:], np.nan)
+            for c in range(n_classes)
+        ]
+    )
 
 
 def to_profile(slices, values, n_q: int) -> np.ndarray:
@@ -108,7 +132,7 @@ def to_profile(slices, values, n_q: int) -> np.ndarray:
     total = np.zeros(values.shape[:-1] + (n_q,))
     count = np.zeros(n_q)
     for k, sl in enumerate(slices):
-        total[..., sl] += values[..., k:k + 1]
+        total[..., sl] += values[..., k : k + 1]
         count[sl] += 1
     return total / np.maximum(count, 1)
 
@@ -133,8 +157,9 @@ def saxs_share(q, profile, q_split: float) -> float:
     """Share of the importance *per unit of q* that lies below ``q_split`` (the SAXS part):
     density below / (density below + density above), 0.5 for a flat profile on any grid."""
     q = np.asarray(q, dtype=float)
-    below, above = importance_per_q(q, profile, [(q[0], np.nextafter(q_split, -np.inf)),
-                                                 (q_split, q[-1])])
+    below, above = importance_per_q(
+        q, profile, [(q[0], np.nextafter(q_split, -np.inf)), (q_split, q[-1])]
+    )
     if below + above == 0:
         return float("nan")
     return float(below / (below + above))
@@ -143,4 +168,8 @@ def saxs_share(q, profile, q_split: float) -> float:
 def smooth(profile, slices) -> np.ndarray:
     """A profile averaged over each window and spread back over q (for legible per-point attributions)."""
     profile = np.asarray(profile, dtype=float)
-    return to_profile(slices, np.stack([profile[..., sl].mean(axis=-1) for sl in slices], axis=-1), profile.shape[-1])
+    return to_profile(
+        slices,
+        np.stack([profile[..., sl].mean(axis=-1) for sl in slices], axis=-1),
+        profile.shape[-1],
+    )

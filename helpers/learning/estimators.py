@@ -11,12 +11,17 @@ Flatten - Dense(n_classes, softmax)); :func:`build_cnn1d` takes the input length
 notebooks (coarser q steps, SAXS or WAXS only) reuse it. Training is seeded and deterministic,
 ``verbose=0``, with early stopping on a validation split taken from the training set only.
 """
+
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, GroupShuffleSplit, KFold, StratifiedShuffleSplit
 from sklearn.pipeline import Pipeline
@@ -24,7 +29,13 @@ from sklearn.pipeline import Pipeline
 from . import features
 
 RIDGE_ALPHAS = np.logspace(-4, 4, 17)
-LOGISTIC_CS = (0.1, 1.0, 10.0, 100.0)  # inverse regularisation strengths tried by ValidatedLogistic
+LOGISTIC_CS = (
+    0.1,
+    1.0,
+    10.0,
+    100.0,
+)  # inverse regularisation strengths tried by ValidatedLogistic
+
 
 class EigenRidgeCV(RegressorMixin, BaseEstimator):
     """Ridge regression with alpha chosen per target by K-fold CV, one eigendecomposition per fold.
@@ -55,8 +66,11 @@ class EigenRidgeCV(RegressorMixin, BaseEstimator):
         y = np.asarray(y, dtype=float)
         Y = y[:, None] if y.ndim == 1 else y
         alphas = np.asarray(self.alphas, dtype=float)
-        folds = (GroupKFold(n_splits=self.n_splits).split(X, Y, groups) if groups is not None
-                 else KFold(n_splits=self.n_splits, shuffle=True, random_state=self.seed).split(X))
+        folds = (
+            GroupKFold(n_splits=self.n_splits).split(X, Y, groups)
+            if groups is not None
+            else KFold(n_splits=self.n_splits, shuffle=True, random_state=self.seed).split(X)
+        )
         sse = np.zeros((alphas.size, Y.shape[1]))
         for train, val in folds:
             x_mean, y_mean, evals, V, vtxy = self._path(X[train], Y[train])
@@ -68,7 +82,9 @@ class EigenRidgeCV(RegressorMixin, BaseEstimator):
         best = np.argmin(self.cv_mse_, axis=0)
         self.alpha_ = alphas[best] if y.ndim > 1 else float(alphas[best[0]])
         x_mean, y_mean, evals, V, vtxy = self._path(X, Y)
-        coef = np.stack([V @ (vtxy[:, t] / (evals + alphas[b])) for t, b in enumerate(best)], axis=1)  # (p, t)
+        coef = np.stack(
+            [V @ (vtxy[:, t] / (evals + alphas[b])) for t, b in enumerate(best)], axis=1
+        )  # (p, t)
         self.coef_ = coef[:, 0] if y.ndim == 1 else coef.T
         intercept = y_mean - x_mean @ coef
         self.intercept_ = float(intercept[0]) if y.ndim == 1 else intercept
@@ -92,8 +108,14 @@ class ValidatedLogistic(ClassifierMixin, BaseEstimator):
     is done (e.g. to reuse the C chosen on clean data when models are retrained on degraded curves).
     """
 
-    def __init__(self, Cs=LOGISTIC_CS, validation_size: float = 0.2, seed: int = 0, max_iter: int = 3000,
-                 tol: float = 1e-4):
+    def __init__(
+        self,
+        Cs=LOGISTIC_CS,
+        validation_size: float = 0.2,
+        seed: int = 0,
+        max_iter: int = 3000,
+        tol: float = 1e-4,
+    ):
         self.Cs = Cs
         self.validation_size = validation_size
         self.seed = seed
@@ -101,7 +123,9 @@ class ValidatedLogistic(ClassifierMixin, BaseEstimator):
         self.tol = tol
 
     def _logistic(self, C, warm_from=None):
-        model = LogisticRegression(C=C, max_iter=self.max_iter, tol=self.tol, warm_start=warm_from is not None)
+        model = LogisticRegression(
+            C=C, max_iter=self.max_iter, tol=self.tol, warm_start=warm_from is not None
+        )
         if warm_from is not None:
             model.coef_, model.intercept_ = warm_from.coef_.copy(), warm_from.intercept_.copy()
         return model
@@ -111,28 +135,47 @@ class ValidatedLogistic(ClassifierMixin, BaseEstimator):
         y = np.asarray(y)
         Cs = sorted(float(C) for C in np.atleast_1d(self.Cs))
         if not Cs or min(Cs) <= 0:
-            raise ValueError(f"Cs must hold positive inverse regularisation strengths, got {self.Cs!r}.")
+            raise ValueError(
+                f"Cs must hold positive inverse regularisation strengths, got {self.Cs!r}."
+            )
         self.validation_accuracy_ = {}
         best_fit = None
         if len(Cs) > 1:
             if groups is not None:
-                splitter = GroupShuffleSplit(n_splits=1, test_size=self.validation_size, random_state=self.seed)
+                splitter = GroupShuffleSplit(
+                    n_splits=1, test_size=self.validation_size, random_state=self.seed
+                )
                 fit_rows, val_rows = next(splitter.split(X, y, groups))
             else:
-                splitter = StratifiedShuffleSplit(n_splits=1, test_size=self.validation_size, random_state=self.seed)
+                splitter = StratifiedShuffleSplit(
+                    n_splits=1, test_size=self.validation_size, random_state=self.seed
+                )
                 fit_rows, val_rows = next(splitter.split(X, y))
             previous, fits = None, {}
             for C in Cs:
-                previous = self._logistic(C, previous).fit(X[fit_rows], y[fit_rows])
+                with warnings.catch_warnings():  # validation fits: only their accuracy matters
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    previous = self._logistic(C, previous).fit(X[fit_rows], y[fit_rows])
                 fits[C] = previous
-                self.validation_accuracy_[C] = float(np.mean(previous.predict(X[val_rows]) == y[val_rows]))
+                self.validation_accuracy_[C] = float(
+                    np.mean(previous.predict(X[val_rows]) == y[val_rows])
+                )
             best = max(self.validation_accuracy_.values())
             self.C_ = min(C for C, acc in self.validation_accuracy_.items() if acc == best)
             best_fit = fits[self.C_]
         else:
             self.C_ = Cs[0]
-        self.model_ = self._logistic(self.C_, best_fit).fit(X, y)
-        self.classes_, self.coef_, self.intercept_ = self.model_.classes_, self.model_.coef_, self.model_.intercept_
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            self.model_ = self._logistic(self.C_, best_fit).fit(X, y)
+        #: False when lbfgs stopped at max_iter before meeting its tolerance (the warning is kept
+        #: here instead of printed; scores report it as the metric ``converged``)
+        self.converged_ = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+        self.classes_, self.coef_, self.intercept_ = (
+            self.model_.classes_,
+            self.model_.coef_,
+            self.model_.intercept_,
+        )
         self.n_iter_, self.n_features_in_ = self.model_.n_iter_, X.shape[1]
         return self
 
@@ -152,26 +195,58 @@ def ridge_model(normalise: bool = False, seed: int = 0, repair: bool = False) ->
     For the grouped protocol pass the training structure ids, ``fit(X, y, ridge__groups=ids)``, so
     that the folds keep structures together. ``y`` may hold several targets as columns.
     """
-    return Pipeline([("features", features.feature_pipeline(normalise, repair)), ("ridge", EigenRidgeCV(seed=seed))])
+    return Pipeline(
+        [
+            ("features", features.feature_pipeline(normalise, repair)),
+            ("ridge", EigenRidgeCV(seed=seed)),
+        ]
+    )
 
 
-def logistic_model(normalise: bool = False, Cs=LOGISTIC_CS, repair: bool = False, seed: int = 0) -> Pipeline:
+def logistic_model(
+    normalise: bool = False, Cs=LOGISTIC_CS, repair: bool = False, seed: int = 0
+) -> Pipeline:
     """Pipeline(features, multinomial logistic regression) for the shape, C chosen on a validation part
     of the training data (:class:`ValidatedLogistic`). For the grouped protocol pass the training
     structure ids, ``fit(X, y, logistic__groups=ids)``."""
-    return Pipeline([
-        ("features", features.feature_pipeline(normalise, repair)),
-        ("logistic", ValidatedLogistic(Cs=Cs, seed=seed)),
-    ])
+    return Pipeline(
+        [
+            ("features", features.feature_pipeline(normalise, repair)),
+            ("logistic", ValidatedLogistic(Cs=Cs, seed=seed)),
+        ]
+    )
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Send the process's file descriptor 2 to /dev/null for the duration: TensorFlow's C++ start-up
+    lines ("Could not find cuda drivers", "oneDNN custom operations") are written there before any
+    logging setting applies. Python exceptions still propagate."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _keras():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hides harmless C++ graph-attribute messages
+    os.environ.setdefault(
+        "TF_CPP_MIN_LOG_LEVEL", "3"
+    )  # hides harmless C++ graph-attribute messages
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    if "tensorflow" not in sys.modules:
+        with _native_stderr_silenced():
+            import tensorflow  # noqa: F401
     import keras
     import tensorflow as tf
 
-    tf.get_logger().setLevel("ERROR")  # hides "tf.function retracing" notes when models of other input lengths run
+    tf.get_logger().setLevel(
+        "ERROR"
+    )  # hides "tf.function retracing" notes for other input lengths
     return keras
 
 
@@ -180,19 +255,28 @@ def build_cnn1d(input_length: int = 1999, n_classes: int = 9, seed: int = 0, cha
     ``channels=2`` takes a measured-point mask beside the intensities (notebook 10)."""
     keras = _keras()
     if input_length < 10:
-        raise ValueError(f"input_length {input_length} is too short for two conv+pool stages (need >= 10).")
+        raise ValueError(
+            f"input_length {input_length} is too short for two conv+pool stages (need >= 10)."
+        )
     keras.utils.set_random_seed(seed)
     layers = keras.layers
-    model = keras.Sequential([
-        keras.Input(shape=(input_length, channels)),
-        layers.Conv1D(32, 3, activation="relu"),
-        layers.MaxPooling1D(2),
-        layers.Conv1D(64, 3, activation="relu"),
-        layers.MaxPooling1D(2),
-        layers.Flatten(),
-        layers.Dense(n_classes, activation="softmax"),
-    ], name="cnn1d")
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(input_length, channels)),
+            layers.Conv1D(32, 3, activation="relu"),
+            layers.MaxPooling1D(2),
+            layers.Conv1D(64, 3, activation="relu"),
+            layers.MaxPooling1D(2),
+            layers.Flatten(),
+            layers.Dense(n_classes, activation="softmax"),
+        ],
+        name="cnn1d",
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     return model
 
 
@@ -210,7 +294,7 @@ def _rotating_versions(keras, versions, y, batch_size: int, seed: int):
             return int(np.ceil(versions.shape[1] / batch_size))
 
         def __getitem__(self, i):
-            idx = self.order[i * batch_size:(i + 1) * batch_size]
+            idx = self.order[i * batch_size : (i + 1) * batch_size]
             return versions[self.epoch % len(versions)][idx], y[idx]
 
         def on_epoch_end(self):
@@ -220,9 +304,19 @@ def _rotating_versions(keras, versions, y, batch_size: int, seed: int):
     return RotatingVersions()
 
 
-def train_cnn(X_train, y_train, n_classes: int, seed: int = 0, epochs: int = 40, batch_size: int = 64,
-              validation_idx=None, patience: int = 10, lr_patience: int | None = 4, validation_data=None,
-              monitor: str = "val_loss"):
+def train_cnn(
+    X_train,
+    y_train,
+    n_classes: int,
+    seed: int = 0,
+    epochs: int = 40,
+    batch_size: int = 64,
+    validation_idx=None,
+    patience: int = 10,
+    lr_patience: int | None = 4,
+    validation_data=None,
+    monitor: str = "val_loss",
+):
     """Train the CNN1D deterministically; returns (model, history dict).
 
     ``X_train``: (n, L) or (n, L, c) features, or (rounds, n, L, c) augmented versions of the same n
@@ -250,25 +344,48 @@ def train_cnn(X_train, y_train, n_classes: int, seed: int = 0, epochs: int = 40,
     fit_kwargs = {}
     if validation_idx is not None and len(validation_idx):
         if validation_data is not None or pooled:
-            raise ValueError("give validation_idx (rows of a plain training set) or validation_data, not both.")
+            raise ValueError(
+                "give validation_idx (rows of a plain training set) or validation_data, not both."
+            )
         keep = np.setdiff1d(np.arange(len(X_train)), validation_idx)
         validation_data = (X_train[validation_idx], y_train[validation_idx])
         X_train, y_train = X_train[keep], y_train[keep]
     if validation_data is not None:
-        fit_kwargs["validation_data"] = (_channels(validation_data[0]), np.asarray(validation_data[1]))
+        fit_kwargs["validation_data"] = (
+            _channels(validation_data[0]),
+            np.asarray(validation_data[1]),
+        )
         mode = "min" if monitor == "val_loss" else "max"
-        callbacks = [keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=patience,
-                                                   restore_best_weights=True)]
+        callbacks = [
+            keras.callbacks.EarlyStopping(
+                monitor=monitor, mode=mode, patience=patience, restore_best_weights=True
+            )
+        ]
         if lr_patience:
-            callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode=mode, factor=0.5, patience=lr_patience,
-                                                               min_lr=1e-5, verbose=0))
+            callbacks.append(
+                keras.callbacks.ReduceLROnPlateau(
+                    monitor=monitor,
+                    mode=mode,
+                    factor=0.5,
+                    patience=lr_patience,
+                    min_lr=1e-5,
+                    verbose=0,
+                )
+            )
         fit_kwargs["callbacks"] = callbacks
     if pooled:
         data = _rotating_versions(keras, X_train, y_train, batch_size, seed)
         history = model.fit(data, epochs=epochs, verbose=0, **fit_kwargs)
     else:
-        history = model.fit(X_train, y_train, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0,
-                            **fit_kwargs)
+        history = model.fit(
+            X_train,
+            y_train,
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=True,
+            verbose=0,
+            **fit_kwargs,
+        )
     return model, history.history
 
 
@@ -279,7 +396,9 @@ def _channels(X) -> np.ndarray:
         return X[:, :, None]
     if X.ndim == 3:
         return X
-    raise ValueError(f"CNN features must be (n_curves, n_q) or (n_curves, n_q, channels), got shape {X.shape}.")
+    raise ValueError(
+        f"CNN features must be (n_curves, n_q) or (n_curves, n_q, channels), got shape {X.shape}."
+    )
 
 
 def predict_classes(model, X) -> np.ndarray:

@@ -8,6 +8,7 @@
   the transform of c * I equals that of I for any c > 0.
 - :func:`feature_pipeline`: log10 -> (optional per-curve normalisation) -> standardisation.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -36,7 +37,9 @@ def repair_curves(X: np.ndarray) -> np.ndarray:
     for k, row in enumerate(logs):
         good = np.isfinite(row)
         if good.sum() < 2:
-            raise ValueError(f"curve {k} has fewer than 2 valid (finite, > 0) points: it cannot be repaired; drop it.")
+            raise ValueError(
+                f"curve {k} has fewer than 2 valid (finite, > 0) points: it cannot be repaired; drop it."
+            )
         out[k] = row if good.all() else np.interp(idx, idx[good], row[good])
     return out
 
@@ -54,7 +57,9 @@ class LogIntensity(TransformerMixin, BaseEstimator):
     def transform(self, X):
         X = _as_curves(X)
         if X.shape[1] != getattr(self, "n_features_in_", X.shape[1]):
-            raise ValueError(f"curves have {X.shape[1]} q points, the transformer was fitted on {self.n_features_in_}.")
+            raise ValueError(
+                f"curves have {X.shape[1]} q points, the transformer was fitted on {self.n_features_in_}."
+            )
         bad = ~np.isfinite(X) | (X <= 0)
         if bad.any():
             if not self.repair:
@@ -95,7 +100,9 @@ class MaskedFeatures:
 
     def fit(self, I, mask):
         logs = self._logs(I, mask)
-        with warnings.catch_warnings():  # q points that no training curve measured get mean 0, scale 1
+        with (
+            warnings.catch_warnings()
+        ):  # q points that no training curve measured get mean 0, scale 1
             warnings.simplefilter("ignore", RuntimeWarning)
             self.mean_ = np.nanmean(logs, axis=0)
             self.scale_ = np.nanstd(logs, axis=0)
@@ -106,7 +113,9 @@ class MaskedFeatures:
     @staticmethod
     def _logs(I, mask):
         I = np.asarray(I, dtype=float)
-        filled = repair_curves(np.where(mask, I, np.nan))  # zero counts inside the window interpolated
+        filled = repair_curves(
+            np.where(mask, I, np.nan)
+        )  # zero counts inside the window interpolated
         return np.where(mask, filled, np.nan)
 
     def transform(self, I, mask, channels: int = 2) -> np.ndarray:

@@ -34,20 +34,35 @@ def library_id(lib) -> str:
     return digest.hexdigest()[:16]
 
 
-def validation_rows(meta: pd.DataFrame, train, protocol: str, size: float = VALIDATION_SIZE,
-                    seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def validation_rows(
+    meta: pd.DataFrame, train, protocol: str, size: float = VALIDATION_SIZE, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Split the training rows ``train`` into (fit rows, validation rows) by the same protocol
     (whole structures for ``grouped``), with seed ``seed + 1``. Returns positions into ``meta``."""
     train = np.asarray(train)
-    _, val = splits.split_indices(meta.iloc[train].reset_index(drop=True), protocol,
-                                  test_size=size, seed=seed + 1, stratify="where_possible")
+    _, val = splits.split_indices(
+        meta.iloc[train].reset_index(drop=True),
+        protocol,
+        test_size=size,
+        seed=seed + 1,
+        stratify="where_possible",
+    )
     return np.setdiff1d(train, train[val]), train[val]
 
 
 # --- fitting ---------------------------------------------------------------------------------------
 
-def fit_linear(X, meta, train, protocol: str, normalise: bool = False, seed: int = 0,
-               repair: bool = False, logistic_Cs=estimators.LOGISTIC_CS):
+
+def fit_linear(
+    X,
+    meta,
+    train,
+    protocol: str,
+    normalise: bool = False,
+    seed: int = 0,
+    repair: bool = False,
+    logistic_Cs=estimators.LOGISTIC_CS,
+):
     """Ridge (the three size targets at once) and logistic regression (shape) on the rows ``train``.
 
     Ridge's alpha and the logistic C are chosen inside ``train`` (whole structures held out together
@@ -80,9 +95,19 @@ class FittedCNN:
         return estimators.predict_classes(self.model, self.prep.transform(X))
 
 
-def fit_cnn(X, meta, train, protocol: str, target: str, seed: int = 0, epochs: int = 40,
-            normalise: bool = False, repair: bool = False,
-            validation_size: float = VALIDATION_SIZE, early_stopping: dict | None = None) -> FittedCNN:
+def fit_cnn(
+    X,
+    meta,
+    train,
+    protocol: str,
+    target: str,
+    seed: int = 0,
+    epochs: int = 40,
+    normalise: bool = False,
+    repair: bool = False,
+    validation_size: float = VALIDATION_SIZE,
+    early_stopping: dict | None = None,
+) -> FittedCNN:
     """Train the CNN1D on the rows ``train``; early stopping on a validation part of them, split by
     the same protocol (so that the grouped protocol also validates on unseen particles, stratified
     by shape wherever a shape has two training structures or more). ``early_stopping``: options of
@@ -92,15 +117,29 @@ def fit_cnn(X, meta, train, protocol: str, target: str, seed: int = 0, epochs: i
     _, val = validation_rows(meta, train, protocol, validation_size, seed)
     prep = features.feature_pipeline(normalise, repair).fit(X[train])
     y, names = targets.class_labels(meta, target)
-    model, history = estimators.train_cnn(prep.transform(X[train]), y[train], len(names),
-                                          seed=seed, epochs=epochs,
-                                          validation_idx=np.flatnonzero(np.isin(train, val)),
-                                          **early_stopping)
+    model, history = estimators.train_cnn(
+        prep.transform(X[train]),
+        y[train],
+        len(names),
+        seed=seed,
+        epochs=epochs,
+        validation_idx=np.flatnonzero(np.isin(train, val)),
+        **early_stopping,
+    )
     return FittedCNN(prep, model, target, names, history)
 
 
-def fit_all(X, meta, train, protocol: str, seed: int = 0, epochs: int = 40, families=None,
-            logistic_C=None, repair: bool = False) -> dict:
+def fit_all(
+    X,
+    meta,
+    train,
+    protocol: str,
+    seed: int = 0,
+    epochs: int = 40,
+    families=None,
+    logistic_C=None,
+    repair: bool = False,
+) -> dict:
     """A model set of ``families`` (default all: ridge, logistic, cnn1d for :data:`CNN_TARGETS`)
     fitted on the rows ``train`` of the curves ``X``. ``logistic_C``: reuse this C instead of
     choosing it again on validation data (four fits instead of one)."""
@@ -111,17 +150,22 @@ def fit_all(X, meta, train, protocol: str, seed: int = 0, epochs: int = 40, fami
     fitted = {}
     if families & {"ridge", "logistic"}:
         Cs = (logistic_C,) if logistic_C is not None else estimators.LOGISTIC_CS
-        ridge, logistic = fit_linear(X, meta, train, protocol, seed=seed, repair=repair,
-                                     logistic_Cs=Cs)
-        fitted.update({k: v for k, v in (("ridge", ridge), ("logistic", logistic)) if k in families})
+        ridge, logistic = fit_linear(
+            X, meta, train, protocol, seed=seed, repair=repair, logistic_Cs=Cs
+        )
+        fitted.update(
+            {k: v for k, v in (("ridge", ridge), ("logistic", logistic)) if k in families}
+        )
     if "cnn1d" in families:
         for target in targets.CNN_TARGETS:
-            fitted[f"cnn1d_{target}"] = fit_cnn(X, meta, train, protocol, target, seed, epochs,
-                                                repair=repair)
+            fitted[f"cnn1d_{target}"] = fit_cnn(
+                X, meta, train, protocol, target, seed, epochs, repair=repair
+            )
     return fitted
 
 
 # --- scoring ---------------------------------------------------------------------------------------
+
 
 def score(fitted: dict, X_rows, meta, rows, repair: bool = False) -> list[dict]:
     """Score every model of a model set on the curves ``X_rows`` of the library rows ``rows``: a
@@ -137,15 +181,26 @@ def score(fitted: dict, X_rows, meta, rows, repair: bool = False) -> list[dict]:
         if name == "ridge":
             pred, true = model.predict(X_rows), targets.size_targets(part)
             for j, target in enumerate(targets.SIZE_TARGET_NAMES):
-                out.append(dict(model="ridge", target=target,
-                                metrics=metrics.regression_metrics(true[:, j], pred[:, j])))
+                out.append(
+                    dict(
+                        model="ridge",
+                        target=target,
+                        metrics=metrics.regression_metrics(true[:, j], pred[:, j]),
+                    )
+                )
         elif name == "logistic":
-            out.append(dict(model="logistic", target="shape",
-                            metrics=metrics.accuracy(part["shape"].to_numpy(), model.predict(X_rows))))
+            scores = metrics.accuracy(part["shape"].to_numpy(), model.predict(X_rows))
+            scores["converged"] = float(getattr(model[-1], "converged_", True))
+            out.append(dict(model="logistic", target="shape", metrics=scores))
         else:
             y = targets.class_labels(meta, model.target)[0][rows]
-            out.append(dict(model="cnn1d", target=model.target,
-                            metrics=metrics.accuracy(y, model.predict(X_rows))))
+            out.append(
+                dict(
+                    model="cnn1d",
+                    target=model.target,
+                    metrics=metrics.accuracy(y, model.predict(X_rows)),
+                )
+            )
     return out
 
 
@@ -186,8 +241,13 @@ def _dump(obj, path) -> None:
 
 
 def save_linear(lib, protocol, normalise, seed, ridge, logistic):
-    record = {"library": library_id(lib), "seed": seed, "format": LINEAR_FORMAT, "ridge": ridge,
-              "logistic": logistic}
+    record = {
+        "library": library_id(lib),
+        "seed": seed,
+        "format": LINEAR_FORMAT,
+        "ridge": ridge,
+        "logistic": logistic,
+    }
     _dump(record, _model_path(_linear_stem(protocol, normalise), ".joblib"))
 
 
@@ -196,8 +256,17 @@ def save_cnn(lib, protocol, normalise, seed, fitted: FittedCNN, epochs: int):
     tmp = path.with_name(f".tmp-{path.name}")
     fitted.model.save(tmp)
     tmp.replace(path)
-    _dump({"library": library_id(lib), "seed": seed, "epochs": epochs, "prep": fitted.prep,
-           "names": fitted.names, "history": fitted.history}, path.with_suffix(".joblib"))
+    _dump(
+        {
+            "library": library_id(lib),
+            "seed": seed,
+            "epochs": epochs,
+            "prep": fitted.prep,
+            "names": fitted.names,
+            "history": fitted.history,
+        },
+        path.with_suffix(".joblib"),
+    )
     return path
 
 
@@ -205,14 +274,23 @@ def _load_record(path, lib, seed, fmt=None):
     if not path.exists():
         return None
     record = joblib.load(path)
-    if (record.get("library") != library_id(lib) or record.get("seed") != seed
-            or record.get("format") != fmt):
+    if (
+        record.get("library") != library_id(lib)
+        or record.get("seed") != seed
+        or record.get("format") != fmt
+    ):
         return None
     return record
 
 
-def load_or_train(lib, protocol: str, seed: int = 0, epochs: int = 40, normalise: bool = False,
-                  cnn_targets=targets.CNN_TARGETS) -> dict:
+def load_or_train(
+    lib,
+    protocol: str,
+    seed: int = 0,
+    epochs: int = 40,
+    normalise: bool = False,
+    cnn_targets=targets.CNN_TARGETS,
+) -> dict:
     """The model set trained on clean curves of ``protocol``'s training split, as the baseline
     study saved it; any model that is missing, or was trained on another library or seed, is
     trained now and saved."""
@@ -220,10 +298,14 @@ def load_or_train(lib, protocol: str, seed: int = 0, epochs: int = 40, normalise
     linear_path = _model_path(_linear_stem(protocol, normalise), ".joblib")
     record = _load_record(linear_path, lib, seed, LINEAR_FORMAT)
     if record is None:
-        print(f"training the clean linear models ({protocol} split): "
-              "none saved for this library and seed")
+        print(
+            f"training the clean linear models ({protocol} split): "
+            "none saved for this library and seed"
+        )
         train, _ = splits.split_indices(lib.metadata, protocol, seed=seed)
-        ridge, logistic = fit_linear(lib.intensities, lib.metadata, train, protocol, normalise, seed)
+        ridge, logistic = fit_linear(
+            lib.intensities, lib.metadata, train, protocol, normalise, seed
+        )
         save_linear(lib, protocol, normalise, seed, ridge, logistic)
     else:
         ridge, logistic = record["ridge"], record["logistic"]
@@ -232,14 +314,22 @@ def load_or_train(lib, protocol: str, seed: int = 0, epochs: int = 40, normalise
         path = _model_path(_cnn_stem(protocol, target, normalise), ".keras")
         record = _load_record(path.with_suffix(".joblib"), lib, seed)
         if record is None or not path.exists():
-            print(f"training the clean CNN1D for {target} ({protocol} split): "
-                  "none saved for this library and seed")
+            print(
+                f"training the clean CNN1D for {target} ({protocol} split): "
+                "none saved for this library and seed"
+            )
             train, _ = splits.split_indices(lib.metadata, protocol, seed=seed)
-            cnn = fit_cnn(lib.intensities, lib.metadata, train, protocol, target, seed, epochs,
-                          normalise)
+            cnn = fit_cnn(
+                lib.intensities, lib.metadata, train, protocol, target, seed, epochs, normalise
+            )
             save_cnn(lib, protocol, normalise, seed, cnn, epochs)
         else:
-            cnn = FittedCNN(record["prep"], estimators.load_cnn(path), target, record["names"],
-                            record["history"])
+            cnn = FittedCNN(
+                record["prep"],
+                estimators.load_cnn(path),
+                target,
+                record["names"],
+                record["history"],
+            )
         fitted[f"cnn1d_{target}"] = cnn
     return fitted

@@ -7,6 +7,7 @@
   one in test). A test particle has never been seen in training in any variant, so this measures
   how a model generalises to a particle size it has not seen.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,8 +16,13 @@ import pandas as pd
 PROTOCOLS = ("random", "grouped")
 
 
-def split_indices(meta: pd.DataFrame, protocol: str, test_size: float = 0.2, seed: int = 0,
-                  stratify: bool | str = True):
+def split_indices(
+    meta: pd.DataFrame,
+    protocol: str,
+    test_size: float = 0.2,
+    seed: int = 0,
+    stratify: bool | str = True,
+):
     """Return (train_idx, test_idx), sorted integer positions into ``meta``.
 
     ``stratify=False`` draws from all curves (or structures) at once instead of shape by shape.
@@ -29,10 +35,14 @@ def split_indices(meta: pd.DataFrame, protocol: str, test_size: float = 0.2, see
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown split protocol {protocol!r}: use 'random' or 'grouped'.")
     if not 0.0 < test_size < 1.0:
-        raise ValueError(f"test_size must be a fraction strictly between 0 and 1, got {test_size}.")
+        raise ValueError(
+            f"test_size must be a fraction strictly between 0 and 1, got {test_size}."
+        )
     for column in ("shape", "structure_id"):
         if column not in meta.columns:
-            raise ValueError(f"metadata needs a {column!r} column (as written by helpers.dataset).")
+            raise ValueError(
+                f"metadata needs a {column!r} column (as written by helpers.dataset)."
+            )
     rng = np.random.default_rng(seed)
     test = []
     positions = np.arange(len(meta))
@@ -49,7 +59,9 @@ def split_indices(meta: pd.DataFrame, protocol: str, test_size: float = 0.2, see
             if groups.size < 2 and stratify == "where_possible":
                 continue
             if groups.size < 2:
-                raise ValueError(f"shape {shape!r} has a single structure: a grouped split needs at least two per shape.")
+                raise ValueError(
+                    f"shape {shape!r} has a single structure: a grouped split needs at least two per shape."
+                )
             n_test = min(max(int(round(test_size * groups.size)), 1), groups.size - 1)
             held = set(rng.choice(groups, size=n_test, replace=False))
             test.extend(in_shape[meta["structure_id"].iloc[in_shape].isin(held).to_numpy()])

@@ -8,7 +8,11 @@ metadata columns. Classification targets (logistic regression and the CNNs):
   1/9 ... 8/9 quantiles over the library's structures (each structure counted once): a physical size
   that means the same for every shape (the study's Dense(9) head; its own classes were not published);
 - ``size_parameter``: the builder's size argument 2..10 (nOrder / nShell / nLayer / sizeP), class =
-  value - 2; the same value is a different size in each shape.
+  value - 2; the same value is a different size in each shape;
+- ``lattice``: the internal structure alone (fcc / bcc / icosahedral / decahedral). The 9 shape
+  labels mix shape with structure: the rhombic dodecahedron is the only bcc class, icosahedron and
+  dodecahedron are icosahedral (twinned), the pentagonal bipyramid decahedral, the other five are
+  fcc single crystals (:data:`FCC_SINGLE_CRYSTALS`).
 """
 
 from __future__ import annotations
@@ -29,7 +33,12 @@ LOG_N = "log_n_Atoms"  # the size target every chapter quotes first
 SHAPE = "shape"
 #: the CNN targets of every chapter; the baseline chapter also reports "size_parameter"
 CNN_TARGETS = ("shape", "size_class")
-CLASS_TARGETS = ("shape", "size_class", "size_parameter")
+CLASS_TARGETS = ("shape", "size_class", "size_parameter", "lattice")
+LATTICES = ("fcc", "bcc", "icosahedral", "decahedral")
+#: the shapes that differ by shape alone: one lattice (fcc), no twins
+FCC_SINGLE_CRYSTALS = tuple(
+    s for s in structures.SHAPES if structures.SHAPE_SPECS[s].lattice == "fcc"
+)
 N_SIZE_CLASSES = 9
 SIZE_PARAMETER_OFFSET = 2
 
@@ -79,4 +88,7 @@ def class_labels(meta: pd.DataFrame, target: str) -> tuple[np.ndarray, list]:
     if target == "size_parameter":
         names = [f"size {k + SIZE_PARAMETER_OFFSET}" for k in range(N_SIZE_CLASSES)]
         return size_parameter_class(meta["size_parameter_1"].to_numpy()), names
+    if target == "lattice":
+        lattice = meta["shape"].map(lambda s: structures.SHAPE_SPECS[s].lattice)
+        return lattice.map(LATTICES.index).to_numpy(), list(LATTICES)
     raise ValueError(f"unknown class target {target!r}: use one of {CLASS_TARGETS}.")

@@ -38,6 +38,7 @@ nearest measured value, i.e. missing values filled as above) or ``"resample"`` (
 resampled to the grid's number of points and fed as if it were the full grid: each input index then
 stands for another q, which is what reproduces the study's failure under changed bounds).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -52,13 +53,17 @@ def _check(q, I):
     if q.ndim != 1 or q.size < 2 or np.any(np.diff(q) <= 0):
         raise ValueError("q must be a strictly increasing 1-D grid with at least 2 points.")
     if I.shape[-1] != q.size or I.ndim not in (1, 2):
-        raise ValueError(f"I must be (n_q,) or (n_curves, n_q) with n_q = {q.size}, got shape {I.shape}.")
+        raise ValueError(
+            f"I must be (n_q,) or (n_curves, n_q) with n_q = {q.size}, got shape {I.shape}."
+        )
     return q, I
 
 
 def _rng(seed):
     if seed is None:
-        raise ValueError("a seed is required: pass seed=<int> so that the degradation is reproducible.")
+        raise ValueError(
+            "a seed is required: pass seed=<int> so that the degradation is reproducible."
+        )
     return np.random.default_rng(seed)
 
 
@@ -99,14 +104,18 @@ def fill_missing(q, I, missing):
             continue
         good = ~bad & np.isfinite(row) & (row > 0)
         if good.sum() < 2:
-            raise ValueError(f"curve {k} keeps fewer than 2 measured points: nothing to interpolate from.")
+            raise ValueError(
+                f"curve {k} keeps fewer than 2 measured points: nothing to interpolate from."
+            )
         out[k, bad] = 10 ** np.interp(q[bad], q[good], np.log10(row[good]))
     return out.reshape(I.shape)
 
 
 def _check_fraction(fraction, n_q):
     if not 0 <= fraction < 1:
-        raise ValueError(f"fraction missing must be in [0, 1), got {fraction}: at least two points must remain.")
+        raise ValueError(
+            f"fraction missing must be in [0, 1), got {fraction}: at least two points must remain."
+        )
     n_missing = int(round(fraction * n_q))
     if n_q - n_missing < 2:
         raise ValueError(f"fraction {fraction} leaves fewer than 2 of {n_q} points: lower it.")
@@ -123,8 +132,13 @@ def random_mask(n_curves: int, n_q: int, fraction: float, seed: int = 0) -> np.n
     return mask
 
 
-def block_mask(n_curves: int, n_q: int, fraction: float, seed: int = 0,
-               block_points: int = DETECTOR_GAP_POINTS) -> np.ndarray:
+def block_mask(
+    n_curves: int,
+    n_q: int,
+    fraction: float,
+    seed: int = 0,
+    block_points: int = DETECTOR_GAP_POINTS,
+) -> np.ndarray:
     """(n_curves, n_q) boolean mask of contiguous gaps of ``block_points`` points (the last one shorter
     if needed) at random non-overlapping places, ``round(fraction n_q)`` points in all per curve."""
     n_missing = _check_fraction(fraction, n_q)
@@ -138,7 +152,7 @@ def block_mask(n_curves: int, n_q: int, fraction: float, seed: int = 0,
         slots = rng.choice(n_slots, n_full + (rest > 0), replace=False)
         for j, slot in enumerate(slots):
             width = rest if j == n_full else block_points
-            row[slot * block_points: slot * block_points + width] = True
+            row[slot * block_points : slot * block_points + width] = True
     return mask
 
 
@@ -152,7 +166,9 @@ def missing_random(q, I, fraction: float, seed: int = 0):
 def missing_blocks(q, I, fraction: float, seed: int = 0, block_points: int = DETECTOR_GAP_POINTS):
     """Lose ``fraction`` of the points as detector gaps of ``block_points`` points, then interpolate."""
     q, I = _check(q, I)
-    mask = block_mask(np.atleast_2d(I).shape[0], q.size, fraction, seed, block_points).reshape(I.shape)
+    mask = block_mask(np.atleast_2d(I).shape[0], q.size, fraction, seed, block_points).reshape(
+        I.shape
+    )
     return q, fill_missing(q, I, mask)
 
 
@@ -171,8 +187,10 @@ def window(q, I, q_min: float, q_max: float, seed: int | None = None):
     q, I = _check(q, I)
     keep = (q >= q_min) & (q <= q_max)
     if keep.sum() < 2:
-        raise ValueError(f"the window [{q_min}, {q_max}] Å⁻¹ holds fewer than 2 of the grid's points "
-                         f"({q[0]:g}..{q[-1]:g} Å⁻¹): widen it.")
+        raise ValueError(
+            f"the window [{q_min}, {q_max}] Å⁻¹ holds fewer than 2 of the grid's points "
+            f"({q[0]:g}..{q[-1]:g} Å⁻¹): widen it."
+        )
     return q[keep].copy(), I[..., keep].copy()
 
 
@@ -220,4 +238,3 @@ def present(q, I, grid, how: str = "interpolate"):
     logs = np.log10(curves)
     out = np.stack([10 ** np.interp(target, q, row) for row in logs])
     return grid.copy(), out.reshape(I.shape[:-1] + (grid.size,))
-

@@ -23,6 +23,7 @@ A measured SAXS/WAXS curve differs from the ideal Debye curve of one particle by
 q on a model's full grid (the unmeasured ends filled as :func:`helpers.measurement.degrade.present`
 does).
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -36,6 +37,7 @@ from . import degrade
 @dataclass(frozen=True)
 class Measurement:
     """The parameters of one measurement (defaults: the ideal curve on the full grid)."""
+
     polydispersity: float = 0.0  # σ of ln R_eq
     resolution: float = 0.0  # σ_0 in Å⁻¹
     relative_resolution: float = 0.0  # r = σ_q / q part
@@ -61,7 +63,9 @@ def polydisperse(lib, rows, sigma, pool=None) -> np.ndarray:
         allowed[:] = False
         allowed[np.asarray(pool)] = True
         if not allowed[rows].all():
-            raise ValueError("every row to measure must be in pool: pass the rows of its own side of the split.")
+            raise ValueError(
+                "every row to measure must be in pool: pass the rows of its own side of the split."
+            )
     sigma = np.broadcast_to(np.asarray(sigma, dtype=float), rows.shape)
     if np.any(sigma < 0) or not np.all(np.isfinite(sigma)):
         raise ValueError("polydispersity sigma must be a finite number >= 0 (0: monodisperse).")
@@ -86,7 +90,11 @@ def resolution_matrix(q, sigma0: float, relative: float = 0.0) -> np.ndarray:
         raise ValueError("resolution widths must be >= 0.")
     s = np.sqrt(sigma0**2 + (relative * q) ** 2)[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
-        R = np.where(s > 0, np.exp(-0.5 * ((q[None, :] - q[:, None]) / s) ** 2), (q[None, :] == q[:, None]) * 1.0)
+        R = np.where(
+            s > 0,
+            np.exp(-0.5 * ((q[None, :] - q[:, None]) / s) ** 2),
+            (q[None, :] == q[:, None]) * 1.0,
+        )
     return R / R.sum(axis=1, keepdims=True)
 
 
@@ -97,7 +105,9 @@ def smear(q, I, sigma0: float, relative: float = 0.0) -> np.ndarray:
     return np.asarray(I, dtype=float) @ resolution_matrix(q, sigma0, relative).T
 
 
-def add_background(q, I, flat: float = 0.0, power: float = 0.0, exponent: float = 4.0) -> np.ndarray:
+def add_background(
+    q, I, flat: float = 0.0, power: float = 0.0, exponent: float = 4.0
+) -> np.ndarray:
     """Flat + power-law background, scaled by each curve's own I(q_max) and I(q_min) (module doc)."""
     if flat < 0 or power < 0:
         raise ValueError("background levels must be >= 0.")
@@ -109,7 +119,9 @@ def add_background(q, I, flat: float = 0.0, power: float = 0.0, exponent: float 
 def window_mask(q, q_min: float, q_max: float) -> np.ndarray:
     mask = (np.asarray(q) >= q_min) & (np.asarray(q) <= q_max)
     if mask.sum() < 2:
-        raise ValueError(f"the window [{q_min}, {q_max}] Å⁻¹ holds fewer than 2 grid points: widen it.")
+        raise ValueError(
+            f"the window [{q_min}, {q_max}] Å⁻¹ holds fewer than 2 grid points: widen it."
+        )
     return mask
 
 
@@ -121,7 +133,9 @@ def measure(lib, rows, measurements, seed: int = 0, pool=None):
     if isinstance(measurements, Measurement):
         measurements = [measurements] * rows.size
     if len(measurements) != rows.size:
-        raise ValueError(f"{len(measurements)} measurements for {rows.size} curves: give one, or one per curve.")
+        raise ValueError(
+            f"{len(measurements)} measurements for {rows.size} curves: give one, or one per curve."
+        )
     q = lib.q
     table = pd.DataFrame([asdict(m) for m in measurements])
     I = polydisperse(lib, rows, table["polydispersity"].to_numpy(), pool=pool)
@@ -141,10 +155,19 @@ def measure(lib, rows, measurements, seed: int = 0, pool=None):
     return np.where(mask, I, np.nan), mask
 
 
-def random_measurements(n: int, seed: int = 0, polydispersity=(0.0, 0.15), resolution=(0.0, 0.005, 0.01),
-                        relative_resolution=(0.0, 0.01, 0.02), flat=(0.0, 1.0), power=(0.0, 1e-3),
-                        photons=(1e5, 1e9), q_min=(0.01, 0.3), q_max=(5.0, 19.99),
-                        scale=(1e-2, 1e2)) -> list[Measurement]:
+def random_measurements(
+    n: int,
+    seed: int = 0,
+    polydispersity=(0.0, 0.15),
+    resolution=(0.0, 0.005, 0.01),
+    relative_resolution=(0.0, 0.01, 0.02),
+    flat=(0.0, 1.0),
+    power=(0.0, 1e-3),
+    photons=(1e5, 1e9),
+    q_min=(0.01, 0.3),
+    q_max=(5.0, 19.99),
+    scale=(1e-2, 1e2),
+) -> list[Measurement]:
     """Random measurement conditions for augmentation: uniform in each (low, high) range, log-uniform
     for photons, q_min and the overall scale; the resolution widths are drawn from the listed values
     (few widths, so that curves share resolution matrices)."""
@@ -156,10 +179,17 @@ def random_measurements(n: int, seed: int = 0, polydispersity=(0.0, 0.15), resol
     def log_uniform(lo_hi):
         return np.exp(rng.uniform(np.log(lo_hi[0]), np.log(lo_hi[1]), size=n))
 
-    columns = dict(polydispersity=uniform(polydispersity), resolution=rng.choice(resolution, size=n),
-                   relative_resolution=rng.choice(relative_resolution, size=n), flat=uniform(flat),
-                   power=uniform(power), photons=log_uniform(photons), q_min=log_uniform(q_min),
-                   q_max=uniform(q_max), scale=log_uniform(scale))
+    columns = dict(
+        polydispersity=uniform(polydispersity),
+        resolution=rng.choice(resolution, size=n),
+        relative_resolution=rng.choice(relative_resolution, size=n),
+        flat=uniform(flat),
+        power=uniform(power),
+        photons=log_uniform(photons),
+        q_min=log_uniform(q_min),
+        q_max=uniform(q_max),
+        scale=log_uniform(scale),
+    )
     return [Measurement(**{k: float(v[i]) for k, v in columns.items()}) for i in range(n)]
 
 

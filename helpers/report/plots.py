@@ -1,6 +1,8 @@
 """Figures of the data chapter. Each function returns a matplotlib Figure; save it with paths.save_figure."""
+
 from __future__ import annotations
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -8,40 +10,78 @@ import pandas as pd
 from ..measurement import degrade
 from ..simulation import debye, library, structures
 
-SAXS_WAXS_SPLIT = degrade.Q_SPLIT  # 1/Å, where the figures separate the small- and wide-angle parts
+SAXS_WAXS_SPLIT = (
+    degrade.Q_SPLIT
+)  # 1/Å, where the figures separate the small- and wide-angle parts
 
 
-def shape_colours() -> dict[str, tuple]:
-    cmap = plt.get_cmap("tab10")
-    return {shape: cmap(i) for i, shape in enumerate(structures.SHAPES)}
+#: colour-blind-safe palettes: Paul Tol's "muted" (9 colours) for the shapes, Okabe-Ito for the rest
+SHAPE_PALETTE = (
+    "#CC6677",
+    "#332288",
+    "#DDCC77",
+    "#117733",
+    "#88CCEE",
+    "#882255",
+    "#44AA99",
+    "#999933",
+    "#AA4499",
+)
+BLUE, VERMILLION, GREEN, ORANGE, SKY, GREY = (
+    "#0072B2",
+    "#D55E00",
+    "#009E73",
+    "#E69F00",
+    "#56B4E9",
+    "#7F7F7F",
+)
+
+
+def shape_colours() -> dict[str, str]:
+    return {shape: SHAPE_PALETTE[i] for i, shape in enumerate(structures.SHAPES)}
 
 
 def particle_gallery(shapes=structures.SHAPES, size: int = 4) -> plt.Figure:
-    """One particle of each shape as a 3-D picture (atoms shaded by depth), in units of Rnn."""
+    """One particle of each shape as a 3-D picture (atoms shaded by depth), all on one common scale
+    in units of Rnn, so that a 20-atom particle looks smaller than a 365-atom one."""
     n = len(shapes)
+    chosen = {}
+    for shape in shapes:
+        sizes = structures.SHAPE_SPECS[shape].sizes
+        chosen[shape] = size if size in sizes else sizes[0]
+    lim = max(np.abs(structures.unit_positions(sh, s)).max() for sh, s in chosen.items()) + 0.5
     ncols = 3
     nrows = int(np.ceil(n / ncols))
     fig = plt.figure(figsize=(3.3 * ncols, 3.3 * nrows))
     colours = shape_colours()
     for i, shape in enumerate(shapes):
-        sizes = structures.SHAPE_SPECS[shape].sizes
-        s = size if size in sizes else sizes[0]
+        s = chosen[shape]
         pos = structures.unit_positions(shape, s)
         ax = fig.add_subplot(nrows, ncols, i + 1, projection="3d")
         view = np.array([1.0, 0.6, 0.45])
         depth = pos @ (view / np.linalg.norm(view))
         order = np.argsort(depth)
         shade = 0.35 + 0.65 * (depth[order] - depth.min()) / (np.ptp(depth) + 1e-12)
-        base = np.array(colours[shape][:3])
-        lim = np.abs(pos).max() + 0.5
-        diameter_pt = 0.8 * (3.3 * 72) / (2 * lim * 1.7)  # an atom of diameter Rnn in points, at this zoom
-        ax.scatter(*pos[order].T, s=diameter_pt**2, c=shade[:, None] * base, depthshade=False,
-                   edgecolors="k", linewidths=0.2)
+        base = np.array(matplotlib.colors.to_rgb(colours[shape]))
+        diameter_pt = (
+            0.8 * (3.3 * 72) / (2 * lim * 1.7)
+        )  # an atom of diameter Rnn in points, at this zoom
+        ax.scatter(
+            *pos[order].T,
+            s=diameter_pt**2,
+            c=shade[:, None] * base,
+            depthshade=False,
+            edgecolors="k",
+            linewidths=0.2,
+        )
         ax.view_init(elev=25, azim=30)
         ax.set_xlim(-lim, lim), ax.set_ylim(-lim, lim), ax.set_zlim(-lim, lim)
         ax.set_box_aspect((1, 1, 1))
         ax.set_axis_off()
-        ax.set_title(f"{shape}\n{structures.SHAPE_SPECS[shape].size_argument}={s}, N={len(pos)}", fontsize=9)
+        ax.set_title(
+            f"{shape}\n{structures.SHAPE_SPECS[shape].size_argument}={s}, N={len(pos)}", fontsize=9
+        )
+    fig.suptitle(f"one common scale: each box is {2 * lim:.1f} Rnn wide", fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -56,25 +96,53 @@ def example_curves(lib, element: str, b_iso: float, size: int) -> plt.Figure:
     f2 = debye.form_factor(element, q) ** 2
     shapes = [s for s in structures.SHAPES if s in set(meta["shape"])]
     for k, shape in enumerate(shapes):
-        s = size if size in set(meta.loc[meta["shape"] == shape, "size_parameter_1"]) else int(
-            meta.loc[meta["shape"] == shape, "size_parameter_1"].min())
-        i = library.example_row(meta, shape=shape, element=element, b_iso=b_iso, size_parameter_1=s)
+        s = (
+            size
+            if size in set(meta.loc[meta["shape"] == shape, "size_parameter_1"])
+            else int(meta.loc[meta["shape"] == shape, "size_parameter_1"].min())
+        )
+        i = library.example_row(
+            meta, shape=shape, element=element, b_iso=b_iso, size_parameter_1=s
+        )
         n = meta.loc[i, "n_atoms"]
         label = f"{shape} ({structures.SHAPE_SPECS[shape].size_argument}={s}, N={n})"
         ax_s.loglog(q[saxs], lib.intensities[i, saxs], color=colours[shape], label=label, lw=1.3)
-        ax_w.plot(q[waxs], lib.intensities[i, waxs] / (n * f2[waxs]) + 1.2 * k, color=colours[shape], lw=1.0)
-        ax_w.text(19.9, 1.2 * k + 1.05, shape, ha="right", va="bottom", fontsize=7, color=colours[shape])
+        ax_w.plot(
+            q[waxs],
+            lib.intensities[i, waxs] / (n * f2[waxs]) + 1.2 * k,
+            color=colours[shape],
+            lw=1.0,
+        )
+        ax_w.text(
+            19.9, 1.2 * k + 1.05, shape, ha="right", va="bottom", fontsize=7, color=colours[shape]
+        )
     top = 1.2 * len(shapes) + 1.0
-    for lattice, style, ypos, colour in (("fcc", "--", top, "tab:blue"), ("bcc", ":", top + 0.9, "tab:gray")):
+    for lattice, style, ypos, colour in (("fcc", "--", top, BLUE), ("bcc", ":", top + 1.1, GREY)):
         for hkl, qb in list(structures.bragg_positions(element, lattice).items())[:4]:
             ax_w.axvline(qb, color=colour, ls=style, lw=0.8, alpha=0.8)
-            ax_w.text(qb, ypos, hkl, fontsize=7, ha="center", va="bottom", color=colour, rotation=90)
+            ax_w.text(
+                qb + (0.12 if lattice == "fcc" else -0.12),
+                ypos,
+                hkl,
+                fontsize=7,
+                va="bottom",
+                ha="left" if lattice == "fcc" else "right",
+                color=colour,
+                rotation=90,
+            )
         ax_w.plot([], [], color=colour, ls=style, label=f"{lattice} reflections of {element}")
-    ax_w.set_ylim(0, top + 2.0)
+    ax_w.set_ylim(0, top + 2.4)
     ax_w.legend(fontsize=7, loc="upper right")
-    ax_s.set(xlabel="q (1/Å)", ylabel="I(q) (electrons²)", title=f"SAXS part (q < {SAXS_WAXS_SPLIT:g} 1/Å), {element}, B={b_iso} Å²")
-    ax_w.set(xlabel="q (1/Å)", ylabel="I(q) / (N f(q)²) + offset",
-             title=f"WAXS part: lattice reflections ({element} fcc and bcc positions)")
+    ax_s.set(
+        xlabel="q (1/Å)",
+        ylabel="I(q) (electrons²)",
+        title=f"SAXS part (q < {SAXS_WAXS_SPLIT:g} 1/Å), {element}, B={b_iso} Å²",
+    )
+    ax_w.set(
+        xlabel="q (1/Å)",
+        ylabel="I(q) / (N f(q)²) + offset",
+        title=f"WAXS part: lattice reflections ({element} fcc and bcc positions)",
+    )
     ax_s.legend(fontsize=7, loc="lower left")
     fig.tight_layout()
     return fig
@@ -87,21 +155,39 @@ def size_and_biso_effect(lib, shape: str, element: str, b_iso: float, size: int)
     sizes = sorted(meta.loc[(meta["shape"] == shape), "size_parameter_1"].unique())
     cmap = plt.get_cmap("viridis")
     for j, s in enumerate(sizes):
-        i = library.example_row(meta, shape=shape, element=element, b_iso=b_iso, size_parameter_1=s)
-        ax_a.loglog(q, lib.intensities[i], color=cmap(j / max(1, len(sizes) - 1)), lw=1.0,
-                    label=f"{structures.SHAPE_SPECS[shape].size_argument}={s} (N={meta.loc[i, 'n_atoms']})")
-    ax_a.set(xlabel="q (1/Å)", ylabel="I(q) (electrons²)", title=f"{shape}, {element}, B={b_iso} Å²: effect of size")
+        i = library.example_row(
+            meta, shape=shape, element=element, b_iso=b_iso, size_parameter_1=s
+        )
+        ax_a.loglog(
+            q,
+            lib.intensities[i],
+            color=cmap(j / max(1, len(sizes) - 1)),
+            lw=1.0,
+            label=f"{structures.SHAPE_SPECS[shape].size_argument}={s} (N={meta.loc[i, 'n_atoms']})",
+        )
+    ax_a.set(
+        xlabel="q (1/Å)",
+        ylabel="I(q) (electrons²)",
+        title=f"{shape}, {element}, B={b_iso} Å²: effect of size",
+    )
     ax_a.legend(fontsize=7, ncol=2, loc="lower left")
     b_values = sorted(meta["b_iso"].unique())
     cmap_b = plt.get_cmap("plasma")
     for j, b in enumerate(b_values):
         i = library.example_row(meta, shape=shape, element=element, b_iso=b, size_parameter_1=size)
         waxs = q >= SAXS_WAXS_SPLIT
-        reduced = lib.intensities[i, waxs] / (meta.loc[i, "n_atoms"] * debye.form_factor(element, q[waxs]) ** 2)
-        ax_b.plot(q[waxs], reduced, color=cmap_b(j / max(1, len(b_values))), lw=1.0, label=f"B = {b} Å²")
+        reduced = lib.intensities[i, waxs] / (
+            meta.loc[i, "n_atoms"] * debye.form_factor(element, q[waxs]) ** 2
+        )
+        ax_b.plot(
+            q[waxs], reduced, color=cmap_b(j / max(1, len(b_values))), lw=1.0, label=f"B = {b} Å²"
+        )
     ax_b.axhline(1.0, color="0.5", lw=0.6)
-    ax_b.set(xlabel="q (1/Å)", ylabel="I(q) / (N f(q)²)",
-             title=f"{shape} size {size}: Debye-Waller damping of the pair terms → 1 at high q")
+    ax_b.set(
+        xlabel="q (1/Å)",
+        ylabel="I(q) / (N f(q)²)",
+        title=f"{shape} size {size}: Debye-Waller damping of the pair terms → 1 at high q",
+    )
     ax_b.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -125,7 +211,9 @@ def target_distributions(meta: pd.DataFrame) -> plt.Figure:
 
 def count_table(meta: pd.DataFrame) -> pd.DataFrame:
     """Number of atoms of every (shape, size) and the number of curves per shape."""
-    table = meta.drop_duplicates("structure_id").pivot(index="shape", columns="size_parameter_1", values="n_atoms")
+    table = meta.drop_duplicates("structure_id").pivot(
+        index="shape", columns="size_parameter_1", values="n_atoms"
+    )
     table = table.reindex([s for s in structures.SHAPES if s in table.index])
     table.columns = [f"size {c}" for c in table.columns]
     table = table.astype("Int64")
@@ -135,16 +223,21 @@ def count_table(meta: pd.DataFrame) -> pd.DataFrame:
 
 def parity_plots(runs, targets) -> plt.Figure:
     """Predicted vs true value per size target (columns) and run (rows), Q2 in each panel."""
-    fig, axes = plt.subplots(len(runs), len(targets), figsize=(4.2 * len(targets), 3.8 * len(runs)), squeeze=False)
+    fig, axes = plt.subplots(
+        len(runs), len(targets), figsize=(4.2 * len(targets), 3.8 * len(runs)), squeeze=False
+    )
     for r, run in enumerate(runs):
         for c, target in enumerate(targets):
             ax = axes[r, c]
             y, p = run.y_true[target], run.y_pred[target]
-            ax.scatter(y, p, s=4, alpha=0.35, color="tab:blue")
+            ax.scatter(y, p, s=4, alpha=0.35, color=BLUE)
             lo, hi = min(y.min(), p.min()), max(y.max(), p.max())
             ax.plot([lo, hi], [lo, hi], color="k", lw=0.8)
             q2 = 1 - np.mean((y - p) ** 2) / np.var(y)
-            ax.set_title(f"{target} | {run.protocol}{', normalised' if run.normalise else ''}\nQ² = {q2:.3f}", fontsize=9)
+            ax.set_title(
+                f"{target} | {run.protocol}{', normalised' if run.normalise else ''}\nQ² = {q2:.3f}",
+                fontsize=9,
+            )
             ax.set(xlabel="true", ylabel="predicted")
     fig.tight_layout()
     return fig
@@ -157,12 +250,22 @@ def confusion_matrices(tables: dict) -> plt.Figure:
     ncols = min(2, len(tables))
     nrows = int(np.ceil(len(tables) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(7.0 * ncols, 6.0 * nrows), squeeze=False)
-    for ax in axes.flat[len(tables):]:
+    for ax in axes.flat[len(tables) :]:
         ax.set_axis_off()
     for ax, (title, table) in zip(axes.flat, tables.items()):
         share = table.div(table.sum(axis=1).replace(0, 1), axis=0)
         acc = np.trace(table.to_numpy()) / table.to_numpy().sum()
-        sns.heatmap(share, annot=table, fmt="d", cmap="Blues", vmin=0, vmax=1, cbar=False, ax=ax, annot_kws={"fontsize": 7})
+        sns.heatmap(
+            share,
+            annot=table,
+            fmt="d",
+            cmap="Blues",
+            vmin=0,
+            vmax=1,
+            cbar=False,
+            ax=ax,
+            annot_kws={"fontsize": 7},
+        )
         ax.set_title(f"{title}: accuracy {acc:.3f}", fontsize=10)
         ax.tick_params(labelsize=7)
     fig.tight_layout()
@@ -172,12 +275,15 @@ def confusion_matrices(tables: dict) -> plt.Figure:
 def learning_curves(runs) -> plt.Figure:
     """Training and validation accuracy per epoch of each CNN run (objects with ``history``, ``target``
     and ``protocol``), or of each keras history of a {title: history} dict."""
-    panels = list(runs.items()) if isinstance(runs, dict) else [
-        (f"{run.target}, {run.protocol} split", run.history) for run in runs]
+    panels = (
+        list(runs.items())
+        if isinstance(runs, dict)
+        else [(f"{run.target}, {run.protocol} split", run.history) for run in runs]
+    )
     ncols = min(3, len(panels))
     nrows = int(np.ceil(len(panels) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.6 * nrows), squeeze=False)
-    for ax in axes.flat[len(panels):]:
+    for ax in axes.flat[len(panels) :]:
         ax.set_axis_off()
     for ax, (title, history) in zip(axes.flat, panels):
         ax.plot(history["accuracy"], label="training")
@@ -190,34 +296,67 @@ def learning_curves(runs) -> plt.Figure:
 
 
 #: the headline metric of each (model, target) in the robustness figures, in panel order
-ROBUSTNESS_PANELS = (("ridge", "log_n_Atoms", "Q2"), ("ridge", "Size_parameter_1", "Q2"),
-                     ("ridge", "sqrt_log_eq_radius", "Q2"), ("logistic", "shape", "accuracy"),
-                     ("cnn1d", "shape", "accuracy"), ("cnn1d", "size_class", "accuracy"))
+ROBUSTNESS_PANELS = (
+    ("ridge", "log_n_Atoms", "Q2"),
+    ("ridge", "Size_parameter_1", "Q2"),
+    ("ridge", "sqrt_log_eq_radius", "Q2"),
+    ("logistic", "shape", "accuracy"),
+    ("cnn1d", "shape", "accuracy"),
+    ("cnn1d", "size_class", "accuracy"),
+)
 PROTOCOL_STYLE = {"simple_prediction": "-", "training_and_prediction": "--"}
-SPLIT_COLOUR = {"random": "tab:blue", "grouped": "tab:red"}
+SPLIT_COLOUR = {"random": BLUE, "grouped": VERMILLION}
+EXTRA_COLOURS = (GREEN, ORANGE, SKY, "#CC79A7", "#000000")
 
 
-def robustness_curves(table: pd.DataFrame, xlabel: str, log_x: bool = False, invert_x: bool = False,
-                      title: str | None = None, q2_floor: float = -1.0, study: dict | None = None,
-                      hue: str = "split") -> plt.Figure:
+def robustness_curves(
+    table: pd.DataFrame,
+    xlabel: str,
+    log_x: bool = False,
+    invert_x: bool = False,
+    title: str | None = None,
+    q2_floor: float = -1.0,
+    study: dict | None = None,
+    hue: str = "split",
+) -> plt.Figure:
     """Metric against degradation level: one panel per (model, target), solid lines for simple
     prediction, dashed for training and prediction, one colour per value of column ``hue`` (the split
     by default). Q2 below ``q2_floor`` is drawn at the floor (marked ▼). ``study``: optional
     {(model, target): value} drawn as a grey line."""
     values = sorted(table[hue].unique())
-    palette = {v: SPLIT_COLOUR.get(v, plt.get_cmap("tab10")(i + 2)) for i, v in enumerate(values)}
+    palette = {
+        v: SPLIT_COLOUR.get(v, EXTRA_COLOURS[i % len(EXTRA_COLOURS)]) for i, v in enumerate(values)
+    }
     fig, axes = plt.subplots(2, 3, figsize=(13.5, 7.0), sharex=True)
     for ax, (model, target, metric) in zip(axes.flat, ROBUSTNESS_PANELS):
-        part = table[(table["model"] == model) & (table["target"] == target) & (table["metric"] == metric)]
+        part = table[
+            (table["model"] == model) & (table["target"] == target) & (table["metric"] == metric)
+        ]
         for (protocol, split), line in part.groupby(["protocol", hue]):
             line = line.sort_values("level")
             y = line["value"].to_numpy(float)
             clipped = y < q2_floor
-            ax.plot(line["level"], np.maximum(y, q2_floor), PROTOCOL_STYLE.get(protocol, ":"), marker="o", ms=3.5,
-                    color=palette[split], label=f"{protocol.replace('_', ' ')}, {split}")
+            lone = len(line) == 1  # one level: a large open marker, so that it is not hidden
+            ax.plot(
+                line["level"],
+                np.maximum(y, q2_floor),
+                PROTOCOL_STYLE.get(protocol, ":"),
+                marker="D" if lone else "o",
+                ms=8 if lone else 3.5,
+                mfc="none" if lone else None,
+                mew=1.6 if lone else None,
+                zorder=3 if lone else 2,
+                color=palette[split],
+                label=f"{protocol.replace('_', ' ')}, {split}",
+            )
             if clipped.any():
-                ax.plot(line["level"].to_numpy()[clipped], np.full(clipped.sum(), q2_floor), "v",
-                        color=palette[split], ms=7)
+                ax.plot(
+                    line["level"].to_numpy()[clipped],
+                    np.full(clipped.sum(), q2_floor),
+                    "v",
+                    color=palette[split],
+                    ms=7,
+                )
         if study and (model, target) in study:
             ax.axhline(study[(model, target)], color="0.5", lw=1, label="study")
         ax.set_title(f"{model}: {target}", fontsize=10)
@@ -238,7 +377,9 @@ def robustness_curves(table: pd.DataFrame, xlabel: str, log_x: bool = False, inv
             if lab not in labels:
                 handles.append(h)
                 labels.append(lab)
-    fig.legend(handles, labels, loc="lower center", ncol=min(5, len(labels)), fontsize=8, frameon=False)
+    fig.legend(
+        handles, labels, loc="lower center", ncol=min(5, len(labels)), fontsize=8, frameon=False
+    )
     if title:
         fig.suptitle(title)
     fig.tight_layout(rect=(0, 0.06, 1, 1))
@@ -247,42 +388,59 @@ def robustness_curves(table: pd.DataFrame, xlabel: str, log_x: bool = False, inv
 
 def _log_axis(ax, levels) -> None:
     """Log x axis. Spanning less than two decades, matplotlib labels minor ticks too ("2×10⁰", "3×10⁰"),
-    which overlap: label 1, 2 and 5 of each decade as plain numbers instead."""
+    which overlap: put one plain label at every measured level instead."""
     from matplotlib import ticker
 
     ax.set_xscale("log")
     levels = np.asarray(levels, dtype=float)
     levels = levels[np.isfinite(levels) & (levels > 0)]
     if levels.size and levels.max() / levels.min() < 100:
-        ax.xaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_locator(ticker.FixedLocator(np.unique(levels)))
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+        ax.xaxis.set_minor_locator(ticker.NullLocator())
 
 
-def bounds_explained(q, curve, q_min: float, q_max: float, label: str = "") -> plt.Figure:
+def bounds_explained(
+    q, curve, q_min: float, q_max: float, peak_q: float, peak_label: str, label: str = ""
+) -> plt.Figure:
     """Why a full-grid model fails on another q window: left, the curve and the measured window in q;
     right, what the model receives at each input index for both presentations. With ``resample``
-    the Bragg peaks and the SAXS fringes land on other input indices than in training."""
+    the Bragg peaks and the SAXS fringes land on other input indices than in training. ``peak_q``:
+    a landmark drawn on both presentations (e.g. the lattice's strongest reflection, from
+    :func:`helpers.simulation.structures.bragg_positions`), named ``peak_label``."""
     _, measured = degrade.window(q, curve, q_min, q_max)
     q_w = q[(q >= q_min) & (q <= q_max)]
     fig, (left, right) = plt.subplots(1, 2, figsize=(12.5, 3.8))
     left.loglog(q, curve, color="0.6", lw=1, label="full grid (training)")
-    left.loglog(q_w, measured, color="tab:blue", lw=1.2, label=f"measured window [{q_min:g}, {q_max:g}] Å⁻¹")
+    left.loglog(
+        q_w, measured, color=BLUE, lw=1.2, label=f"measured window [{q_min:g}, {q_max:g}] Å⁻¹"
+    )
     left.set(xlabel="q (Å⁻¹)", ylabel="I(q)", title=label)
     left.legend(fontsize=8)
     index = np.arange(q.size)
     right.plot(index, np.log10(curve), color="0.6", lw=1, label="training input (full grid)")
-    for how, colour in (("interpolate", "tab:green"), ("resample", "tab:red")):
-        right.plot(index, np.log10(degrade.present(q_w, measured, q, how)[1]), color=colour, lw=1,
-                   label=f"shown as '{how}'")
-    wide = q > 1.5  # the strongest Bragg peak, as a landmark
-    peak_q = q[wide][np.argmax(curve[wide] * q[wide] ** 2)]
+    for how, colour in (("interpolate", GREEN), ("resample", VERMILLION)):
+        right.plot(
+            index,
+            np.log10(degrade.present(q_w, measured, q, how)[1]),
+            color=colour,
+            lw=1,
+            label=f"shown as '{how}'",
+        )
+    if not q_min <= peak_q <= q_max:
+        raise ValueError(
+            f"the landmark peak at {peak_q:g} Å⁻¹ lies outside the window: choose another."
+        )
     right.axvline(np.searchsorted(q, peak_q), color="0.3", ls=":", lw=1)
     resampled_q = np.linspace(q_w[0], q_w[-1], q.size)
-    right.axvline(np.searchsorted(resampled_q, peak_q), color="tab:red", ls=":", lw=1)
-    right.set(xlabel="model input index", ylabel="log10 I", xscale="log",
-              title=f"strongest Bragg peak: index {np.searchsorted(q, peak_q)} in training, "
-                    f"{np.searchsorted(resampled_q, peak_q)} when resampled")
+    right.axvline(np.searchsorted(resampled_q, peak_q), color=VERMILLION, ls=":", lw=1)
+    right.set(
+        xlabel="model input index",
+        ylabel="log10 I",
+        xscale="log",
+        title=f"{peak_label} at {peak_q:.2f} Å⁻¹: input index {np.searchsorted(q, peak_q)} "
+        f"in training, {np.searchsorted(resampled_q, peak_q)} when resampled",
+    )
     right.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -292,7 +450,9 @@ def degraded_curves(q, curves: dict, title: str = "", q_range=None) -> plt.Figur
     """A few versions of one curve (``{label: (q, I)}``), log-log, offset by decades for legibility."""
     fig, ax = plt.subplots(figsize=(8.5, 4.2))
     for k, (label, (qk, Ik)) in enumerate(curves.items()):
-        shown = np.where(Ik > 0, Ik, np.nan) / 10 ** (1.5 * k)  # zero counts cannot be drawn on a log axis
+        shown = np.where(Ik > 0, Ik, np.nan) / 10 ** (
+            1.5 * k
+        )  # zero counts cannot be drawn on a log axis
         ax.loglog(qk, shown, lw=0.9, label=label)
     ax.set(xlabel="q (Å⁻¹)", ylabel="I(q), shifted by 10^-1.5 per curve", title=title)
     if q_range:
@@ -304,24 +464,58 @@ def degraded_curves(q, curves: dict, title: str = "", q_range=None) -> plt.Figur
 
 def _mark_q_landmarks(ax, bragg: dict | None, q_split: float):
     ax.axvline(q_split, color="k", lw=1, ls="--")
-    for label, qb in (bragg or {}).items():
+    for k, (label, qb) in enumerate(sorted((bragg or {}).items(), key=lambda kv: kv[1])):
         ax.axvline(qb, color="0.6", lw=0.7, ls=":")
-        ax.text(qb, 1.0, label, transform=ax.get_xaxis_transform(), fontsize=6, ha="center", va="bottom", color="0.4")
+        ax.text(
+            qb,
+            1.0 + 0.07 * (k % 2),
+            label,
+            transform=ax.get_xaxis_transform(),
+            fontsize=6,
+            ha="center",
+            va="bottom",
+            color="0.4",
+        )  # alternate heights: neighbours do not collide
 
 
-def profiles_over_q(q, rows: dict, title: str = "", bragg: dict | None = None, q_split: float = degrade.Q_SPLIT,
-                    log_x: bool = True, ylabel: str = "importance") -> plt.Figure:
+def profiles_over_q(
+    q,
+    rows: dict,
+    title: str = "",
+    bragg: dict | None = None,
+    q_split: float = degrade.Q_SPLIT,
+    log_x: bool = True,
+    ylabel: str = "importance",
+    twin: str | None = None,
+    twin_label: str = "",
+) -> plt.Figure:
     """Stacked panels, one per entry of ``rows`` ({panel title: {curve label: profile over q}}), with
-    the SAXS/WAXS split (dashed) and the Bragg peaks of ``bragg`` (dotted) marked."""
-    fig, axes = plt.subplots(len(rows), 1, figsize=(11, 2.6 * len(rows)), sharex=True, squeeze=False)
+    the SAXS/WAXS split (dashed) and the Bragg peaks of ``bragg`` (dotted) marked. Curves whose label
+    contains ``twin`` are drawn on their own right-hand axis (``twin_label``): a quantity in other
+    units would otherwise be a flat line on the left axis."""
+    fig, axes = plt.subplots(
+        len(rows), 1, figsize=(11, 2.6 * len(rows)), sharex=True, squeeze=False
+    )
+    colours = (BLUE, VERMILLION, GREEN, ORANGE, SKY)
     for ax, (panel, curves) in zip(axes[:, 0], rows.items()):
-        for label, profile in curves.items():
-            ax.plot(q, profile, lw=1, label=label)
+        right = None
+        for k, (label, profile) in enumerate(curves.items()):
+            target = ax
+            if twin and twin in label:
+                right = right or ax.twinx()
+                target = right
+                right.set_ylabel(twin_label, fontsize=8)
+            target.plot(q, profile, lw=1, label=label, color=colours[k % len(colours)])
+        if right is not None:
+            handles, labels = ax.get_legend_handles_labels()
+            more = right.get_legend_handles_labels()
+            ax.legend(handles + more[0], labels + more[1], fontsize=7, ncol=3, loc="upper right")
         _mark_q_landmarks(ax, bragg, q_split)
         ax.axhline(0, color="0.8", lw=0.6)
         ax.set_title(panel, fontsize=10, loc="left")
         ax.set_ylabel(ylabel)
-        ax.legend(fontsize=7, ncol=3, loc="upper right")
+        if right is None:
+            ax.legend(fontsize=7, ncol=3, loc="upper right")
         if log_x:
             ax.set_xscale("log")
     axes[-1, 0].set_xlabel("q (Å⁻¹)")
@@ -331,13 +525,24 @@ def profiles_over_q(q, rows: dict, title: str = "", bragg: dict | None = None, q
     return fig
 
 
-def class_heatmap(q, per_class_profiles, class_names, title: str, q_split: float = degrade.Q_SPLIT) -> plt.Figure:
+def class_heatmap(
+    q, per_class_profiles, class_names, title: str, q_split: float = degrade.Q_SPLIT
+) -> plt.Figure:
     """Importance over q (columns) for each class (rows), colour-coded, q on a log axis."""
     fig, ax = plt.subplots(figsize=(11, 0.35 * len(class_names) + 1.4))
-    edges = np.concatenate([[q[0] - (q[1] - q[0]) / 2], (q[1:] + q[:-1]) / 2, [q[-1] + (q[-1] - q[-2]) / 2]])
+    edges = np.concatenate(
+        [[q[0] - (q[1] - q[0]) / 2], (q[1:] + q[:-1]) / 2, [q[-1] + (q[-1] - q[-2]) / 2]]
+    )
     limit = np.nanmax(np.abs(per_class_profiles)) or 1.0
-    mesh = ax.pcolormesh(edges, np.arange(len(class_names) + 1), per_class_profiles, cmap="RdBu_r", vmin=-limit,
-                         vmax=limit, shading="flat")
+    mesh = ax.pcolormesh(
+        edges,
+        np.arange(len(class_names) + 1),
+        per_class_profiles,
+        cmap="RdBu_r",
+        vmin=-limit,
+        vmax=limit,
+        shading="flat",
+    )
     ax.set_xscale("log")
     ax.set_yticks(np.arange(len(class_names)) + 0.5, class_names, fontsize=7)
     ax.axvline(q_split, color="k", lw=1, ls="--")
@@ -347,28 +552,59 @@ def class_heatmap(q, per_class_profiles, class_names, title: str, q_split: float
     return fig
 
 
-def gain_bars(table: pd.DataFrame, panels=(("cnn1d", "shape", "accuracy"), ("logistic", "shape", "accuracy"),
-                                            ("cnn1d", "size_class", "accuracy"), ("ridge", "log_n_Atoms", "Q2")),
-              goal: float | None = None) -> plt.Figure:
+def gain_bars(
+    table: pd.DataFrame,
+    panels=(
+        ("cnn1d", "shape", "accuracy"),
+        ("logistic", "shape", "accuracy"),
+        ("cnn1d", "size_class", "accuracy"),
+        ("ridge", "log_n_Atoms", "Q2"),
+    ),
+    goal: float | None = None,
+) -> plt.Figure:
     """Per measurement condition (``input``), the study's clean models (simple prediction) next to
     models trained on realistic curves (training and prediction), for each split; one panel per
     (model, target). Q² below -1 is drawn at -1."""
     conditions = list(dict.fromkeys(table["input"]))
-    series = [(p, s) for p in ("simple_prediction", "training_and_prediction") for s in ("random", "grouped")]
-    colours = {("simple_prediction", "random"): "#9ecae1", ("simple_prediction", "grouped"): "#fcae91",
-               ("training_and_prediction", "random"): "tab:blue", ("training_and_prediction", "grouped"): "tab:red"}
-    fig, axes = plt.subplots(len(panels), 1, figsize=(12, 2.9 * len(panels)), sharex=True, squeeze=False)
+    series = [
+        (p, s)
+        for p in ("simple_prediction", "training_and_prediction")
+        for s in ("random", "grouped")
+    ]
+    colours = {
+        ("simple_prediction", "random"): SKY,
+        ("simple_prediction", "grouped"): ORANGE,
+        ("training_and_prediction", "random"): BLUE,
+        ("training_and_prediction", "grouped"): VERMILLION,
+    }
+    fig, axes = plt.subplots(
+        len(panels), 1, figsize=(12, 2.9 * len(panels)), sharex=True, squeeze=False
+    )
     x = np.arange(len(conditions))
     width = 0.8 / len(series)
     for ax, (model, target, metric) in zip(axes[:, 0], panels):
-        part = table[(table["model"] == model) & (table["target"] == target) & (table["metric"] == metric)]
+        part = table[
+            (table["model"] == model) & (table["target"] == target) & (table["metric"] == metric)
+        ]
         for k, (protocol, split) in enumerate(series):
-            values = part[(part["protocol"] == protocol) & (part["split"] == split)].set_index("input")["value"]
+            values = part[(part["protocol"] == protocol) & (part["split"] == split)].set_index(
+                "input"
+            )["value"]
             if values.empty:
                 continue
             y = values.reindex(conditions).to_numpy(float)
-            label = ("study's clean model" if protocol == "simple_prediction" else "trained on realistic curves") + f", {split}"
-            ax.bar(x + (k - 1.5) * width, np.maximum(y, -1.0), width, color=colours[(protocol, split)], label=label)
+            label = (
+                "study's clean model"
+                if protocol == "simple_prediction"
+                else "trained on realistic curves"
+            ) + f", {split}"
+            ax.bar(
+                x + (k - 1.5) * width,
+                np.maximum(y, -1.0),
+                width,
+                color=colours[(protocol, split)],
+                label=label,
+            )
         if goal is not None and target == "shape":
             ax.axhline(goal, color="k", lw=0.8, ls="--")
         ax.set_ylabel("Q²" if metric == "Q2" else "accuracy")

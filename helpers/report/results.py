@@ -26,10 +26,24 @@ def headline(table) -> pd.DataFrame:
     return table[ridge_q2 | (table["metric"] == "accuracy")]
 
 
-def rows(section, input, model, protocol, split, target, metrics: dict, level=np.nan) -> list[dict]:
+def rows(
+    section, input, model, protocol, split, target, metrics: dict, level=np.nan
+) -> list[dict]:
     """Tidy rows, one per metric."""
-    return [dict(section=section, input=input, model=model, protocol=protocol, split=split,
-                 target=target, metric=m, level=level, value=v) for m, v in metrics.items()]
+    return [
+        dict(
+            section=section,
+            input=input,
+            model=model,
+            protocol=protocol,
+            split=split,
+            target=target,
+            metric=m,
+            level=level,
+            value=v,
+        )
+        for m, v in metrics.items()
+    ]
 
 
 def by_level(table, digits: int = 3) -> pd.DataFrame:
@@ -43,15 +57,19 @@ def by_level(table, digits: int = 3) -> pd.DataFrame:
         raise ValueError("the table has no rows with a level: it is not a degradation sweep.")
     keys = ["input", "model", "target", "protocol", "split", "level"]
     if head.duplicated(keys).any():
-        raise ValueError("two rows share (input, model, target, protocol, split, level): "
-                         "give each degradation its own input name.")
-    wide = head.pivot_table(index=keys[:4], columns=["split", "level"], values="value",
-                            aggfunc="first", sort=False)
+        raise ValueError(
+            "two rows share (input, model, target, protocol, split, level): "
+            "give each degradation its own input name."
+        )
+    wide = head.pivot_table(
+        index=keys[:4], columns=["split", "level"], values="value", aggfunc="first", sort=False
+    )
     splits = [s for s in SPLIT_ORDER if s in wide.columns.get_level_values(0)]
     splits += [s for s in wide.columns.get_level_values(0).unique() if s not in splits]
     wide = wide.reindex(columns=sorted(wide.columns, key=lambda c: (splits.index(c[0]), c[1])))
-    wide.columns = pd.MultiIndex.from_tuples([(s, f"{lv:g}") for s, lv in wide.columns],
-                                             names=["split", "level"])
+    wide.columns = pd.MultiIndex.from_tuples(
+        [(s, f"{lv:g}") for s, lv in wide.columns], names=["split", "level"]
+    )
     return wide.map(lambda v: NOT_MEASURED if pd.isna(v) else f"{v:.{digits}f}")
 
 
@@ -61,8 +79,10 @@ def write_results(table, notebook_stem: str):
     df = pd.DataFrame(table)
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
-        raise ValueError(f"results table lacks columns {missing}: build it with "
-                         "helpers.report.results.rows(...).")
+        raise ValueError(
+            f"results table lacks columns {missing}: build it with "
+            "helpers.report.results.rows(...)."
+        )
     path = paths.results_dir() / f"{notebook_stem}.csv"
     tmp = path.with_name(f".{path.name}.tmp")
     df[COLUMNS].to_csv(tmp, index=False)
@@ -74,8 +94,10 @@ def read_results(notebook_stem: str) -> pd.DataFrame:
     """The table a notebook wrote (results/smoke/ in smoke mode)."""
     path = paths.results_dir() / f"{notebook_stem}.csv"
     if not path.exists():
-        raise FileNotFoundError(f"{path.name} not found in {path.parent.name}/: run the notebook "
-                                f"{notebook_stem} first.")
+        raise FileNotFoundError(
+            f"{path.name} not found in {path.parent.name}/: run the notebook "
+            f"{notebook_stem} first."
+        )
     return pd.read_csv(path)
 
 

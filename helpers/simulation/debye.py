@@ -27,13 +27,16 @@ How it is exact and fast
 Together the relative error against the brute-force double sum stays far below 1e-4 at every q
 of the study grid (``tests/test_scattering.py`` checks 1e-6 on several shapes).
 """
+
 from __future__ import annotations
 
 import functools
 
 import numpy as np
 
-BIN_PHASE = 2e-4  # bin width times the largest s: the largest phase error of a pair is BIN_PHASE / 2
+BIN_PHASE = (
+    2e-4  # bin width times the largest s: the largest phase error of a pair is BIN_PHASE / 2
+)
 NUFFT_EPS = 1e-12
 _CHUNK_PAIRS = 4_000_000
 try:  # numba fuses distance, binning and accumulation into one pass (5-10x faster); numpy otherwise
@@ -48,23 +51,31 @@ def check_q(q) -> np.ndarray:
     """Return q as a float array after checking it is 1-D, finite, > 0 and strictly increasing."""
     q = np.asarray(q, dtype=float)
     if q.ndim != 1 or q.size == 0:
-        raise ValueError(f"q must be a non-empty 1-D array of scattering vectors in 1/Å, got shape {q.shape}.")
+        raise ValueError(
+            f"q must be a non-empty 1-D array of scattering vectors in 1/Å, got shape {q.shape}."
+        )
     if not np.all(np.isfinite(q)):
-        raise ValueError("q contains NaN or infinite values: pass finite scattering vectors in 1/Å.")
+        raise ValueError(
+            "q contains NaN or infinite values: pass finite scattering vectors in 1/Å."
+        )
     if np.any(q <= 0):
         raise ValueError(
             f"q must be > 0 (smallest given: {q.min():g}); the Debye sum at q = 0 is (sum of f_i(0))^2, "
             "use a small positive q such as 0.01 instead."
         )
     if np.any(np.diff(q) <= 0):
-        raise ValueError("q must be sorted in strictly increasing order: pass np.sort(np.unique(q)).")
+        raise ValueError(
+            "q must be sorted in strictly increasing order: pass np.sort(np.unique(q))."
+        )
     return q
 
 
 def check_positions(positions) -> np.ndarray:
     positions = np.asarray(positions, dtype=float)
     if positions.ndim != 2 or positions.shape[1] != 3 or len(positions) == 0:
-        raise ValueError(f"atom positions must be an (N, 3) array with N >= 1, got shape {positions.shape}.")
+        raise ValueError(
+            f"atom positions must be an (N, 3) array with N >= 1, got shape {positions.shape}."
+        )
     if not np.all(np.isfinite(positions)):
         bad = np.flatnonzero(~np.all(np.isfinite(positions), axis=1))
         raise ValueError(
@@ -89,7 +100,9 @@ def _form_factor_cached(element: str, q_bytes: bytes) -> np.ndarray:
     try:
         el = periodictable.elements.symbol(element)
     except ValueError as exc:
-        raise ValueError(f"unknown chemical element {element!r}: give a symbol such as 'Au' or 'Co'.") from exc
+        raise ValueError(
+            f"unknown chemical element {element!r}: give a symbol such as 'Au' or 'Co'."
+        ) from exc
     f0 = np.asarray(el.xray.f0(q), dtype=float)
     f0.setflags(write=False)
     return f0
@@ -105,7 +118,7 @@ def form_factor(element: str, q) -> np.ndarray:
 
 def debye_waller(q, b_iso: float) -> np.ndarray:
     """Isotropic Debye-Waller damping exp(-q^2 B / (8 pi^2)) of the pair terms."""
-    return np.exp(-np.asarray(q, dtype=float) ** 2 * check_b_iso(b_iso) / (8.0 * np.pi**2))
+    return np.exp(-(np.asarray(q, dtype=float) ** 2) * check_b_iso(b_iso) / (8.0 * np.pi**2))
 
 
 @functools.lru_cache(maxsize=1)
@@ -133,7 +146,9 @@ def _fused_kernel():
     return accumulate
 
 
-def pair_distance_bins(pos_a: np.ndarray, pos_b: np.ndarray | None, width: float) -> tuple[np.ndarray, np.ndarray]:
+def pair_distance_bins(
+    pos_a: np.ndarray, pos_b: np.ndarray | None, width: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Distinct pairs between two atom sets (or within one, i<j, if ``pos_b`` is None), binned.
 
     Returns (mean distance, number of pairs) of each occupied bin of width ``width``.
@@ -151,10 +166,18 @@ def pair_distance_bins(pos_a: np.ndarray, pos_b: np.ndarray | None, width: float
     counts = np.zeros(n_bins)
     sums = np.zeros(n_bins)
     if _HAS_NUMBA:
-        zero = _fused_kernel()(np.ascontiguousarray(pos_a, dtype=float), np.ascontiguousarray(pos_b, dtype=float),
-                               same, 1.0 / width, counts, sums)
+        zero = _fused_kernel()(
+            np.ascontiguousarray(pos_a, dtype=float),
+            np.ascontiguousarray(pos_b, dtype=float),
+            same,
+            1.0 / width,
+            counts,
+            sums,
+        )
         if zero:
-            raise ValueError("two atoms sit at the same position: remove duplicated atoms before computing I(q).")
+            raise ValueError(
+                "two atoms sit at the same position: remove duplicated atoms before computing I(q)."
+            )
         occupied = counts > 0
         return sums[occupied] / counts[occupied], counts[occupied]
     n_a, n_b = len(pos_a), len(pos_b)
@@ -169,7 +192,9 @@ def pair_distance_bins(pos_a: np.ndarray, pos_b: np.ndarray | None, width: float
         if d.size == 0:
             continue
         if d.min() <= 0:
-            raise ValueError("two atoms sit at the same position: remove duplicated atoms before computing I(q).")
+            raise ValueError(
+                "two atoms sit at the same position: remove duplicated atoms before computing I(q)."
+            )
         idx = (d * (1.0 / width) + 0.5).astype(np.int64)  # the same rounding as the numba kernel
         counts += np.bincount(idx, minlength=n_bins)
         sums += np.bincount(idx, weights=d, minlength=n_bins)
@@ -187,7 +212,9 @@ def sinc_sum(distances: np.ndarray, weights: np.ndarray, s: np.ndarray) -> np.nd
     strengths = (np.asarray(weights, dtype=float) / distances).astype(np.complex128)
     if len(distances) < 64:  # tiny clusters: the direct sum is cheaper than setting up a NUFFT
         return (np.sin(np.outer(s, distances)) @ strengths.real) / s
-    values = finufft.nufft1d3(np.asarray(distances, dtype=float), strengths, s, isign=1, eps=NUFFT_EPS, nthreads=1)
+    values = finufft.nufft1d3(
+        np.asarray(distances, dtype=float), strengths, s, isign=1, eps=NUFFT_EPS, nthreads=1
+    )
     return values.imag / s
 
 
@@ -222,6 +249,8 @@ def debye_intensity(atoms, q, b_iso: float = 0.0) -> np.ndarray:
     return self_term + 2.0 * debye_waller(q, b_iso) * pair_term
 
 
-def intensity_from_sinc_sum(n_atoms: int, f0: np.ndarray, s_q: np.ndarray, q: np.ndarray, b_iso: float) -> np.ndarray:
+def intensity_from_sinc_sum(
+    n_atoms: int, f0: np.ndarray, s_q: np.ndarray, q: np.ndarray, b_iso: float
+) -> np.ndarray:
     """I(q) of a one-element particle from its pair sum S(q) = sum_{i<j} sinc(q r_ij): f^2 (N + 2 DW S)."""
     return f0**2 * (n_atoms + 2.0 * debye_waller(q, b_iso) * s_q)

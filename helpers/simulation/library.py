@@ -16,6 +16,7 @@ S(s) = sum_{i<j} sinc(s d_ij) of each (shape, size) is computed once in units of
 targets s = q * Rnn of all requested elements, and each curve is then
 I(q) = f0(q)^2 (N + 2 exp(-q^2 B/(8 pi^2)) S(q Rnn)).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,7 +26,7 @@ import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
@@ -48,9 +49,24 @@ PRESETS: dict[str, dict] = {
     "smoke": {"sizes": [2, 3, 4, 5], "elements": ["Au", "Co", "Fe"], "b_iso": [0.1, 0.9]},
 }
 _FILES = ("q.npy", "intensities.npy", "metadata.csv")
-METADATA_COLUMNS = ["shape", "shape_index", "element", "rnn", "b_iso", "size_argument", "size_parameter_1",
-                    "size_parameter_2", "size_parameter_3", "n_atoms", "log_n_atoms", "radius_of_gyration",
-                    "eq_radius", "sqrt_log_eq_radius", "circumscribed_radius", "structure_id"]
+METADATA_COLUMNS = [
+    "shape",
+    "shape_index",
+    "element",
+    "rnn",
+    "b_iso",
+    "size_argument",
+    "size_parameter_1",
+    "size_parameter_2",
+    "size_parameter_3",
+    "n_atoms",
+    "log_n_atoms",
+    "radius_of_gyration",
+    "eq_radius",
+    "sqrt_log_eq_radius",
+    "circumscribed_radius",
+    "structure_id",
+]
 _VERSIONED_PACKAGES = ("numpy", "scipy", "finufft", "periodictable", "ase", "pyNanoMatBuilder")
 
 
@@ -83,24 +99,37 @@ def _normalise_params(shapes=None, sizes=None, elements=None, b_iso=None, q=None
         if len(set(values)) != len(values) or not values:
             raise ValueError(f"{name} must be a non-empty list without repeats, got {values}.")
     grid = structures.structure_grid(shapes, sizes)  # validates shapes and sizes
-    return {
-        "shapes": shapes,
-        "sizes": None if sizes is None else sorted(int(s) for s in sizes),
-        "elements": elements,
-        "b_iso": b_iso,
-        "q_n": int(q.size),
-        "q_min": float(q[0]),
-        "q_max": float(q[-1]),
-        "q_sha256": hashlib.sha256(np.ascontiguousarray(q).tobytes()).hexdigest(),
-        "n_structures": len(grid),
-        "engine": {"bin_phase": debye.BIN_PHASE, "nufft_eps": debye.NUFFT_EPS, "format": FORMAT_VERSION},
-    }, q, grid
+    return (
+        {
+            "shapes": shapes,
+            "sizes": None if sizes is None else sorted(int(s) for s in sizes),
+            "elements": elements,
+            "b_iso": b_iso,
+            "q_n": int(q.size),
+            "q_min": float(q[0]),
+            "q_max": float(q[-1]),
+            "q_sha256": hashlib.sha256(np.ascontiguousarray(q).tobytes()).hexdigest(),
+            "n_structures": len(grid),
+            "engine": {
+                "bin_phase": debye.BIN_PHASE,
+                "nufft_eps": debye.NUFFT_EPS,
+                "format": FORMAT_VERSION,
+            },
+        },
+        q,
+        grid,
+    )
 
 
 def _structure_job(shape: str, size: int, s_targets: np.ndarray, positions=None):
     """Worker: pair sum of one (shape, size) in units of Rnn at all targets, and its descriptors."""
     positions = structures.unit_positions(shape, size) if positions is None else positions
-    return shape, size, structures.describe_positions(positions), debye.positions_sinc_sum(positions, s_targets)
+    return (
+        shape,
+        size,
+        structures.describe_positions(positions),
+        debye.positions_sinc_sum(positions, s_targets),
+    )
 
 
 def _sha256(path: Path) -> str:
@@ -121,8 +150,16 @@ def _versions() -> dict:
     return out
 
 
-def generate(shapes=None, sizes=None, elements=None, b_iso=None, q=None, n_jobs=None, progress=True,
-             unit_positions=None):
+def generate(
+    shapes=None,
+    sizes=None,
+    elements=None,
+    b_iso=None,
+    q=None,
+    n_jobs=None,
+    progress=True,
+    unit_positions=None,
+):
     """Simulate the curves in memory: returns (q, intensities, metadata, params).
 
     ``unit_positions``: optional {(shape, size): positions in units of Rnn} of structures already
@@ -138,12 +175,21 @@ def generate(shapes=None, sizes=None, elements=None, b_iso=None, q=None, n_jobs=
     # biggest structures first so that the two workers finish together
     order = sorted(grid, key=lambda g: (g[0] != "dodecahedron", -g[1]))
     given = unit_positions or {}
-    jobs = (delayed(_structure_job)(shape, size, s_targets, given.get((shape, size))) for shape, size in order)
+    jobs = (
+        delayed(_structure_job)(shape, size, s_targets, given.get((shape, size)))
+        for shape, size in order
+    )
     runner = Parallel(n_jobs=n_jobs, return_as="generator_unordered") if n_jobs > 1 else None
     results_iter = runner(jobs) if runner else (job[0](*job[1], **job[2]) for job in jobs)
     done = {}
-    for shape, size, desc, s_sum in tqdm(results_iter, total=len(grid), desc="structures", disable=not progress,
-                                         file=sys.stderr, mininterval=1.0):
+    for shape, size, desc, s_sum in tqdm(
+        results_iter,
+        total=len(grid),
+        desc="structures",
+        disable=not progress,
+        file=sys.stderr,
+        mininterval=1.0,
+    ):
         done[(shape, size)] = (desc, s_sum.reshape(len(rnn), q.size))
 
     f0 = {el: debye.form_factor(el, q) for el in params["elements"]}
@@ -156,12 +202,16 @@ def generate(shapes=None, sizes=None, elements=None, b_iso=None, q=None, n_jobs=
             base["sqrt_log_eq_radius"] = float(np.sqrt(np.log(base["eq_radius"])))
             base["structure_id"] = f"{shape}-{size}"
             for b in params["b_iso"]:
-                curves.append(debye.intensity_from_sinc_sum(desc["n_atoms"], f0[el], s_sum[e_i], q, b))
+                curves.append(
+                    debye.intensity_from_sinc_sum(desc["n_atoms"], f0[el], s_sum[e_i], q, b)
+                )
                 rows.append({**base, "b_iso": b})
     return q, np.vstack(curves), pd.DataFrame(rows, columns=METADATA_COLUMNS), params
 
 
-def build_library(path, shapes=None, sizes=None, elements=None, b_iso=None, q=None, n_jobs=None, progress=True) -> Library:
+def build_library(
+    path, shapes=None, sizes=None, elements=None, b_iso=None, q=None, n_jobs=None, progress=True
+) -> Library:
     """Generate a library and write it to the folder ``path``; returns it.
 
     Refuses to write into a folder that holds files but no manifest of ours (data it did not make).
@@ -187,7 +237,7 @@ def build_library(path, shapes=None, sizes=None, elements=None, b_iso=None, q=No
             "params": params,
             "n_curves": int(len(meta)),
             "versions": _versions(),
-            "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
             "sha256": {name: _sha256(staging / name) for name in _FILES},
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2))
@@ -218,7 +268,11 @@ def _show(path: Path) -> str:
 
 def _param_differences(found: dict, wanted: dict) -> list[str]:
     keys = sorted(set(found) | set(wanted))
-    return [f"{k}: on disk {found.get(k)!r}, requested {wanted.get(k)!r}" for k in keys if found.get(k) != wanted.get(k)]
+    return [
+        f"{k}: on disk {found.get(k)!r}, requested {wanted.get(k)!r}"
+        for k in keys
+        if found.get(k) != wanted.get(k)
+    ]
 
 
 def read_library(path, shapes=None, sizes=None, elements=None, b_iso=None, q=None) -> Library:
@@ -228,7 +282,9 @@ def read_library(path, shapes=None, sizes=None, elements=None, b_iso=None, q=Non
     wanted, _, _ = _normalise_params(shapes, sizes, elements, b_iso, q)
     manifest_path = path / "manifest.json"
     if not manifest_path.exists():
-        raise LibraryError(f"no library at {path} (manifest.json missing): build it with load_library() or build_library({str(path)!r}).")
+        raise LibraryError(
+            f"no library at {path} (manifest.json missing): build it with load_library() or build_library({str(path)!r})."
+        )
     manifest = json.loads(manifest_path.read_text())
     diffs = _param_differences(manifest.get("params", {}), wanted)
     if diffs:
@@ -248,14 +304,26 @@ def read_library(path, shapes=None, sizes=None, elements=None, b_iso=None, q=Non
     return Library(q_arr, intensities, meta, manifest, path)
 
 
-def load_library(name: str = "study", shapes=None, sizes=None, elements=None, b_iso=None, q=None, n_jobs=None,
-                 progress=True, verbose=True) -> Library:
+def load_library(
+    name: str = "study",
+    shapes=None,
+    sizes=None,
+    elements=None,
+    b_iso=None,
+    q=None,
+    n_jobs=None,
+    progress=True,
+    verbose=True,
+) -> Library:
     """Load ``data/library/<name>/``, regenerating it (and saying why) when it is missing or was made
     with other parameters. Damaged files raise :class:`LibraryError` instead of being overwritten.
     Parameters left at None take the value of the preset ``PRESETS[name]`` if there is one, else the study's."""
     path = paths.library_dir(name)
     kwargs = dict(shapes=shapes, sizes=sizes, elements=elements, b_iso=b_iso, q=q)
-    kwargs = {key: PRESETS.get(name, {}).get(key) if value is None else value for key, value in kwargs.items()}
+    kwargs = {
+        key: PRESETS.get(name, {}).get(key) if value is None else value
+        for key, value in kwargs.items()
+    }
     reason = None
     if not (path / "manifest.json").exists():
         reason = f"no library in {_show(path)} yet"
@@ -264,7 +332,9 @@ def load_library(name: str = "study", shapes=None, sizes=None, elements=None, b_
         found = json.loads((path / "manifest.json").read_text()).get("params", {})
         diffs = _param_differences(found, wanted)
         if diffs:
-            reason = f"the library in {_show(path)} was made with other parameters ({'; '.join(diffs)})"
+            reason = (
+                f"the library in {_show(path)} was made with other parameters ({'; '.join(diffs)})"
+            )
     if reason:
         if verbose:
             print(f"{reason}: generating it now.")
@@ -278,10 +348,14 @@ def example_row(meta: pd.DataFrame, nth: int = 0, **conditions) -> int:
     mask = np.ones(len(meta), dtype=bool)
     for key, value in conditions.items():
         if key not in meta.columns:
-            raise ValueError(f"the metadata has no column {key!r}: use one of {list(meta.columns)}.")
+            raise ValueError(
+                f"the metadata has no column {key!r}: use one of {list(meta.columns)}."
+            )
         mask &= (meta[key] == value).to_numpy()
     hits = np.flatnonzero(mask)
     if hits.size <= nth:
-        raise ValueError(f"the library has {hits.size} curve(s) with {conditions}, no number {nth}: "
-                         "load a library that contains it or pick another.")
+        raise ValueError(
+            f"the library has {hits.size} curve(s) with {conditions}, no number {nth}: "
+            "load a library that contains it or pick another."
+        )
     return int(hits[nth])

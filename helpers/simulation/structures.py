@@ -6,6 +6,7 @@ distance Rnn, so one (shape, size) is the same structure, in units of Rnn, for e
 :func:`unit_positions` builds it once at Rnn = 1 and :func:`build` scales it for an element
 (``tests/test_structures.py`` checks this against a direct build at the element's own Rnn).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -45,16 +46,31 @@ class ShapeSpec:
 
 
 SHAPE_SPECS: dict[str, ShapeSpec] = {
-    "cubefcc": ShapeSpec("platonicNPs", "cube", "nOrder", tuple(range(2, 11)), "fcc", positional=("fcc",)),
-    "cuboctahedron": ShapeSpec("archimedeanNPs", "fccCubo", "nShell", tuple(range(2, 11)), "fcc"),
-    "dihedral_rhombic_dodecahedron": ShapeSpec("catalanNPs", "fccdrDD", "nShell", tuple(range(2, 11)), "fcc"),
-    "icosahedron": ShapeSpec("platonicNPs", "regIco", "nShell", tuple(range(2, 11)), "icosahedral"),
-    "octahedron": ShapeSpec("platonicNPs", "regfccOh", "nOrder", tuple(range(2, 11)), "fcc"),
-    "dodecahedron": ShapeSpec("platonicNPs", "regDD", "nShell", tuple(range(2, 11)), "icosahedral"),
-    "pentagonal_bipyramid": ShapeSpec(
-        "johnsonNPs", "epbpyM", "sizeP", tuple(range(4, 10)), "decahedral", fixed=(("sizeE", 3), ("Marks", 2))
+    "cubefcc": ShapeSpec(
+        "platonicNPs", "cube", "nOrder", tuple(range(2, 11)), "fcc", positional=("fcc",)
     ),
-    "rhombic_dodecahedron": ShapeSpec("catalanNPs", "bccrDD", "nShell", tuple(range(2, 11)), "bcc"),
+    "cuboctahedron": ShapeSpec("archimedeanNPs", "fccCubo", "nShell", tuple(range(2, 11)), "fcc"),
+    "dihedral_rhombic_dodecahedron": ShapeSpec(
+        "catalanNPs", "fccdrDD", "nShell", tuple(range(2, 11)), "fcc"
+    ),
+    "icosahedron": ShapeSpec(
+        "platonicNPs", "regIco", "nShell", tuple(range(2, 11)), "icosahedral"
+    ),
+    "octahedron": ShapeSpec("platonicNPs", "regfccOh", "nOrder", tuple(range(2, 11)), "fcc"),
+    "dodecahedron": ShapeSpec(
+        "platonicNPs", "regDD", "nShell", tuple(range(2, 11)), "icosahedral"
+    ),
+    "pentagonal_bipyramid": ShapeSpec(
+        "johnsonNPs",
+        "epbpyM",
+        "sizeP",
+        tuple(range(4, 10)),
+        "decahedral",
+        fixed=(("sizeE", 3), ("Marks", 2)),
+    ),
+    "rhombic_dodecahedron": ShapeSpec(
+        "catalanNPs", "bccrDD", "nShell", tuple(range(2, 11)), "bcc"
+    ),
     "tetrahedron": ShapeSpec("platonicNPs", "regfccTd", "nLayer", tuple(range(2, 11)), "fcc"),
 }
 
@@ -107,7 +123,14 @@ def _run_builder(shape: str, size: int, element: str, rnn_value: float):
     kwargs = {spec.size_argument: int(size), **dict(spec.fixed)}
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
-        obj = builder(*spec.positional, element, rnn_value, noOutput=True, skipSymmetryAnalyzis=True, **kwargs)
+        obj = builder(
+            *spec.positional,
+            element,
+            rnn_value,
+            noOutput=True,
+            skipSymmetryAnalyzis=True,
+            **kwargs,
+        )
     atoms = obj.NP
     atoms.pbc = False
     atoms.cell = None
@@ -199,7 +222,9 @@ def structure_grid(shapes=SHAPES, sizes=None) -> list[tuple[str, int]]:
         chosen = allowed if sizes is None else [s for s in sizes if s in allowed]
         out.extend((shape, int(s)) for s in chosen)
     if not out:
-        raise ValueError(f"no structure left: sizes {sizes} fit none of the shapes {list(shapes)}.")
+        raise ValueError(
+            f"no structure left: sizes {sizes} fit none of the shapes {list(shapes)}."
+        )
     return out
 
 
@@ -216,4 +241,6 @@ def bragg_positions(element: str, lattice: str) -> dict[str, float]:
         a, hkls = 2.0 * r / np.sqrt(3.0), BCC_REFLECTIONS
     else:
         raise ValueError(f"lattice must be 'fcc' or 'bcc', got {lattice!r}.")
-    return {"".join(map(str, hkl)): 2 * np.pi * np.sqrt(sum(h * h for h in hkl)) / a for hkl in hkls}
+    return {
+        "".join(map(str, hkl)): 2 * np.pi * np.sqrt(sum(h * h for h in hkl)) / a for hkl in hkls
+    }

@@ -24,8 +24,18 @@ def _seed(seed: int, *tags: int) -> int:
 CNN_EARLY_STOPPING = model_set.EARLY_STOPPING
 
 
-def fit_models(lib, train, protocol: str, seed: int = 0, epochs: int = 150, rounds: int = 32, linear_rounds: int = 2,
-               validation_size: float = 0.15, early_stopping: dict | None = None, **ranges) -> dict:
+def fit_models(
+    lib,
+    train,
+    protocol: str,
+    seed: int = 0,
+    epochs: int = 150,
+    rounds: int = 32,
+    linear_rounds: int = 2,
+    validation_size: float = 0.15,
+    early_stopping: dict | None = None,
+    **ranges,
+) -> dict:
     """Ridge (size targets), logistic (shape) and the CNN with a mask channel (shape, size class),
     trained on realistic versions of the library rows ``train``.
 
@@ -42,41 +52,76 @@ def fit_models(lib, train, protocol: str, seed: int = 0, epochs: int = 150, roun
     meta = lib.metadata
     train = np.asarray(train)
     if not 1 <= linear_rounds <= rounds:
-        raise ValueError(f"linear_rounds must be between 1 and rounds = {rounds}, got {linear_rounds}.")
+        raise ValueError(
+            f"linear_rounds must be between 1 and rounds = {rounds}, got {linear_rounds}."
+        )
     early_stopping = CNN_EARLY_STOPPING if early_stopping is None else early_stopping
     unknown = set(early_stopping) - {"monitor", "patience", "lr_patience"}
     if unknown:
-        raise ValueError(f"early_stopping takes monitor, patience and lr_patience; got {sorted(unknown)}.")
+        raise ValueError(
+            f"early_stopping takes monitor, patience and lr_patience; got {sorted(unknown)}."
+        )
     fit, val = model_set.validation_rows(meta, train, protocol, validation_size, seed)
     versions = []
     for r in range(rounds):
-        I, mask = instrument.measure(lib, fit, instrument.random_measurements(len(fit), seed=_seed(seed, 1, r), **ranges),
-                                     seed=_seed(seed, 2, r), pool=fit)
+        I, mask = instrument.measure(
+            lib,
+            fit,
+            instrument.random_measurements(len(fit), seed=_seed(seed, 1, r), **ranges),
+            seed=_seed(seed, 2, r),
+            pool=fit,
+        )
         if r == 0:
             prep = features.MaskedFeatures().fit(I, mask)
         versions.append(prep.transform(I, mask).astype("float32"))
     versions = np.stack(versions)  # (rounds, n, L, 2)
-    I, mask = instrument.measure(lib, val, instrument.random_measurements(len(val), seed=_seed(seed, 3), **ranges),
-                                 seed=_seed(seed, 4), pool=val)
+    I, mask = instrument.measure(
+        lib,
+        val,
+        instrument.random_measurements(len(val), seed=_seed(seed, 3), **ranges),
+        seed=_seed(seed, 4),
+        pool=val,
+    )
     Z_val = prep.transform(I, mask).astype("float32")
 
     rows = np.concatenate([np.tile(fit, linear_rounds), val])
-    Z1 = np.concatenate([versions[:linear_rounds, ..., 0].reshape(-1, versions.shape[2]), Z_val[..., 0]])
+    Z1 = np.concatenate(
+        [versions[:linear_rounds, ..., 0].reshape(-1, versions.shape[2]), Z_val[..., 0]]
+    )
     part = meta.iloc[rows]
     groups = part["structure_id"].to_numpy() if protocol == "grouped" else None
     ridge = estimators.EigenRidgeCV(seed=seed).fit(Z1, targets.size_targets(part), groups=groups)
-    logistic = estimators.ValidatedLogistic(seed=seed).fit(Z1, part["shape"].to_numpy(), groups=groups)
+    logistic = estimators.ValidatedLogistic(seed=seed).fit(
+        Z1, part["shape"].to_numpy(), groups=groups
+    )
     cnns, histories = {}, {}
     for target in targets.CNN_TARGETS:
         labels, names = targets.class_labels(meta, target)
-        cnns[target], histories[target] = estimators.train_cnn(versions, labels[fit], len(names), seed=seed, epochs=epochs,
-                                                           validation_data=(Z_val, labels[val]), **early_stopping)
+        cnns[target], histories[target] = estimators.train_cnn(
+            versions,
+            labels[fit],
+            len(names),
+            seed=seed,
+            epochs=epochs,
+            validation_data=(Z_val, labels[val]),
+            **early_stopping,
+        )
     return {"prep": prep, "ridge": ridge, "logistic": logistic, "cnn": cnns, "history": histories}
 
 
-def compare(lib, conditions: dict, protocols=("random", "grouped"), seed: int = 0, epochs: int = 150,
-            clean_epochs: int = 150, rounds: int = 32, linear_rounds: int = 2, early_stopping: dict | None = None,
-            section: str = "realistic", **ranges):
+def compare(
+    lib,
+    conditions: dict,
+    protocols=("random", "grouped"),
+    seed: int = 0,
+    epochs: int = 150,
+    clean_epochs: int = 150,
+    rounds: int = 32,
+    linear_rounds: int = 2,
+    early_stopping: dict | None = None,
+    section: str = "realistic",
+    **ranges,
+):
     """Models trained on realistic curves against the study's (the clean models of notebooks 02-03),
     on the same realistic test curves, for every test condition and split protocol.
 
@@ -89,17 +134,44 @@ def compare(lib, conditions: dict, protocols=("random", "grouped"), seed: int = 
     table, fitted = [], {}
     for protocol in protocols:
         train, test = splits.split_indices(lib.metadata, protocol, seed=seed)
-        robust = fitted[protocol] = fit_models(lib, train, protocol, seed=seed, epochs=epochs, rounds=rounds,
-                                               linear_rounds=linear_rounds, early_stopping=early_stopping, **ranges)
+        robust = fitted[protocol] = fit_models(
+            lib,
+            train,
+            protocol,
+            seed=seed,
+            epochs=epochs,
+            rounds=rounds,
+            linear_rounds=linear_rounds,
+            early_stopping=early_stopping,
+            **ranges,
+        )
         clean = model_set.load_or_train(lib, protocol, seed=seed, epochs=clean_epochs)
-        tests["random conditions"] = instrument.random_measurements(len(test), seed=_seed(seed, 5), **ranges)
+        tests["random conditions"] = instrument.random_measurements(
+            len(test), seed=_seed(seed, 5), **ranges
+        )
         for k, (name, condition) in enumerate(tests.items()):
             I, mask = instrument.measure(lib, test, condition, seed=_seed(seed, 6, k), pool=test)
             for s in score_models(robust, lib, test, I, mask):
-                table += results.rows(section, name, s["model"], "training_and_prediction", protocol, s["target"], s["metrics"])
+                table += results.rows(
+                    section,
+                    name,
+                    s["model"],
+                    "training_and_prediction",
+                    protocol,
+                    s["target"],
+                    s["metrics"],
+                )
             shown = instrument.as_full_grid(lib.q, I, mask)
             for s in model_set.score(clean, shown, lib.metadata, test, repair=True):
-                table += results.rows(section, name, s["model"], "simple_prediction", protocol, s["target"], s["metrics"])
+                table += results.rows(
+                    section,
+                    name,
+                    s["model"],
+                    "simple_prediction",
+                    protocol,
+                    s["target"],
+                    s["metrics"],
+                )
     return pd.DataFrame(table, columns=results.COLUMNS), fitted
 
 
@@ -113,10 +185,27 @@ def score_models(fitted: dict, lib, rows, I, mask) -> list[dict]:
     pred = fitted["ridge"].predict(Z1)
     true = targets.size_targets(part)
     for j, target in enumerate(targets.SIZE_TARGET_NAMES):
-        out.append(dict(model="ridge", target=target, metrics=metrics.regression_metrics(true[:, j], pred[:, j])))
-    out.append(dict(model="logistic", target="shape",
-                    metrics=metrics.accuracy(part["shape"].to_numpy(), fitted["logistic"].predict(Z1))))
+        out.append(
+            dict(
+                model="ridge",
+                target=target,
+                metrics=metrics.regression_metrics(true[:, j], pred[:, j]),
+            )
+        )
+    out.append(
+        dict(
+            model="logistic",
+            target="shape",
+            metrics=metrics.accuracy(part["shape"].to_numpy(), fitted["logistic"].predict(Z1)),
+        )
+    )
     for target, model in fitted["cnn"].items():
         labels = targets.class_labels(meta, target)[0][rows]
-        out.append(dict(model="cnn1d", target=target, metrics=metrics.accuracy(labels, estimators.predict_classes(model, Z2))))
+        out.append(
+            dict(
+                model="cnn1d",
+                target=target,
+                metrics=metrics.accuracy(labels, estimators.predict_classes(model, Z2)),
+            )
+        )
     return out

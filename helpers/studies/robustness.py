@@ -8,6 +8,7 @@
 Each sweep degrades the whole library once per level with one seed, so both protocols and every
 model see the very same degraded test curves.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,13 +29,29 @@ def _wanted(fitted: dict, families) -> dict:
 def _rows(scores, section, input_name, mode, protocol, level) -> list[dict]:
     out = []
     for s in scores:
-        out += results.rows(section, input_name, s["model"], mode, protocol, s["target"], s["metrics"], level=level)
+        out += results.rows(
+            section, input_name, s["model"], mode, protocol, s["target"], s["metrics"], level=level
+        )
     return out
 
 
-def sweep(lib, degradation, levels, *, section: str, input_name: str, protocols=("grouped",), modes=MODES,
-          families=FAMILIES, train_levels=None, train_protocols=("grouped",), presentation: str = "interpolate",
-          seed: int = 0, epochs: int = 40, options: dict | None = None) -> pd.DataFrame:
+def sweep(
+    lib,
+    degradation,
+    levels,
+    *,
+    section: str,
+    input_name: str,
+    protocols=("grouped",),
+    modes=MODES,
+    families=FAMILIES,
+    train_levels=None,
+    train_protocols=("grouped",),
+    presentation: str = "interpolate",
+    seed: int = 0,
+    epochs: int = 40,
+    options: dict | None = None,
+) -> pd.DataFrame:
     """Metric against degradation level for every model family and protocol.
 
     ``degradation``: a function of :mod:`helpers.degrade`, called as
@@ -61,26 +78,62 @@ def sweep(lib, degradation, levels, *, section: str, input_name: str, protocols=
                 _, shown = degrade.present(q_deg, X_deg[test], q, presentation)
                 scores = model_set.score(clean, shown, meta, test, repair=True)
                 table += _rows(scores, section, input_name, "simple_prediction", protocol, level)
-            if "training_and_prediction" in modes and protocol in train_protocols and level in train_levels:
+            if (
+                "training_and_prediction" in modes
+                and protocol in train_protocols
+                and level in train_levels
+            ):
                 unchanged = q_deg.shape == q.shape and np.array_equal(X_deg, X)
                 C = model_set.chosen_C(clean["logistic"]) if "logistic" in clean else None
-                fitted = clean if unchanged else model_set.fit_all(
-                    X_deg, meta, train, protocol, seed, epochs, families, logistic_C=C, repair=True)
+                fitted = (
+                    clean
+                    if unchanged
+                    else model_set.fit_all(
+                        X_deg,
+                        meta,
+                        train,
+                        protocol,
+                        seed,
+                        epochs,
+                        families,
+                        logistic_C=C,
+                        repair=True,
+                    )
+                )
                 scores = model_set.score(fitted, X_deg[test], meta, test, repair=True)
-                table += _rows(scores, section, input_name, "training_and_prediction", protocol, level)
+                table += _rows(
+                    scores, section, input_name, "training_and_prediction", protocol, level
+                )
     return pd.DataFrame(table, columns=results.COLUMNS)
 
 
 def as_study_rows(table: pd.DataFrame, level, section: str, input_name: str) -> pd.DataFrame:
     """The rows of models trained and tested at one ``level`` relabelled as the study's table has them
     (protocol 'clean', no level), e.g. SAXS-only models at the default split for section V.2."""
-    rows = table[(table["protocol"] == "training_and_prediction") & np.isclose(table["level"], level)].copy()
-    rows["protocol"], rows["level"], rows["section"], rows["input"] = "clean", np.nan, section, input_name
+    rows = table[
+        (table["protocol"] == "training_and_prediction") & np.isclose(table["level"], level)
+    ].copy()
+    rows["protocol"], rows["level"], rows["section"], rows["input"] = (
+        "clean",
+        np.nan,
+        section,
+        input_name,
+    )
     return rows
 
 
-def split_point_sweep(lib, part, levels, *, q_split: float, section: str, input_name: str,
-                      protocols=("random", "grouped"), seed: int = 0, epochs: int = 40) -> pd.DataFrame:
+def split_point_sweep(
+    lib,
+    part,
+    levels,
+    *,
+    q_split: float,
+    section: str,
+    input_name: str,
+    protocols=("random", "grouped"),
+    seed: int = 0,
+    epochs: int = 40,
+) -> pd.DataFrame:
     """SAXS-only or WAXS-only models (``part`` = :func:`helpers.degrade.saxs` or ``waxs``) as the split
     point moves over ``levels``: simple prediction at every level on every split; the linear models
     trained again at every level on the grouped split; at ``q_split`` (the study's table) the linear
@@ -89,9 +142,23 @@ def split_point_sweep(lib, part, levels, *, q_split: float, section: str, input_
     linear = ("ridge", "logistic")
     tables = [
         sweep(lib, part, levels, protocols=protocols, modes=("simple_prediction",), **common),
-        sweep(lib, part, [lv for lv in levels if lv != q_split], protocols=("grouped",),
-              modes=("training_and_prediction",), families=linear, **common),
-        sweep(lib, part, [q_split], protocols=protocols, modes=("training_and_prediction",), train_protocols=protocols,
-              **common),
+        sweep(
+            lib,
+            part,
+            [lv for lv in levels if lv != q_split],
+            protocols=("grouped",),
+            modes=("training_and_prediction",),
+            families=linear,
+            **common,
+        ),
+        sweep(
+            lib,
+            part,
+            [q_split],
+            protocols=protocols,
+            modes=("training_and_prediction",),
+            train_protocols=protocols,
+            **common,
+        ),
     ]
     return pd.concat(tables, ignore_index=True)

@@ -26,13 +26,14 @@ Run from the repository root (needs ``requirements-bench.txt``)::
 
     .venv/bin/python tests/reference/make_reference.py
 """
+
 from __future__ import annotations
 
 import contextlib
 import platform
 import sys
 import warnings
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
@@ -81,7 +82,10 @@ def calculator(b_iso: float, dtype):
     import torch
     from debyecalculator import DebyeCalculator
 
-    with warnings.catch_warnings(), default_dtype(dtype if dtype == torch.float64 else torch.float32):
+    with (
+        warnings.catch_warnings(),
+        default_dtype(dtype if dtype == torch.float64 else torch.float32),
+    ):
         warnings.simplefilter("ignore")
         return DebyeCalculator(**DC_Q, qdamp=0.0, biso=b_iso, device="cpu", dtype=dtype)
 
@@ -104,25 +108,39 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(2)
-    versions = {p: importlib_metadata.version(p) for p in ("debyecalculator", "torch", "numpy", "ase", "pyNanoMatBuilder", "periodictable")}
-    created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    versions = {
+        p: importlib_metadata.version(p)
+        for p in ("debyecalculator", "torch", "numpy", "ase", "pyNanoMatBuilder", "periodictable")
+    }
+    created = datetime.now(UTC).isoformat(timespec="seconds")
     q = np.array(dataset.Q_GRID)
 
     out = {"q": q}
-    rows = {"case_shape": [], "case_size": [], "case_element": [], "case_b_iso": [], "case_rnn": [], "case_n_atoms": []}
+    rows = {
+        "case_shape": [],
+        "case_size": [],
+        "case_element": [],
+        "case_b_iso": [],
+        "case_rnn": [],
+        "case_n_atoms": [],
+    }
     ids, report = [], []
     for shape, size, element, b_iso in CASES:
         atoms = structures.build(shape, size, element)
         cid = case_id(shape, size, element, b_iso)
         ids.append(cid)
-        for key, value in zip(rows, (shape, size, element, b_iso, structures.rnn(element), len(atoms))):
+        for key, value in zip(
+            rows, (shape, size, element, b_iso, structures.rnn(element), len(atoms))
+        ):
             rows[key].append(value)
         out[f"positions__{cid}"] = atoms.get_positions()
         curves = {}
         for name, dtype in (("float32", torch.float32), ("float64", torch.float64)):
             q_dc, iq = calculator(b_iso, dtype).iq(atoms)
             if q_dc.size != q.size:
-                raise SystemExit(f"debyecalculator's {name} q grid has {q_dc.size} points, expected {q.size}.")
+                raise SystemExit(
+                    f"debyecalculator's {name} q grid has {q_dc.size} points, expected {q.size}."
+                )
             out[f"q_{name}"] = np.asarray(q_dc)
             out[f"iq_{name}__{cid}"] = np.asarray(iq)
             curves[name] = (np.asarray(q_dc, dtype=float), np.asarray(iq, dtype=float))
@@ -130,18 +148,22 @@ def main() -> None:
         ours = scattering.debye_intensity(atoms, q, b_iso)
         i32, i64 = 2 * curves["float32"][1], 2 * curves["float64"][1]
         ours_q32 = scattering.debye_intensity(atoms, curves["float32"][0], b_iso)
-        scale = len(atoms) ** 2 * scattering.form_factor(element, q) ** 2  # size of the largest terms of the sum
-        report.append({
-            "case": cid,
-            "n_atoms": len(atoms),
-            "ours_vs_f64": np.max(np.abs(ours - i64) / ours),
-            "ours_vs_f32": np.max(np.abs(ours - i32) / ours),
-            "ours_q32_vs_f32": np.max(np.abs(ours_q32 - i32) / ours_q32),
-            "f32_vs_f64": np.max(np.abs(i32 - i64) / i64),
-            "f32_vs_f64_scaled": np.max(np.abs(i32 - i64) / scale),
-            "ours_vs_f32_scaled": np.max(np.abs(ours - i32) / scale),
-            "min_over_max": np.min(ours) / np.max(ours),
-        })
+        scale = (
+            len(atoms) ** 2 * scattering.form_factor(element, q) ** 2
+        )  # size of the largest terms of the sum
+        report.append(
+            {
+                "case": cid,
+                "n_atoms": len(atoms),
+                "ours_vs_f64": np.max(np.abs(ours - i64) / ours),
+                "ours_vs_f32": np.max(np.abs(ours - i32) / ours),
+                "ours_q32_vs_f32": np.max(np.abs(ours_q32 - i32) / ours_q32),
+                "f32_vs_f64": np.max(np.abs(i32 - i64) / i64),
+                "f32_vs_f64_scaled": np.max(np.abs(i32 - i64) / scale),
+                "ours_vs_f32_scaled": np.max(np.abs(ours - i32) / scale),
+                "min_over_max": np.min(ours) / np.max(ours),
+            }
+        )
     q64_dev = float(np.max(np.abs(out["q_float64"] - q) / q))
     q32_dev = float(np.max(np.abs(out["q_float32"].astype(float) - q) / q))
 
@@ -152,9 +174,11 @@ def main() -> None:
     out["case_b_iso"] = np.array(rows["case_b_iso"], dtype=float)
     out["case_rnn"] = np.array(rows["case_rnn"], dtype=float)
     out["case_n_atoms"] = np.array(rows["case_n_atoms"], dtype=np.int64)
-    info = (f"debyecalculator {versions['debyecalculator']}, torch {versions['torch']}, created {created}; "
-            f"DebyeCalculator(qmin=0.01, qmax=19.995, qstep=0.01, qdamp=0, biso=<case>, device='cpu', dtype=float32|float64), "
-            f"pair_sum='grid' (default); iq = half of the full Debye sum")
+    info = (
+        f"debyecalculator {versions['debyecalculator']}, torch {versions['torch']}, created {created}; "
+        f"DebyeCalculator(qmin=0.01, qmax=19.995, qstep=0.01, qdamp=0, biso=<case>, device='cpu', dtype=float32|float64), "
+        f"pair_sum='grid' (default); iq = half of the full Debye sum"
+    )
     out["info"] = np.array(info)
     np.savez_compressed(CURVES_FILE, **out)
 
@@ -165,27 +189,45 @@ def main() -> None:
     for el in structures.ELEMENTS:
         f = dc_f0(coefs[el], F0_Q)
         lines += [f"{el},{qv:g},{fv:.10g}" for qv, fv in zip(F0_Q, f)]
-        f0_dev_points = max(f0_dev_points, float(np.max(np.abs(scattering.form_factor(el, F0_Q) - f) / f)))
+        f0_dev_points = max(
+            f0_dev_points, float(np.max(np.abs(scattering.form_factor(el, F0_Q) - f) / f))
+        )
         f_grid = dc_f0(coefs[el], q)
-        f0_dev_grid = max(f0_dev_grid, float(np.max(np.abs(scattering.form_factor(el, q) - f_grid) / f_grid)))
+        f0_dev_grid = max(
+            f0_dev_grid, float(np.max(np.abs(scattering.form_factor(el, q) - f_grid) / f_grid))
+        )
     F0_FILE.write_text("\n".join(lines) + "\n")
 
     # report
-    print(f"debyecalculator {versions['debyecalculator']}, torch {versions['torch']}, python {platform.python_version()}")
-    print(f"q: float32 grid deviates from the study grid by {q32_dev:.2e} (relative), float64 grid by {q64_dev:.2e}")
+    print(
+        f"debyecalculator {versions['debyecalculator']}, torch {versions['torch']}, python {platform.python_version()}"
+    )
+    print(
+        f"q: float32 grid deviates from the study grid by {q32_dev:.2e} (relative), float64 grid by {q64_dev:.2e}"
+    )
     print("max over the 1999 q points of |a - b| / b, then of |a - b| / (N^2 f0(q)^2):")
-    head = (f"  {'case':<38}{'N':>5}{'ours-dc64':>11}{'ours-dc32':>11}{'ours@q32-dc32':>15}{'dc32-dc64':>11}"
-            f"{'  /N2f2: dc32-dc64':>19}{'ours-dc32':>11}{'min/max I':>11}")
+    head = (
+        f"  {'case':<38}{'N':>5}{'ours-dc64':>11}{'ours-dc32':>11}{'ours@q32-dc32':>15}{'dc32-dc64':>11}"
+        f"{'  /N2f2: dc32-dc64':>19}{'ours-dc32':>11}{'min/max I':>11}"
+    )
     print(head)
     for r in report:
-        print(f"  {r['case']:<38}{r['n_atoms']:>5}{r['ours_vs_f64']:>11.2e}{r['ours_vs_f32']:>11.2e}{r['ours_q32_vs_f32']:>15.2e}"
-              f"{r['f32_vs_f64']:>11.2e}{r['f32_vs_f64_scaled']:>19.2e}{r['ours_vs_f32_scaled']:>11.2e}{r['min_over_max']:>11.2e}")
-    print(f"f0: max |f0_periodictable - f0_dc| / f0_dc over the 17 elements: {f0_dev_points:.2e} at q = {F0_Q}, "
-          f"{f0_dev_grid:.2e} over the study grid")
+        print(
+            f"  {r['case']:<38}{r['n_atoms']:>5}{r['ours_vs_f64']:>11.2e}{r['ours_vs_f32']:>11.2e}{r['ours_q32_vs_f32']:>15.2e}"
+            f"{r['f32_vs_f64']:>11.2e}{r['f32_vs_f64_scaled']:>19.2e}{r['ours_vs_f32_scaled']:>11.2e}{r['min_over_max']:>11.2e}"
+        )
+    print(
+        f"f0: max |f0_periodictable - f0_dc| / f0_dc over the 17 elements: {f0_dev_points:.2e} at q = {F0_Q}, "
+        f"{f0_dev_grid:.2e} over the study grid"
+    )
 
     size_kb = sum(p.stat().st_size for p in (CURVES_FILE, F0_FILE)) / 1024
-    README_FILE.write_text(_readme(versions, created, report, q32_dev, q64_dev, f0_dev_points, f0_dev_grid))
-    print(f"wrote {CURVES_FILE.relative_to(ROOT)}, {F0_FILE.relative_to(ROOT)} ({size_kb:.0f} kB) and {README_FILE.relative_to(ROOT)}")
+    README_FILE.write_text(
+        _readme(versions, created, report, q32_dev, q64_dev, f0_dev_points, f0_dev_grid)
+    )
+    print(
+        f"wrote {CURVES_FILE.relative_to(ROOT)}, {F0_FILE.relative_to(ROOT)} ({size_kb:.0f} kB) and {README_FILE.relative_to(ROOT)}"
+    )
 
 
 def _readme(versions, created, report, q32_dev, q64_dev, f0_dev_points, f0_dev_grid) -> str:
@@ -196,9 +238,9 @@ def _readme(versions, created, report, q32_dev, q64_dev, f0_dev_points, f0_dev_g
     )
     return f"""# Reference data from debyecalculator
 
-Independent reference values for the tests, computed with **debyecalculator {versions['debyecalculator']}**
-(the study's Debye engine) on **torch {versions['torch']}** (CPU), numpy {versions['numpy']},
-ase {versions['ase']}, pyNanoMatBuilder {versions['pyNanoMatBuilder']}. Created {created} (UTC) by
+Independent reference values for the tests, computed with **debyecalculator {versions["debyecalculator"]}**
+(the study's Debye engine) on **torch {versions["torch"]}** (CPU), numpy {versions["numpy"]},
+ase {versions["ase"]}, pyNanoMatBuilder {versions["pyNanoMatBuilder"]}. Created {created} (UTC) by
 `make_reference.py` in this folder.
 
 ## Files

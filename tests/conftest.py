@@ -1,0 +1,30 @@
+"""Shared fixtures, and the order of the run: the checks of the notebooks' smoke results
+(tests/test_smoke_results.py) run after the notebooks themselves (nbval items)."""
+
+import numpy as np
+import pytest
+
+from helpers.simulation import library
+
+#: a small library shared by the tests that need real Debye curves (3 shapes, 3 sizes, 2 elements)
+SMALL = dict(
+    shapes=["cubefcc", "icosahedron", "octahedron"],
+    sizes=[2, 3, 4],
+    elements=["Au", "Fe"],
+    b_iso=[0.1, 0.9],
+    q=np.arange(1, 301) / 50,
+)
+
+
+@pytest.fixture(scope="session")
+def small_library(tmp_path_factory):
+    return library.build_library(tmp_path_factory.mktemp("lib") / "small", progress=False, **SMALL)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    last = [item for item in items if item.nodeid.startswith("tests/test_smoke_results.py")]
+    others = [item for item in items if item not in last]
+    config.notebooks_collected = any(
+        item.nodeid.endswith(".ipynb") or ".ipynb::" in item.nodeid for item in others
+    )
+    items[:] = others + last

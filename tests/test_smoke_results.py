@@ -1,0 +1,192 @@
+"""What the notebooks recorded in smoke mode (results/smoke/*.csv), checked against bounds that a
+notebook which runs but computes nonsense would fail. These run after the notebooks (conftest
+orders them last); run alone, without the notebooks, they are skipped.
+
+The smoke library has 9 shapes x 4 sizes x 3 elements x 2 B_iso and the CNNs train 2 epochs, so the
+bounds are those of that run: a chance-level CNN passes, a linear model that cannot separate the
+clean curves does not, and every degradation at its identity level must give the clean score.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import paths
+from helpers.report import results
+
+
+@pytest.fixture
+def recorded(request, monkeypatch):
+    if not getattr(request.config, "notebooks_collected", False):
+        pytest.skip(
+            "the notebooks did not run in this session (pytest --nbval-lax runs them first)"
+        )
+    monkeypatch.setenv(paths.SMOKE_ENV, "1")
+
+    def read(stem):
+        return results.read_results(stem)
+
+    return read
+
+
+def value(table: pd.DataFrame, **where) -> float:
+    part = table
+    for key, wanted in where.items():
+        part = part[np.isclose(part[key], wanted)] if key == "level" else part[part[key] == wanted]
+    assert len(part) == 1, f"{len(part)} rows match {where}"
+    return float(part["value"].iloc[0])
+
+
+def test_02_linear_models(recorded):
+    t = recorded("02_linear_models")
+    for split in ("random", "grouped"):
+        assert (
+            value(t, input="full", model="ridge", split=split, target="log_n_Atoms", metric="Q2")
+            > 0.99
+        )
+        assert (
+            value(
+                t, input="full", model="logistic", split=split, target="shape", metric="accuracy"
+            )
+            > 0.25
+        )
+        assert 0.2 < value(t, input="all", split=split, target="lattice", metric="accuracy") <= 1
+        assert (
+            0.2
+            <= value(
+                t, input="fcc_single_crystals", split=split, target="shape", metric="accuracy"
+            )
+            <= 1
+        )
+    assert (
+        value(t, input="full", model="logistic", split="random", target="shape", metric="accuracy")
+        > 0.7
+    )
+
+
+def test_03_cnn(recorded):
+    t = recorded("03_cnn1d")
+    acc = t[t["metric"] == "accuracy"]
+    assert len(acc) == 6 and set(acc["target"]) == {"shape", "size_class", "size_parameter"}
+    assert acc["value"].between(0.05, 1).all()
+
+
+@pytest.mark.parametrize(
+    "stem, identity", [("05_missing_values", 0.0), ("06_step_increase", 0.01)]
+)
+def test_identity_level_gives_the_clean_score(recorded, stem, identity):
+    """No points lost / the study's step: simple prediction scores exactly what 02 and 03 scored."""
+    t, linear, cnn = recorded(stem), recorded("02_linear_models"), recorded("03_cnn1d")
+    clean = t[(t["protocol"] == "simple_prediction") & np.isclose(t["level"], identity)]
+    assert len(clean) > 0
+    for split in ("random", "grouped"):
+        for model, target, metric, ref in (
+            ("ridge", "log_n_Atoms", "Q2", linear),
+            ("logistic", "shape", "accuracy", linear),
+            ("cnn1d", "shape", "accuracy", cnn),
+        ):
+            got = clean[
+                (clean["model"] == model)
+                & (clean["split"] == split)
+                & (clean["target"] == target)
+                & (clean["metric"] == metric)
+            ]["value"]
+            want = value(ref, input="full", model=model, split=split, target=target, metric=metric)
+            assert len(got) >= 1 and np.allclose(got, want, rtol=1e-9), (stem, model, split)
+
+
+def test_04_noise(recorded):
+    t = recorded("04_noise")
+    ridge = dict(
+        input="poisson",
+        model="ridge",
+        protocol="simple_prediction",
+        target="log_n_Atoms",
+        metric="Q2",
+    )
+    mild, harsh = sorted(t[t["input"] == "poisson"]["level"].unique())[::-1][:2]
+    assert value(t, split="random", level=mild, **ridge) > 0.99
+    assert value(t, split="random", level=harsh, **ridge) < value(
+        t, split="random", level=mild, **ridge
+    )
+    retrained = t[
+        (t["protocol"] == "training_and_prediction") & (t["metric"].isin(["Q2", "accuracy"]))
+    ]
+    assert len(retrained) > 0 and np.isfinite(retrained["value"]).all()
+
+
+def test_07_saxs_vs_waxs(recorded):
+    t = recorded("07_saxs_vs_waxs")
+    assert {"saxs", "waxs"} <= set(t["input"])
+    study = t[t["level"].isna() & (t["metric"] == "accuracy")]
+    assert set(study["section"]) == {"V.1", "V.2"} and study["value"].between(0, 1).all()
+    ridge = value(
+        t,
+        input="saxs",
+        section="V.2",
+        model="ridge",
+        split="random",
+        target="log_n_Atoms",
+        metric="Q2",
+        protocol="clean",
+    )
+    assert ridge > 0.9  # the size is in the small-angle part
+
+
+def test_08_bounds(recorded):
+    t = recorded("08_bounds")
+    full = dict(
+        model="ridge",
+        protocol="simple_prediction",
+        split="random",
+        target="log_n_Atoms",
+        metric="Q2",
+    )
+    assert value(t, input="q_min_interpolate", level=0.01, **full) == pytest.approx(
+        value(
+            recorded("02_linear_models"),
+            input="full",
+            model="ridge",
+            split="random",
+            target="log_n_Atoms",
+            metric="Q2",
+        ),
+        rel=1e-9,
+    )
+    trained = t[(t["input"] == "q_max_trained") & (t["metric"] == "accuracy")]
+    assert len(trained) > 0 and trained["value"].between(0, 1).all()
+
+
+def test_09_explainability(recorded):
+    t = recorded("09_explainability")
+    assert len(t) >= 6 and t["value"].between(0, 1).all()
+    assert set(t["target"]) == {"size", "shape"}
+
+
+def test_10_realistic(recorded):
+    t = recorded("10_realistic_data")
+    assert set(t["section"]) == {"realistic"}
+    conditions = set(t["input"])
+    assert {"ideal", "all together", "random conditions"} <= conditions
+    for protocol in ("simple_prediction", "training_and_prediction"):
+        part = t[(t["protocol"] == protocol) & (t["metric"] == "accuracy")]
+        assert set(part["input"]) == conditions and part["value"].between(0, 1).all()
+    ideal = dict(
+        input="ideal",
+        model="ridge",
+        protocol="simple_prediction",
+        split="random",
+        target="log_n_Atoms",
+        metric="Q2",
+    )
+    assert value(t, **ideal) == pytest.approx(
+        value(
+            recorded("02_linear_models"),
+            input="full",
+            model="ridge",
+            split="random",
+            target="log_n_Atoms",
+            metric="Q2",
+        ),
+        rel=1e-9,
+    )
