@@ -149,3 +149,15 @@ def test_scale_multiplies_the_measured_curve(lib):
         instrument.measure(lib, [0], instrument.Measurement(scale=0.0))
     scales = [m.scale for m in instrument.random_measurements(200, seed=1)]
     assert 1e-2 <= min(scales) < 0.1 and 10 < max(scales) <= 1e2
+
+
+def test_with_random_scale_gives_each_curve_its_own_factor():
+    base = instrument.Measurement(photons=1e6)
+    scaled = instrument.with_random_scale(base, 50, seed=3)
+    factors = np.array([m.scale for m in scaled])
+    assert len(set(factors)) == 50 and factors.min() >= 1e-2 and factors.max() <= 1e2
+    assert all(m.photons == 1e6 for m in scaled)
+    again = instrument.with_random_scale(base, 50, seed=3)
+    assert [m.scale for m in again] == list(factors)
+    with pytest.raises(ValueError, match="one per curve"):
+        instrument.with_random_scale([base] * 3, 4)

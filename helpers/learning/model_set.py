@@ -167,40 +167,49 @@ def fit_all(
 # --- scoring ---------------------------------------------------------------------------------------
 
 
+def score_predictions(
+    meta, rows, size_pred=None, shape_pred=None, class_preds=None, converged=None
+) -> list[dict]:
+    """(model, target, metrics) dicts of predictions for the library rows ``rows``: Ridge's
+    ``size_pred`` (n, 3) for the size targets, logistic regression's ``shape_pred`` (labels; with
+    ``converged``, whether its fit converged), and ``class_preds`` {target: class indices} of the
+    CNNs. ``meta`` is the whole library's metadata (the size classes are defined on all of it)."""
+    part = meta.iloc[rows]
+    out = []
+    if size_pred is not None:
+        true = targets.size_targets(part)
+        for j, target in enumerate(targets.SIZE_TARGET_NAMES):
+            scores = metrics.regression_metrics(true[:, j], size_pred[:, j])
+            out.append(dict(model="ridge", target=target, metrics=scores))
+    if shape_pred is not None:
+        scores = metrics.accuracy(part["shape"].to_numpy(), shape_pred)
+        if converged is not None:
+            scores["converged"] = float(converged)
+        out.append(dict(model="logistic", target="shape", metrics=scores))
+    for target, pred in (class_preds or {}).items():
+        y = targets.class_labels(meta, target)[0][rows]
+        out.append(dict(model="cnn1d", target=target, metrics=metrics.accuracy(y, pred)))
+    return out
+
+
 def score(fitted: dict, X_rows, meta, rows, repair: bool = False) -> list[dict]:
     """Score every model of a model set on the curves ``X_rows`` of the library rows ``rows``: a
-    list of (model, target, metrics) dicts. ``meta`` is the whole library's metadata (the size
-    classes are defined on all its structures).
+    list of (model, target, metrics) dicts (:func:`score_predictions`).
 
     ``repair=True`` fills NaN and zero-count points by interpolation of log I (for degraded curves);
     the models given are not changed (a repairing copy is scored)."""
     out = []
-    part = meta.iloc[rows]
     for name, model in fitted.items():
         model = _repairing(model) if repair else model
         if name == "ridge":
-            pred, true = model.predict(X_rows), targets.size_targets(part)
-            for j, target in enumerate(targets.SIZE_TARGET_NAMES):
-                out.append(
-                    dict(
-                        model="ridge",
-                        target=target,
-                        metrics=metrics.regression_metrics(true[:, j], pred[:, j]),
-                    )
-                )
+            out += score_predictions(meta, rows, size_pred=model.predict(X_rows))
         elif name == "logistic":
-            scores = metrics.accuracy(part["shape"].to_numpy(), model.predict(X_rows))
-            scores["converged"] = float(getattr(model[-1], "converged_", True))
-            out.append(dict(model="logistic", target="shape", metrics=scores))
-        else:
-            y = targets.class_labels(meta, model.target)[0][rows]
-            out.append(
-                dict(
-                    model="cnn1d",
-                    target=model.target,
-                    metrics=metrics.accuracy(y, model.predict(X_rows)),
-                )
+            converged = getattr(model[-1], "converged_", True)
+            out += score_predictions(
+                meta, rows, shape_pred=model.predict(X_rows), converged=converged
             )
+        else:
+            out += score_predictions(meta, rows, class_preds={model.target: model.predict(X_rows)})
     return out
 
 

@@ -26,7 +26,7 @@ does).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -201,3 +201,17 @@ def as_full_grid(q, I, mask, how: str = "interpolate") -> np.ndarray:
         measured = mask[k]
         out[k] = degrade.present(q[measured], I[k, measured], q, how)[1]
     return out
+
+
+def with_random_scale(measurements, n: int, seed: int = 0, scale=(1e-2, 1e2)) -> list[Measurement]:
+    """``n`` measurements (one :class:`Measurement` for all, or one per curve), each with its scale
+    multiplied by a log-uniform factor in ``scale``: curves in arbitrary units."""
+    if isinstance(measurements, Measurement):
+        measurements = [measurements] * n
+    if len(measurements) != n:
+        raise ValueError(f"{len(measurements)} measurements for {n} curves: give one, or one per curve.")
+    lo, hi = scale
+    if not 0 < lo <= hi:
+        raise ValueError(f"scale range must be 0 < low <= high, got {scale}.")
+    factors = np.exp(np.random.default_rng(seed).uniform(np.log(lo), np.log(hi), size=n))
+    return [replace(m, scale=m.scale * float(f)) for m, f in zip(measurements, factors)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..learning import estimators, features, metrics, model_set, splits, targets
+from ..learning import estimators, features, model_set, splits, targets
 from ..measurement import instrument
 from ..report import results
 
@@ -120,6 +120,7 @@ def compare(
     linear_rounds: int = 2,
     early_stopping: dict | None = None,
     section: str = "realistic",
+    absolute=("ideal",),
     **ranges,
 ):
     """Models trained on realistic curves against the study's (the clean models of notebooks 02-03),
@@ -127,8 +128,12 @@ def compare(
 
     ``conditions``: name -> :class:`Measurement` for all test curves; "random conditions" (one draw per
     test curve from ``ranges``) is added. Polydispersity averages a curve only over sizes on its own
-    side of the split (training, validation or test), so no held-out particle enters training. The clean models get the measured points at their true q
-    (:func:`as_full_grid`). Returns (tidy results table, {protocol: the realistic models' fitted dict}).
+    side of the split (training, validation or test), so no held-out particle enters training.
+    Every test curve of a condition not named in ``absolute`` is in arbitrary units (a random
+    overall factor, :func:`helpers.measurement.instrument.with_random_scale`, range ``ranges["scale"]``
+    or 1e-2..1e2), as a real measurement is. The clean models get the measured points at their true
+    q (:func:`as_full_grid`). Returns (tidy results table, {protocol: the realistic models' fitted
+    dict}).
     """
     tests = dict(conditions)
     table, fitted = [], {}
@@ -150,6 +155,15 @@ def compare(
             len(test), seed=_seed(seed, 5), **ranges
         )
         for k, (name, condition) in enumerate(tests.items()):
+            if (
+                name not in absolute and name != "random conditions"
+            ):  # random ones have their scale
+                condition = instrument.with_random_scale(
+                    condition,
+                    len(test),
+                    seed=_seed(seed, 7, k),
+                    scale=ranges.get("scale", (1e-2, 1e2)),
+                )
             I, mask = instrument.measure(lib, test, condition, seed=_seed(seed, 6, k), pool=test)
             for s in score_models(robust, lib, test, I, mask):
                 table += results.rows(
@@ -177,35 +191,14 @@ def compare(
 
 def score_models(fitted: dict, lib, rows, I, mask) -> list[dict]:
     """(model, target, metrics) of models from :func:`fit_models` on realistic curves of ``rows``."""
-    meta = lib.metadata
     Z2 = fitted["prep"].transform(I, mask).astype("float32")
     Z1 = Z2[..., 0]
-    part = meta.iloc[rows]
-    out = []
-    pred = fitted["ridge"].predict(Z1)
-    true = targets.size_targets(part)
-    for j, target in enumerate(targets.SIZE_TARGET_NAMES):
-        out.append(
-            dict(
-                model="ridge",
-                target=target,
-                metrics=metrics.regression_metrics(true[:, j], pred[:, j]),
-            )
-        )
-    out.append(
-        dict(
-            model="logistic",
-            target="shape",
-            metrics=metrics.accuracy(part["shape"].to_numpy(), fitted["logistic"].predict(Z1)),
-        )
+    preds = {t: estimators.predict_classes(m, Z2) for t, m in fitted["cnn"].items()}
+    return model_set.score_predictions(
+        lib.metadata,
+        rows,
+        size_pred=fitted["ridge"].predict(Z1),
+        shape_pred=fitted["logistic"].predict(Z1),
+        class_preds=preds,
+        converged=fitted["logistic"].converged_,
     )
-    for target, model in fitted["cnn"].items():
-        labels = targets.class_labels(meta, target)[0][rows]
-        out.append(
-            dict(
-                model="cnn1d",
-                target=target,
-                metrics=metrics.accuracy(labels, estimators.predict_classes(model, Z2)),
-            )
-        )
-    return out
