@@ -1,31 +1,32 @@
-"""Benchmark: the whole study library with our Debye engine versus debyecalculator, on this machine's CPU.
+"""Benchmark: the whole study library with our Debye engine versus debyecalculator, on this \
+machine's CPU.
 
 What it measures, in one run
 ----------------------------
-1. **Ours**: the wall-clock time of ``helpers.simulation.library.generate()`` for the whole study library
-   (78 structures x 17 elements x 4 B_iso = 5304 curves, q = 0.01..19.99 1/Å, 1999 points).
+1. **Ours**: the wall-clock time of ``helpers.simulation.library.generate()`` for the whole study
+   library (78 structures x 17 elements x 4 B_iso = 5304 curves, q = 0.01..19.99 1/Å, 1999 points).
    The time includes everything the call does: starting its 2 joblib worker processes, building the
-   78 structures with pyNanoMatBuilder, the pair sums and the 5304 curves. It is timed a second time
-   from the already built structures, the same input debyecalculator gets: that "like for like"
-   time (structures -> curves) gives the headline speed ratio; the ratio with our building included
-   is printed too.
+   78 structures with pyNanoMatBuilder, the pair sums and the 5304 curves. It is timed a second
+   time from the already built structures, the same input debyecalculator gets: that "like for
+   like" time (structures -> curves) gives the headline speed ratio; the ratio with our building
+   included is printed too.
 2. **debyecalculator** (the study's engine, ``requirements-bench.txt``): CPU, ``qdamp=0``, default
    ``dtype=float32`` and ``pair_sum='grid'``, on the same q grid (``qmin=0.01, qmax=19.995,
-   qstep=0.01``, which gives exactly 1999 points 0.01..19.99, rounded to float32) and the same B_iso.
-   As in the study every curve is its own ``iq`` call: for each structure, one ``ase.Atoms`` per
-   element (the structure's positions in units of Rnn, scaled by the element's Rnn) and one call per
-   B_iso, with one calculator per B_iso. The timed part includes creating the 4 calculators, the
-   ``ase.Atoms`` objects and all ``iq`` calls; it excludes building the structures with
-   pyNanoMatBuilder (done once beforehand, and timed separately), so this side is, if anything,
-   favoured. One untimed warm-up call on a tiny structure comes first.
-   PyTorch runs with ``torch.set_num_threads(2)`` (both cores), as our engine uses 2 worker processes.
+   qstep=0.01``, which gives exactly 1999 points 0.01..19.99, rounded to float32) and the same
+   B_iso. As in the study every curve is its own ``iq`` call: for each structure, one ``ase.Atoms``
+   per element (the structure's positions in units of Rnn, scaled by the element's Rnn) and one
+   call per B_iso, with one calculator per B_iso. The timed part includes creating the 4
+   calculators, the ``ase.Atoms`` objects and all ``iq`` calls; it excludes building the structures
+   with pyNanoMatBuilder (done once beforehand, and timed separately), so this side is, if
+   anything, favoured. One untimed warm-up call on a tiny structure comes first. PyTorch runs with
+   ``torch.set_num_threads(2)`` (both cores), as our engine uses 2 worker processes.
 3. **Agreement**: max over all compared curves and q points of |I_ours - 2 iq_dc| / I_ours
    (debyecalculator returns half of the full Debye sum), both against our library curves on the
    study grid and against ours evaluated at debyecalculator's float32-rounded q values (which
-   isolates debyecalculator's float32 arithmetic from the q rounding). The worst curve is recomputed
-   with debyecalculator in float64 to show whether the difference is its float32 round-off, and the
-   difference is also given relative to N^2 f0(q)^2 (the size of the largest terms of the sum, the
-   scale of float32 round-off), which stays small where I(q) has deep minima.
+   isolates debyecalculator's float32 arithmetic from the q rounding). The worst curve is
+   recomputed with debyecalculator in float64 to show whether the difference is its float32
+   round-off, and the difference is also given relative to N^2 f0(q)^2 (the size of the largest
+   terms of the sum, the scale of float32 round-off), which stays small where I(q) has deep minima.
 
 Both timed sections also report the CPU seconds used by other processes on the machine meanwhile
 (psutil): a run that competed with other work is flagged, since its times are then not reliable.
@@ -74,13 +75,15 @@ def stratified_sample_check(n: int, n_structures: int) -> None:
     if not n_min <= n <= n_structures:
         raise SystemExit(
             f"--subset must be between {n_min} (smallest and largest size of each of the "
-            f"{len(structures.SHAPES)} shapes) and {n_structures} (all structures; or use --full), got {n}."
+            f"{len(structures.SHAPES)} shapes) and {n_structures} "
+            f"(all structures; or use --full), got {n}."
         )
 
 
 def stratified_sample(n: int) -> list[tuple[str, int]]:
-    """``n`` structures: every shape's smallest and largest size, then extra sizes, evenly spread over
-    each shape's range, given to the shapes with the most atom pairs (the costliest part of the work)."""
+    """``n`` structures: every shape's smallest and largest size, then extra sizes, evenly spread
+    over each shape's range, given to the shapes with the most atom pairs (the costliest part of
+    the work)."""
     n_min = 2 * len(structures.SHAPES)
     stratified_sample_check(n, len(structures.structure_grid()))
     sizes = {shape: structures.SHAPE_SPECS[shape].sizes for shape in structures.SHAPES}
@@ -102,8 +105,9 @@ def stratified_sample(n: int) -> list[tuple[str, int]]:
 
 
 class CpuMonitor:
-    """CPU seconds used by this process tree and by the whole machine during a timed section, to show whether
-    other processes competed for the 2 cores (which would slow the section down). Needs psutil; else reports nothing."""
+    """CPU seconds used by this process tree and by the whole machine during a timed section, to
+    show whether other processes competed for the 2 cores (which would slow the section down).
+    Needs psutil; else reports nothing."""
 
     def __init__(self):
         try:
@@ -147,7 +151,10 @@ class CpuMonitor:
         n = os.cpu_count() or 1
         share = self.others / (self.wall * n)
         flag = "  <-- COMPETING LOAD, timing not reliable" if share > 0.05 else ""
-        return f"CPU s: this run {self.own:7.1f}, other processes {self.others:6.1f} ({share:.0%} of {n} cores){flag}"
+        return (
+            f"CPU s: this run {self.own:7.1f}, other processes {self.others:6.1f} "
+            f"({share:.0%} of {n} cores){flag}"
+        )
 
 
 def time_ours() -> tuple[float, np.ndarray, np.ndarray, object, CpuMonitor]:
@@ -157,7 +164,8 @@ def time_ours() -> tuple[float, np.ndarray, np.ndarray, object, CpuMonitor]:
 
 
 def time_debyecalculator(sample, unit_pos, elements, b_values):
-    """Time debyecalculator on every curve of the sampled structures; returns per-structure times and curves."""
+    """Time debyecalculator on every curve of the sampled structures; returns per-structure times
+    and curves."""
     from ase import Atoms
     from debyecalculator import DebyeCalculator
 
@@ -198,7 +206,8 @@ def time_debyecalculator(sample, unit_pos, elements, b_values):
 
 
 def structure_features(key, unit_pos, elements):
-    """Features of the cost model of one debyecalculator curve: 1, atom pairs, diameter in Å (mean over elements)."""
+    """Features of the cost model of one debyecalculator curve: 1, atom pairs, diameter in Å (mean
+    over elements)."""
     pos = unit_pos[key]
     n = len(pos)
     diameter = (
@@ -214,9 +223,10 @@ def extrapolate(
 ) -> tuple[float, float]:
     """Extrapolated debyecalculator time of the whole library from the sampled structures.
 
-    Fits t_curve = a + b * pairs + c * diameter (non-negative coefficients) on the per-curve times of the
-    sampled structures and sums it over every structure of ``grid``. Returns (total seconds, mean absolute
-    residual of the fit on the sampled structures relative to their mean time per curve)."""
+    Fits t_curve = a + b * pairs + c * diameter (non-negative coefficients) on the per-curve times
+    of the sampled structures and sums it over every structure of ``grid``. Returns (total seconds,
+    mean absolute residual of the fit on the sampled structures relative to their mean time per
+    curve)."""
     from scipy.optimize import nnls
 
     n_curves_per_structure = len(elements) * n_b
@@ -236,8 +246,9 @@ def extrapolate(
 
 
 def compare(curves: dict, ours_at, scale_at):
-    """Over the curves: max of |I_ours - 2 iq| / I_ours and max of |I_ours - 2 iq| / scale (N^2 f0(q)^2, the size of
-    the largest terms of the sum, on which float32 round-off acts), each with where it occurs (key + q index)."""
+    """Over the curves: max of |I_ours - 2 iq| / I_ours and max of |I_ours - 2 iq| / scale
+    (N^2 f0(q)^2, the size of the largest terms of the sum, on which float32 round-off acts), each
+    with where it occurs (key + q index)."""
     worst = {"rel": (-1.0, None), "scaled": (-1.0, None)}
     for key, iq in curves.items():
         ours = ours_at(key)
@@ -250,7 +261,8 @@ def compare(curves: dict, ours_at, scale_at):
 
 
 def float64_check(key, unit_pos, q_grid, ours):
-    """Max relative difference of ours from debyecalculator in float64 (on the study grid) for one curve."""
+    """Max relative difference of ours from debyecalculator in float64 (on the study grid) for one
+    curve."""
     import torch
     from ase import Atoms
     from debyecalculator import DebyeCalculator
@@ -291,7 +303,8 @@ def main(argv=None) -> None:
         type=int,
         default=DEFAULT_SUBSET,
         metavar="N",
-        help=f"time debyecalculator on a stratified sample of N structures (default {DEFAULT_SUBSET}) "
+        help="time debyecalculator on a stratified sample of N structures "
+        f"(default {DEFAULT_SUBSET}) "
         "and extrapolate its time for the whole library",
     )
     group.add_argument(
@@ -313,7 +326,8 @@ def main(argv=None) -> None:
 
     print("Benchmark of the study library: our engine vs debyecalculator")
     print(
-        f"  machine: {platform.machine()} {platform.processor() or ''}, os.cpu_count() = {os.cpu_count()}; "
+        f"  machine: {platform.machine()} {platform.processor() or ''}, "
+        f"os.cpu_count() = {os.cpu_count()}; "
         f"python {platform.python_version()}"
     )
     versions = {
@@ -321,11 +335,13 @@ def main(argv=None) -> None:
     }
     print("  versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
     print(
-        f"  torch.set_num_threads({N_THREADS}) -> torch uses {torch.get_num_threads()} threads (both cores); "
+        f"  torch.set_num_threads({N_THREADS}) -> torch uses {torch.get_num_threads()} threads "
+        "(both cores); "
         "our generate() uses 2 joblib worker processes"
     )
     print(
-        f"  workload: {len(grid)} structures x {len(elements)} elements x {len(b_values)} B_iso = {n_library} curves, "
+        f"  workload: {len(grid)} structures x {len(elements)} elements x {len(b_values)} B_iso "
+        f"= {n_library} curves, "
         f"{dataset.Q_GRID.size} q points {dataset.Q_GRID[0]:g}..{dataset.Q_GRID[-1]:g} 1/Å",
         flush=True,
     )
@@ -337,7 +353,8 @@ def main(argv=None) -> None:
         for i, r in enumerate(meta.itertuples(index=False))
     }
 
-    # structures for debyecalculator (pyNanoMatBuilder, untimed for debyecalculator; timed here for information)
+    # structures for debyecalculator (pyNanoMatBuilder, untimed for debyecalculator; timed here for
+    # information)
     t0 = time.perf_counter()
     unit_pos = {key: np.asarray(structures.unit_positions(*key)) for key in grid}
     t_build = time.perf_counter() - t0
@@ -347,7 +364,8 @@ def main(argv=None) -> None:
     t_ours_built = mon_built.wall
     if not np.array_equal(i_built, intensities):
         raise SystemExit(
-            "generate() from prebuilt structures differs from generate(): investigate before timing."
+            "generate() from prebuilt structures differs from generate(): "
+            "investigate before timing."
         )
     default_sample = stratified_sample(DEFAULT_SUBSET)
     sample = grid if args.full else stratified_sample(args.subset)

@@ -55,7 +55,8 @@ def save_figure(fig, name: str, dpi: int = 130) -> Path:
     """Save a matplotlib figure as ``figures/<name>.png`` (the only way figures are written)."""
     if not name or "/" in name or name.endswith(".png"):
         raise ValueError(
-            f"figure name {name!r}: give a bare name such as '01_example_curves' (no folder, no .png)."
+            f"figure name {name!r}: give a bare name such as '01_example_curves' "
+            "(no folder, no .png)."
         )
     path = figures_dir() / f"{name}.png"
     fig.savefig(path, dpi=dpi, bbox_inches="tight")

@@ -6,8 +6,10 @@ import pytest
 
 from helpers.learning import attribution, estimators
 
+_SEEN = slice(10, 20)  # the band the blind model looks at (module constant: B008)
 
-def _blind_model(n_q=60, seen=slice(10, 20)):
+
+def _blind_model(n_q=60, seen=_SEEN):
     """A softmax classifier of 3 classes that looks only at the points ``seen``."""
     rng = np.random.default_rng(0)
     W = np.zeros((n_q, 3))

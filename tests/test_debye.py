@@ -12,7 +12,8 @@ Q = np.asarray(D.Q_GRID)
 
 
 def brute_force_debye(atoms, q, b_iso):
-    """Textbook I(q) = sum_i sum_j f_i f_j sinc(q r_ij), DW on i != j only: O(N^2 Q), written independently."""
+    """Textbook I(q) = sum_i sum_j f_i f_j sinc(q r_ij), DW on i != j only: O(N^2 Q), written
+    independently."""
     pos = atoms.get_positions()
     sym = atoms.get_chemical_symbols()
     f = np.array([X.form_factor(s, q) for s in sym])  # (N, Q)
@@ -139,7 +140,8 @@ def test_debye_waller_damps_pairs_only():
 
 
 def test_form_factors_match_debyecalculator_table():
-    """periodictable's Waasmaier-Kirfel f0 against debyecalculator's own coefficients (stored table)."""
+    """periodictable's Waasmaier-Kirfel f0 against debyecalculator's own coefficients (stored
+    table)."""
     import pandas as pd
 
     from helpers import paths
@@ -189,9 +191,9 @@ def test_agrees_with_stored_debyecalculator_curves(case):
 
     Tolerances. float64 references: 1e-8 pointwise (measured <= 4e-10, the NUFFT/binning level).
     float32 references (debyecalculator's default dtype): each value is a sum of ~1e4 pair terms
-    rounded at float32 epsilon 6e-8, so its absolute error scales with the largest intensity;
-    we allow 1e-6 x max(I) (measured <= 2.7e-7 x max) and, because the pair sum cancels the self
-    term at the minima of I(q) (I_min / I_max ~ 4e-5), 2e-4 pointwise relative (measured <= 4.4e-5).
+    rounded at float32 epsilon 6e-8, so its absolute error scales with the largest intensity; we
+    allow 1e-6 x max(I) (measured <= 2.7e-7 x max) and, because the pair sum cancels the self term
+    at the minima of I(q) (I_min / I_max ~ 4e-5), 2e-4 pointwise relative (measured <= 4.4e-5).
     """
     i = list(REFERENCE["cases"]).index(case)
     atoms = Atoms(

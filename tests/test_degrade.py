@@ -1,4 +1,5 @@
-"""Degradations: identity at level 0, seeded, the promised q grid, valid intensities, clear errors."""
+"""Degradations: identity at level 0, seeded, the promised q grid, valid intensities, clear
+errors."""
 
 import numpy as np
 import pytest

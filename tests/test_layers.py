@@ -13,7 +13,8 @@ def _layer(parts: list[str]) -> int:
 
 
 def _imports(path: Path, root: Path = PACKAGE):
-    """(line, imported module as a list of parts inside helpers) of every relative or helpers import."""
+    """(line, imported module as a list of parts inside helpers) of every relative or helpers
+    import."""
     package = list(path.relative_to(root).with_suffix("").parts[:-1])
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom):

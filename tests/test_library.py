@@ -31,12 +31,14 @@ def test_full_workload_size():
 
 @pytest.fixture(scope="module")
 def grid_library(tmp_path_factory):
-    """Two shapes on the study's full q grid (the shared small library of conftest has a short one)."""
+    """Two shapes on the study's full q grid (the shared small library of conftest has a short
+    one)."""
     return D.build_library(tmp_path_factory.mktemp("lib") / "small", progress=False, **SMALL)
 
 
 def test_curves_equal_direct_debye_sums(grid_library):
-    """End to end: the Rnn-scaled pair sums give the same curve as a direct build of each element."""
+    """End to end: the Rnn-scaled pair sums give the same curve as a direct build of each
+    element."""
     meta = grid_library.metadata
     assert grid_library.intensities.shape == (2 * 2 * 2 * 2, 1999) and len(meta) == 16
     for k in (0, 5, 10, 15):

@@ -1,4 +1,5 @@
-"""Model helpers on tiny synthetic data: features, splits, Ridge CV, CNN architecture, results table."""
+"""Model helpers on tiny synthetic data: features, splits, Ridge CV, CNN architecture, results
+table."""
 
 import numpy as np
 import pandas as pd
@@ -190,8 +191,8 @@ def test_cnn_training_is_deterministic_and_learns():
 
 
 def _masked_versions(seed: int, rounds: int, val_every: int):
-    """Three classes of 30 curves (sin pattern x class), ``rounds`` noisy two-channel versions of each
-    (intensity, mask of ones), and a noisy validation set of every ``val_every``-th curve."""
+    """Three classes of 30 curves (sin pattern x class), ``rounds`` noisy two-channel versions of
+    each (intensity, mask of ones), and a noisy validation set of every ``val_every``-th curve."""
     rng = np.random.default_rng(seed)
     y = np.repeat(np.arange(3), 30)
     signal = 2.0 * y[:, None] * np.sin(np.arange(40))[None, :]
@@ -230,7 +231,8 @@ def test_cnn_trains_on_rotating_augmented_versions():
 
 
 def test_cnn_early_stopping_on_validation_accuracy():
-    # an easy problem: validation accuracy saturates within a few epochs while validation loss keeps falling
+    # an easy problem: validation accuracy saturates within a few epochs while validation loss
+    # keeps falling
     y, versions, val = _masked_versions(seed=2, rounds=2, val_every=3)
     model, h = estimators.train_cnn(
         versions,

@@ -1,4 +1,5 @@
-"""Saved clean models are reused only for their own library; sweeps give tidy, consistent tables."""
+"""Saved clean models are reused only for their own library; sweeps give tidy, consistent
+tables."""
 
 import numpy as np
 import pytest
@@ -76,7 +77,8 @@ def test_sweep_is_tidy_and_level_zero_matches_the_clean_models(small_library, mo
     }
     trained = table[table["protocol"] == "training_and_prediction"]
     assert set(trained["split"]) == {"grouped"}  # trained again only on the splits asked for
-    # at level 0 the degraded data are the clean data: both protocols give the clean models' numbers
+    # at level 0 the degraded data are the clean data: both protocols give the clean models'
+    # numbers
     at_zero = table[(table["level"] == 0.0) & (table["split"] == "grouped")].pivot_table(
         index=["model", "target", "metric"], columns="protocol", values="value"
     )

@@ -75,7 +75,8 @@ def test_03_cnn(recorded):
     "stem, identity", [("05_missing_values", 0.0), ("06_step_increase", 0.01)]
 )
 def test_identity_level_gives_the_clean_score(recorded, stem, identity):
-    """No points lost / the study's step: simple prediction scores exactly what 02 and 03 scored."""
+    """No points lost / the study's step: simple prediction scores exactly what 02 and 03
+    scored."""
     t, linear, cnn = recorded(stem), recorded("02_linear_models"), recorded("03_cnn1d")
     clean = t[(t["protocol"] == "simple_prediction") & np.isclose(t["level"], identity)]
     assert len(clean) > 0

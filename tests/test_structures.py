@@ -1,4 +1,5 @@
-"""Structures: the study's 9 shapes as pyNanoMatBuilder builds them, the element table, descriptors."""
+"""Structures: the study's 9 shapes as pyNanoMatBuilder builds them, the element table,
+descriptors."""
 
 import math
 

@@ -1,2 +1,3 @@
 """Curves + metadata -> fitted models -> scores: ``targets``, ``features``, ``splits``,
-``estimators``, ``metrics``, ``model_set`` (fit / score / save / load-or-train), ``attribution``."""
+``estimators``, ``metrics``, ``model_set`` (fit / score / save / load-or-train),
+``attribution``."""

@@ -1,17 +1,18 @@
 """Which q-ranges drive a prediction: attributions for the CNN and the linear models.
 
 All attributions work in the models' own feature space (standardised log10 I, see
-:mod:`helpers.learning.features`), where 0 is the training set's mean curve: "removing" a q-range means
-replacing it by the average curve there, i.e. the information that distinguishes this curve.
+:mod:`helpers.learning.features`), where 0 is the training set's mean curve: "removing" a q-range
+means replacing it by the average curve there, i.e. the information that distinguishes this curve.
 
-- :func:`occlusion`: slide a window of ``width`` points over q, set the features inside to the baseline
-  and record how much the probability of the true class falls (CNN or any classifier).
+- :func:`occlusion`: slide a window of ``width`` points over q, set the features inside to the
+  baseline and record how much the probability of the true class falls (CNN or any classifier).
 - :func:`integrated_gradients`: (x - x0) times the gradient averaged on the straight path from the
-  baseline x0 to x (Sundararajan et al. 2017); its sum over q equals f(x) - f(x0) (completeness), and for
-  a linear model it is exactly coefficient x (x - x0).
-- :func:`linear_attribution`: coefficient x feature of a fitted linear pipeline (Ridge or logistic).
-- :func:`band_permutation_importance`: the loss of a score when one q band is shuffled between curves
-  (works on any fitted pipeline, through its own feature preparation).
+  baseline x0 to x (Sundararajan et al. 2017); its sum over q equals f(x) - f(x0) (completeness),
+  and for a linear model it is exactly coefficient x (x - x0).
+- :func:`linear_attribution`: coefficient x feature of a fitted linear pipeline (Ridge or
+  logistic).
+- :func:`band_permutation_importance`: the loss of a score when one q band is shuffled between
+  curves (works on any fitted pipeline, through its own feature preparation).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import numpy as np
 
 
 def windows(n_q: int, width: int, stride: int) -> list[slice]:
-    """Slices of ``width`` points every ``stride`` points covering 0..n_q (the last one may be shorter)."""
+    """Slices of ``width`` points every ``stride`` points covering 0..n_q (the last one may be
+    shorter)."""
     if width < 1 or stride < 1:
         raise ValueError(f"width and stride must be >= 1 points, got {width} and {stride}.")
     return [slice(start, min(start + width, n_q)) for start in range(0, n_q, stride)]
@@ -37,8 +39,9 @@ def occlusion(
 ):
     """Fall of the true-class probability when each q window is replaced by ``baseline``.
 
-    ``predict_proba``: features (n, L) -> probabilities (n, n_classes). Returns ``(slices, drop)`` with
-    ``drop`` of shape (n_curves, n_windows): p_true(Z) - p_true(Z with the window occluded)."""
+    ``predict_proba``: features (n, L) -> probabilities (n, n_classes). Returns ``(slices, drop)``
+    with ``drop`` of shape (n_curves, n_windows): p_true(Z) - p_true(Z with the window
+    occluded)."""
     Z = np.asarray(Z, dtype="float32")
     labels = np.asarray(labels)
     rows = np.arange(len(Z))
@@ -88,19 +91,21 @@ def integrated_gradients(
 
 def linear_attribution(pipeline, X, output: int = 0) -> np.ndarray:
     """coefficient x feature of the last step of a fitted linear pipeline, per curve and q point:
-    the contribution of each q to the prediction (Ridge: target ``output``; logistic: class ``output``)."""
+    the contribution of each q to the prediction (Ridge: target ``output``; logistic: class
+    ``output``)."""
     Z = pipeline[:-1].transform(X)
     coef = np.atleast_2d(pipeline[-1].coef_)
     if coef.shape[-1] != Z.shape[1]:
         raise ValueError(
-            f"the model has {coef.shape[-1]} coefficients but the features have {Z.shape[1]} points."
+            f"the model has {coef.shape[-1]} coefficients "
+            f"but the features have {Z.shape[1]} points."
         )
     return Z * coef[output]
 
 
 def band_permutation_importance(score, X, bands, seed: int = 0, repeats: int = 3) -> np.ndarray:
-    """Mean fall of ``score(X)`` when the points of each band (a slice) are shuffled jointly between
-    curves (the curve keeps the rest of its points). Returns one value per band."""
+    """Mean fall of ``score(X)`` when the points of each band (a slice) are shuffled jointly
+    between curves (the curve keeps the rest of its points). Returns one value per band."""
     rng = np.random.default_rng(seed)
     reference = score(X)
     out = np.zeros(len(bands))
@@ -166,7 +171,8 @@ def saxs_share(q, profile, q_split: float) -> float:
 
 
 def smooth(profile, slices) -> np.ndarray:
-    """A profile averaged over each window and spread back over q (for legible per-point attributions)."""
+    """A profile averaged over each window and spread back over q (for legible per-point
+    attributions)."""
     profile = np.asarray(profile, dtype=float)
     return to_profile(
         slices,

@@ -99,13 +99,14 @@ class EigenRidgeCV(RegressorMixin, BaseEstimator):
 class ValidatedLogistic(ClassifierMixin, BaseEstimator):
     """Multinomial logistic regression whose C is chosen on a validation part of the training data.
 
-    ``fit(X, y, groups=...)`` holds out ``validation_size`` of the training rows (whole groups, i.e.
-    structures, when ``groups`` is given; stratified by class otherwise), fits every C of ``Cs`` on
-    the rest, keeps the C with the best validation accuracy (ties: the smaller C, i.e. the stronger
-    regularisation) and refits on all training rows. The test set is never seen. One hold-out rather
-    than K folds because each lbfgs fit on the full grid takes about a minute on 2 cores; the fits
-    along ``Cs`` (increasing) are warm-started from the previous one. With a single C no validation
-    is done (e.g. to reuse the C chosen on clean data when models are retrained on degraded curves).
+    ``fit(X, y, groups=...)`` holds out ``validation_size`` of the training rows (whole groups,
+    i.e. structures, when ``groups`` is given; stratified by class otherwise), fits every C of
+    ``Cs`` on the rest, keeps the C with the best validation accuracy (ties: the smaller C, i.e.
+    the stronger regularisation) and refits on all training rows. The test set is never seen. One
+    hold-out rather than K folds because each lbfgs fit on the full grid takes about a minute on 2
+    cores; the fits along ``Cs`` (increasing) are warm-started from the previous one. With a single
+    C no validation is done (e.g. to reuse the C chosen on clean data when models are retrained on
+    degraded curves).
     """
 
     def __init__(
@@ -190,7 +191,8 @@ class ValidatedLogistic(ClassifierMixin, BaseEstimator):
 
 
 def ridge_model(normalise: bool = False, seed: int = 0, repair: bool = False) -> Pipeline:
-    """Pipeline(features, EigenRidgeCV): alpha chosen per target by 5-fold CV inside the training data.
+    """Pipeline(features, EigenRidgeCV): alpha chosen per target by 5-fold CV inside the training
+    data.
 
     For the grouped protocol pass the training structure ids, ``fit(X, y, ridge__groups=ids)``, so
     that the folds keep structures together. ``y`` may hold several targets as columns.
@@ -206,9 +208,9 @@ def ridge_model(normalise: bool = False, seed: int = 0, repair: bool = False) ->
 def logistic_model(
     normalise: bool = False, Cs=LOGISTIC_CS, repair: bool = False, seed: int = 0
 ) -> Pipeline:
-    """Pipeline(features, multinomial logistic regression) for the shape, C chosen on a validation part
-    of the training data (:class:`ValidatedLogistic`). For the grouped protocol pass the training
-    structure ids, ``fit(X, y, logistic__groups=ids)``."""
+    """Pipeline(features, multinomial logistic regression) for the shape, C chosen on a validation
+    part of the training data (:class:`ValidatedLogistic`). For the grouped protocol pass the
+    training structure ids, ``fit(X, y, logistic__groups=ids)``."""
     return Pipeline(
         [
             ("features", features.feature_pipeline(normalise, repair)),
@@ -219,9 +221,9 @@ def logistic_model(
 
 @contextlib.contextmanager
 def _native_stderr_silenced():
-    """Send the process's file descriptor 2 to /dev/null for the duration: TensorFlow's C++ start-up
-    lines ("Could not find cuda drivers", "oneDNN custom operations") are written there before any
-    logging setting applies. Python exceptions still propagate."""
+    """Send the process's file descriptor 2 to /dev/null for the duration: TensorFlow's C++
+    start-up lines ("Could not find cuda drivers", "oneDNN custom operations") are written there
+    before any logging setting applies. Python exceptions still propagate."""
     sys.stderr.flush()
     saved = os.dup(2)
     try:
@@ -319,15 +321,16 @@ def train_cnn(
 ):
     """Train the CNN1D deterministically; returns (model, history dict).
 
-    ``X_train``: (n, L) or (n, L, c) features, or (rounds, n, L, c) augmented versions of the same n
-    curves, of which each epoch shows the next one (fresh noise every epoch, so that the network
+    ``X_train``: (n, L) or (n, L, c) features, or (rounds, n, L, c) augmented versions of the same
+    n curves, of which each epoch shows the next one (fresh noise every epoch, so that the network
     cannot learn the noise of its training curves by heart; notebook 10).
     ``validation_idx``: positions inside the training set used for early stopping (take them from
-    the training set only, e.g. with :func:`helpers.splits.split_indices` on the training metadata);
-    or give ``validation_data=(X_val, y_val)`` directly. Early stopping waits ``patience`` epochs
-    without a better ``monitor`` ("val_loss" or "val_accuracy") and restores the best weights; with
-    ``lr_patience`` the learning rate is halved after that many epochs without progress of the same
-    quantity (Adam at a fixed 1e-3 plateaus before the size classes are separated).
+    the training set only, e.g. with :func:`helpers.splits.split_indices` on the training
+    metadata); or give ``validation_data=(X_val, y_val)`` directly. Early stopping waits
+    ``patience`` epochs without a better ``monitor`` ("val_loss" or "val_accuracy") and restores
+    the best weights; with ``lr_patience`` the learning rate is halved after that many epochs
+    without progress of the same quantity (Adam at a fixed 1e-3 plateaus before the size classes
+    are separated).
     """
     if monitor not in ("val_loss", "val_accuracy"):
         raise ValueError(f"monitor must be 'val_loss' or 'val_accuracy', got {monitor!r}.")

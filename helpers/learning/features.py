@@ -38,7 +38,8 @@ def repair_curves(X: np.ndarray) -> np.ndarray:
         good = np.isfinite(row)
         if good.sum() < 2:
             raise ValueError(
-                f"curve {k} has fewer than 2 valid (finite, > 0) points: it cannot be repaired; drop it."
+                f"curve {k} has fewer than 2 valid (finite, > 0) points: "
+                "it cannot be repaired; drop it."
             )
         out[k] = row if good.all() else np.interp(idx, idx[good], row[good])
     return out
@@ -58,15 +59,17 @@ class LogIntensity(TransformerMixin, BaseEstimator):
         X = _as_curves(X)
         if X.shape[1] != getattr(self, "n_features_in_", X.shape[1]):
             raise ValueError(
-                f"curves have {X.shape[1]} q points, the transformer was fitted on {self.n_features_in_}."
+                f"curves have {X.shape[1]} q points, "
+                f"the transformer was fitted on {self.n_features_in_}."
             )
         bad = ~np.isfinite(X) | (X <= 0)
         if bad.any():
             if not self.repair:
                 rows = np.flatnonzero(bad.any(axis=1))
                 raise ValueError(
-                    f"{rows.size} curve(s) (first: {rows[:5].tolist()}) contain NaN, infinite or non-positive "
-                    f"intensities ({int(bad.sum())} points): clean them, or use LogIntensity(repair=True) / "
+                    f"{rows.size} curve(s) (first: {rows[:5].tolist()}) contain NaN, infinite "
+                    f"or non-positive intensities ({int(bad.sum())} points): clean them, "
+                    "or use LogIntensity(repair=True) / "
                     "feature_pipeline(repair=True) to interpolate over the missing points."
                 )
             return repair_curves(X)
@@ -74,7 +77,8 @@ class LogIntensity(TransformerMixin, BaseEstimator):
 
 
 class PerCurveNormaliser(TransformerMixin, BaseEstimator):
-    """Subtract each curve's mean log10 intensity (divide I by its geometric mean): scale-free curves."""
+    """Subtract each curve's mean log10 intensity (divide I by its geometric mean): scale-free
+    curves."""
 
     def fit(self, X, y=None):
         self.n_features_in_ = _as_curves(X).shape[1]
@@ -95,8 +99,9 @@ def feature_pipeline(normalise: bool = False, repair: bool = False) -> Pipeline:
 
 
 class MaskedFeatures:
-    """Measured curves (NaN where not measured) -> standardised log10 I, 0 where not measured, and the
-    mask as a second channel. Fitted on training curves (the standardisation uses measured points only)."""
+    """Measured curves (NaN where not measured) -> standardised log10 I, 0 where not measured, and
+    the mask as a second channel. Fitted on training curves (the standardisation uses measured
+    points only)."""
 
     def fit(self, I, mask):
         logs = self._logs(I, mask)

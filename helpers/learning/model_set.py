@@ -1,10 +1,10 @@
 """Fitted models: fit, predict, score into tidy rows, and keep them on disk with their library.
 
-A *model set* is a dict ``{name: model}`` with the names ``ridge`` (the three size targets at once),
-``logistic`` (shape) and ``cnn1d_<target>`` (a :class:`FittedCNN` per class target). :func:`score`
-turns any model set into ``(model, target, metrics)`` dicts. :func:`load_or_train` returns the models
-trained on clean curves of a split, reusing those saved under ``models/`` only when they were
-trained on the same library (its fingerprint) with the same seed and format.
+A *model set* is a dict ``{name: model}`` with the names ``ridge`` (the three size targets at
+once), ``logistic`` (shape) and ``cnn1d_<target>`` (a :class:`FittedCNN` per class target).
+:func:`score` turns any model set into ``(model, target, metrics)`` dicts. :func:`load_or_train`
+returns the models trained on clean curves of a split, reusing those saved under ``models/`` only
+when they were trained on the same library (its fingerprint) with the same seed and format.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from .. import paths
 from . import estimators, features, metrics, splits, targets
 
 VALIDATION_SIZE = 0.15  # the part of a training set held out for a CNN's early stopping
-#: early stopping of every CNN: keep the epoch of best validation accuracy, stop ``patience`` epochs
-#: later, halve the learning rate after ``lr_patience`` epochs without progress. Watching the
-#: validation loss stopped the grouped CNNs after 1-5 epochs while their accuracy still rose.
+#: early stopping of every CNN: keep the epoch of best validation accuracy, stop ``patience``
+#: epochs later, halve the learning rate after ``lr_patience`` epochs without progress. Watching
+#: the validation loss stopped the grouped CNNs after 1-5 epochs while their accuracy still rose.
 EARLY_STOPPING = {"monitor": "val_accuracy", "patience": 20, "lr_patience": 5}
 
 
@@ -50,7 +50,7 @@ def validation_rows(
     return np.setdiff1d(train, train[val]), train[val]
 
 
-# --- fitting ---------------------------------------------------------------------------------------
+# --- fitting -------------------------------------------------------------------------------------
 
 
 def fit_linear(
@@ -63,10 +63,11 @@ def fit_linear(
     repair: bool = False,
     logistic_Cs=estimators.LOGISTIC_CS,
 ):
-    """Ridge (the three size targets at once) and logistic regression (shape) on the rows ``train``.
+    """Ridge (the three size targets at once) and logistic regression (shape) on the rows
+    ``train``.
 
-    Ridge's alpha and the logistic C are chosen inside ``train`` (whole structures held out together
-    for the grouped protocol). Pass ``logistic_Cs=(C,)`` to reuse a C chosen before."""
+    Ridge's alpha and the logistic C are chosen inside ``train`` (whole structures held out
+    together for the grouped protocol). Pass ``logistic_Cs=(C,)`` to reuse a C chosen before."""
     groups = meta["structure_id"].to_numpy()[train] if protocol == "grouped" else None
     ridge = estimators.ridge_model(normalise, seed=seed, repair=repair)
     ridge.fit(X[train], targets.size_targets(meta)[train], ridge__groups=groups)
@@ -164,7 +165,7 @@ def fit_all(
     return fitted
 
 
-# --- scoring ---------------------------------------------------------------------------------------
+# --- scoring -------------------------------------------------------------------------------------
 
 
 def score_predictions(
@@ -196,8 +197,8 @@ def score(fitted: dict, X_rows, meta, rows, repair: bool = False) -> list[dict]:
     """Score every model of a model set on the curves ``X_rows`` of the library rows ``rows``: a
     list of (model, target, metrics) dicts (:func:`score_predictions`).
 
-    ``repair=True`` fills NaN and zero-count points by interpolation of log I (for degraded curves);
-    the models given are not changed (a repairing copy is scored)."""
+    ``repair=True`` fills NaN and zero-count points by interpolation of log I (for degraded
+    curves); the models given are not changed (a repairing copy is scored)."""
     out = []
     for name, model in fitted.items():
         model = _repairing(model) if repair else model
@@ -222,7 +223,7 @@ def _repairing(model):
     return model
 
 
-# --- models on disk --------------------------------------------------------------------------------
+# --- models on disk ------------------------------------------------------------------------------
 
 #: Bumped when the saved linear models change meaning (2: logistic C chosen on validation data), so
 #: that models saved by older code are trained again rather than reused.

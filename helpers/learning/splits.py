@@ -60,7 +60,8 @@ def split_indices(
                 continue
             if groups.size < 2:
                 raise ValueError(
-                    f"shape {shape!r} has a single structure: a grouped split needs at least two per shape."
+                    f"shape {shape!r} has a single structure: "
+                    "a grouped split needs at least two per shape."
                 )
             n_test = min(max(int(round(test_size * groups.size)), 1), groups.size - 1)
             held = set(rng.choice(groups, size=n_test, replace=False))

@@ -5,8 +5,9 @@ metadata columns. Classification targets (logistic regression and the CNNs):
 
 - ``shape``: the 9 polyhedra, in the study's order (:data:`helpers.simulation.structures.SHAPES`);
 - ``size_class``: the ninth of the particle-size range, 9 bins of ln N whose edges are the
-  1/9 ... 8/9 quantiles over the library's structures (each structure counted once): a physical size
-  that means the same for every shape (the study's Dense(9) head; its own classes were not published);
+  1/9 ... 8/9 quantiles over the library's structures (each structure counted once): a physical
+  size that means the same for every shape (the study's Dense(9) head; its own classes were not
+  published);
 - ``size_parameter``: the builder's size argument 2..10 (nOrder / nShell / nLayer / sizeP), class =
   value - 2; the same value is a different size in each shape;
 - ``lattice``: the internal structure alone (fcc / bcc / icosahedral / decahedral). The 9 shape
@@ -70,7 +71,8 @@ def size_parameter_class(size_parameter_1) -> np.ndarray:
 
 
 def size_targets(meta: pd.DataFrame) -> np.ndarray:
-    """The regression targets of the rows of ``meta``, (n, 3), columns in :data:`SIZE_TARGET_NAMES`."""
+    """The regression targets of the rows of ``meta``, (n, 3), columns in
+    :data:`SIZE_TARGET_NAMES`."""
     return meta[[SIZE_TARGETS[t] for t in SIZE_TARGET_NAMES]].to_numpy(float)
 
 

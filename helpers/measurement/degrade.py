@@ -1,8 +1,8 @@
 """Degradations of simulated curves that make them look more like a measurement.
 
-Every function takes ``(q, I, level, ..., seed=...)`` with ``q`` the 1-D grid (Å⁻¹) and ``I`` one curve
-``(n_q,)`` or a batch ``(n_curves, n_q)``, and returns ``(q_out, I_out)`` without touching its input.
-Level 0 (or k = 1, or the full window) is the identity. Random steps draw from
+Every function takes ``(q, I, level, ..., seed=...)`` with ``q`` the 1-D grid (Å⁻¹) and ``I`` one
+curve ``(n_q,)`` or a batch ``(n_curves, n_q)``, and returns ``(q_out, I_out)`` without touching
+its input. Level 0 (or k = 1, or the full window) is the identity. Random steps draw from
 ``numpy.random.default_rng(seed)``: the same seed gives the same curves. Impossible levels raise a
 ``ValueError`` that says what is allowed.
 
@@ -10,33 +10,34 @@ Physical meaning of each level:
 
 - :func:`poisson_noise` — ``photons``: the expected number of photons counted over the whole curve.
   Each point receives ``photons * I(q) / sum(I)`` counts on average, the counts are drawn from a
-  Poisson law and scaled back to the curve's units, so the noisy curve has the clean one as its mean.
-  Counting statistics are the noise floor of every real SAXS/WAXS measurement; fewer photons mean
-  shorter exposure or a weaker source. Points that count zero photons are real zeros (not negative,
-  never NaN); a log-intensity model must treat them as missing (``feature_pipeline(repair=True)``).
-  On the study's library the wide-angle points fall below one expected count per point near 1e5
-  photons per curve.
+  Poisson law and scaled back to the curve's units, so the noisy curve has the clean one as its
+  mean. Counting statistics are the noise floor of every real SAXS/WAXS measurement; fewer photons
+  mean shorter exposure or a weaker source. Points that count zero photons are real zeros (not
+  negative, never NaN); a log-intensity model must treat them as missing
+  (``feature_pipeline(repair=True)``). On the study's library the wide-angle points fall below one
+  expected count per point near 1e5 photons per curve.
 - :func:`gaussian_noise` — ``relative``: the relative standard deviation σ of multiplicative noise,
   ``I * exp(σ ε - σ²/2)`` with ε ~ N(0, 1): Gaussian in log I, so intensities stay positive and the
   mean is kept; for σ ≤ 0.1 it equals ``I (1 + σ ε)`` to first order (flat-field, transmission or
   calibration errors that scale with the signal).
 - :func:`missing_random` / :func:`missing_blocks` — ``fraction``: the fraction of q points lost, as
   isolated bad pixels or as contiguous detector gaps (``block_points`` wide), filled back by linear
-  interpolation of log I over q, constant beyond the ends (the study's approach). 0 <= fraction < 1,
-  and at least two points must survive.
+  interpolation of log I over q, constant beyond the ends (the study's approach).
+  0 <= fraction < 1, and at least two points must survive.
 - :func:`coarsen` — ``k``: keep every k-th q point, so the step grows from 0.01 to ``0.01 k`` Å⁻¹
   (a coarser detector binning or a faster scan).
-- :func:`saxs` / :func:`waxs` — keep q below / from ``q_split`` (default :data:`Q_SPLIT` = 1 Å⁻¹, where
-  the particle's envelope has decayed and before the first Bragg peak of any of the 17 metals, near
-  2.2 Å⁻¹ for Pb).
+- :func:`saxs` / :func:`waxs` — keep q below / from ``q_split`` (default :data:`Q_SPLIT` = 1 Å⁻¹,
+  where the particle's envelope has decayed and before the first Bragg peak of any of the 17
+  metals, near 2.2 Å⁻¹ for Pb).
 - :func:`window`, :func:`raise_qmin`, :func:`lower_qmax` — keep a q window ``[q_min, q_max]``
   (another instrument, X-ray energy or sample-to-detector distance).
 
-A model trained on the full grid needs its full grid back: :func:`present` maps a degraded curve onto
-it, either ``"interpolate"`` (each point at its true q; points outside the measured window take the
-nearest measured value, i.e. missing values filled as above) or ``"resample"`` (the window evenly
-resampled to the grid's number of points and fed as if it were the full grid: each input index then
-stands for another q, which is what reproduces the study's failure under changed bounds).
+A model trained on the full grid needs its full grid back: :func:`present` maps a degraded curve
+onto it, either ``"interpolate"`` (each point at its true q; points outside the measured window
+take the nearest measured value, i.e. missing values filled as above) or ``"resample"`` (the window
+evenly resampled to the grid's number of points and fed as if it were the full grid: each input
+index then stands for another q, which is what reproduces the study's failure under changed
+bounds).
 """
 
 from __future__ import annotations
@@ -139,8 +140,9 @@ def block_mask(
     seed: int = 0,
     block_points: int = DETECTOR_GAP_POINTS,
 ) -> np.ndarray:
-    """(n_curves, n_q) boolean mask of contiguous gaps of ``block_points`` points (the last one shorter
-    if needed) at random non-overlapping places, ``round(fraction n_q)`` points in all per curve."""
+    """(n_curves, n_q) boolean mask of contiguous gaps of ``block_points`` points (the last one
+    shorter if needed) at random non-overlapping places, ``round(fraction n_q)`` points in all per
+    curve."""
     n_missing = _check_fraction(fraction, n_q)
     if block_points < 1:
         raise ValueError(f"block_points must be >= 1, got {block_points}.")
@@ -164,7 +166,8 @@ def missing_random(q, I, fraction: float, seed: int = 0):
 
 
 def missing_blocks(q, I, fraction: float, seed: int = 0, block_points: int = DETECTOR_GAP_POINTS):
-    """Lose ``fraction`` of the points as detector gaps of ``block_points`` points, then interpolate."""
+    """Lose ``fraction`` of the points as detector gaps of ``block_points`` points, then
+    interpolate."""
     q, I = _check(q, I)
     mask = block_mask(np.atleast_2d(I).shape[0], q.size, fraction, seed, block_points).reshape(
         I.shape
@@ -219,9 +222,9 @@ def present(q, I, grid, how: str = "interpolate"):
     """Put degraded curves (on ``q``) in front of a model trained on ``grid``.
 
     ``"interpolate"``: linear interpolation of log10 I at each grid q, constant beyond the measured
-    range (the measured window sits at its true q). ``"resample"``: the curve is evenly resampled to
-    ``len(grid)`` points over its own range and given to the model as is (its input index no longer
-    means the same q)."""
+    range (the measured window sits at its true q). ``"resample"``: the curve is evenly resampled
+    to ``len(grid)`` points over its own range and given to the model as is (its input index no
+    longer means the same q)."""
     q, I = _check(q, I)
     grid = np.asarray(grid, dtype=float)
     if how == "resample":

@@ -2,19 +2,20 @@
 
 A measured SAXS/WAXS curve differs from the ideal Debye curve of one particle by
 
-1. **size polydispersity** (:func:`polydisperse`): a sample holds many particles of slightly different
-   sizes. The curve is the number-weighted average of the curves of one shape over a log-normal
-   distribution of the equivalent radius, ``w_k ∝ exp(-(ln R_k - ln R_0)² / 2σ²)`` over the sizes R_k
-   of the library (same shape, element and B_iso), R_0 the particle's own size. σ = 0 is the
-   monodisperse curve. Labels stay those of the central particle.
-2. **instrument resolution** (:func:`smear`): each measured point averages I over a Gaussian in q of
-   standard deviation ``σ_q(q) = sqrt(σ_0² + (r q)²)`` (beam size and divergence give σ_0, the
+1. **size polydispersity** (:func:`polydisperse`): a sample holds many particles of slightly
+   different sizes. The curve is the number-weighted average of the curves of one shape over a
+   log-normal distribution of the equivalent radius, ``w_k ∝ exp(-(ln R_k - ln R_0)² / 2σ²)`` over
+   the sizes R_k of the library (same shape, element and B_iso), R_0 the particle's own size.
+   σ = 0 is the monodisperse curve. Labels stay those of the central particle.
+2. **instrument resolution** (:func:`smear`): each measured point averages I over a Gaussian in q
+   of standard deviation ``σ_q(q) = sqrt(σ_0² + (r q)²)`` (beam size and divergence give σ_0, the
    wavelength spread Δλ/λ gives the relative part r). It washes out fringes and sharp Bragg peaks.
 3. **background** (:func:`add_background`): a flat part (fluorescence, incoherent and solvent
    scattering), ``flat`` times the clean curve's intensity at its highest q, plus a power law
-   ``power (q / q_0)^-exponent`` with q_0 the lowest q (Porod-like scattering of large aggregates or
-   the support; exponent 4), ``power`` times the clean curve's intensity at q_0.
-4. **counting noise**: :func:`helpers.measurement.degrade.poisson_noise` at a number of photons per curve;
+   ``power (q / q_0)^-exponent`` with q_0 the lowest q (Porod-like scattering of large aggregates
+   or the support; exponent 4), ``power`` times the clean curve's intensity at q_0.
+4. **counting noise**: :func:`helpers.measurement.degrade.poisson_noise` at a number of photons per
+   curve;
 5. **a q window** other than the study's grid: points outside [q_min, q_max] are not measured;
 6. **an overall scale**: a measurement in arbitrary units (unknown concentration, flux, thickness)
    multiplies the curve by a factor, so I(0) ∝ N² f(0)² cannot be read as a size.
@@ -51,11 +52,12 @@ class Measurement:
 
 
 def polydisperse(lib, rows, sigma, pool=None) -> np.ndarray:
-    """Number-weighted log-normal size average of the curves ``rows`` of a library (see module doc).
-    ``sigma``: one value or one per row (σ of ln R_eq, >= 0). ``pool``: the library rows the average
-    may draw on (default: all). Give the rows of one side of a train/test split, so that the curves
-    of held-out particles never enter the training curves (nor training particles the test curves);
-    every row of ``rows`` must be in ``pool``."""
+    """Number-weighted log-normal size average of the curves ``rows`` of a library
+    (see module doc).
+    ``sigma``: one value or one per row (σ of ln R_eq, >= 0). ``pool``: the library rows the
+    average may draw on (default: all). Give the rows of one side of a train/test split, so that
+    the curves of held-out particles never enter the training curves (nor training particles the
+    test curves); every row of ``rows`` must be in ``pool``."""
     meta, X = lib.metadata, lib.intensities
     rows = np.asarray(rows)
     allowed = np.ones(len(meta), dtype=bool)
@@ -84,7 +86,8 @@ def polydisperse(lib, rows, sigma, pool=None) -> np.ndarray:
 
 
 def resolution_matrix(q, sigma0: float, relative: float = 0.0) -> np.ndarray:
-    """R[i, j]: weight of I(q_j) in the measured I(q_i), Gaussian of σ_q(q_i), each row summing to 1."""
+    """R[i, j]: weight of I(q_j) in the measured I(q_i), Gaussian of σ_q(q_i), each row
+    summing to 1."""
     q = np.asarray(q, dtype=float)
     if sigma0 < 0 or relative < 0:
         raise ValueError("resolution widths must be >= 0.")
@@ -108,7 +111,8 @@ def smear(q, I, sigma0: float, relative: float = 0.0) -> np.ndarray:
 def add_background(
     q, I, flat: float = 0.0, power: float = 0.0, exponent: float = 4.0
 ) -> np.ndarray:
-    """Flat + power-law background, scaled by each curve's own I(q_max) and I(q_min) (module doc)."""
+    """Flat + power-law background, scaled by each curve's own I(q_max) and I(q_min)
+    (module doc)."""
     if flat < 0 or power < 0:
         raise ValueError("background levels must be >= 0.")
     q = np.asarray(q, dtype=float)
@@ -168,9 +172,9 @@ def random_measurements(
     q_max=(5.0, 19.99),
     scale=(1e-2, 1e2),
 ) -> list[Measurement]:
-    """Random measurement conditions for augmentation: uniform in each (low, high) range, log-uniform
-    for photons, q_min and the overall scale; the resolution widths are drawn from the listed values
-    (few widths, so that curves share resolution matrices)."""
+    """Random measurement conditions for augmentation: uniform in each (low, high) range,
+    log-uniform for photons, q_min and the overall scale; the resolution widths are drawn from the
+    listed values (few widths, so that curves share resolution matrices)."""
     rng = np.random.default_rng(seed)
 
     def uniform(lo_hi):
@@ -194,8 +198,9 @@ def random_measurements(
 
 
 def as_full_grid(q, I, mask, how: str = "interpolate") -> np.ndarray:
-    """Measured curves (NaN outside each curve's window) for a model trained on the full grid ``q``,
-    through :func:`helpers.degrade.present`, curve by curve (each may have its own window)."""
+    """Measured curves (NaN outside each curve's window) for a model trained on the full grid
+    ``q``, through :func:`helpers.degrade.present`, curve by curve (each may have its own
+    window)."""
     out = np.empty_like(np.asarray(I, dtype=float))
     for k in range(len(out)):
         measured = mask[k]
@@ -209,7 +214,9 @@ def with_random_scale(measurements, n: int, seed: int = 0, scale=(1e-2, 1e2)) ->
     if isinstance(measurements, Measurement):
         measurements = [measurements] * n
     if len(measurements) != n:
-        raise ValueError(f"{len(measurements)} measurements for {n} curves: give one, or one per curve.")
+        raise ValueError(
+            f"{len(measurements)} measurements for {n} curves: give one, or one per curve."
+        )
     lo, hi = scale
     if not 0 < lo <= hi:
         raise ValueError(f"scale range must be 0 < low <= high, got {scale}.")

@@ -1,4 +1,5 @@
-"""Figures of the data chapter. Each function returns a matplotlib Figure; save it with paths.save_figure."""
+"""Figures of the data chapter. Each function returns a matplotlib Figure; save it with
+paths.save_figure."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ SAXS_WAXS_SPLIT = (
 )  # 1/Å, where the figures separate the small- and wide-angle parts
 
 
-#: colour-blind-safe palettes: Paul Tol's "muted" (9 colours) for the shapes, Okabe-Ito for the rest
+#: colour-blind-safe palettes: Paul Tol's "muted" (9 colours) for the shapes, Okabe-Ito for
+#: the rest
 SHAPE_PALETTE = (
     "#CC6677",
     "#332288",
@@ -87,7 +89,8 @@ def particle_gallery(shapes=structures.SHAPES, size: int = 4) -> plt.Figure:
 
 
 def example_curves(lib, element: str, b_iso: float, size: int) -> plt.Figure:
-    """Left: the SAXS part, log-log. Right: the WAXS part as I / (N f^2), offset per shape, Bragg peaks marked."""
+    """Left: the SAXS part, log-log. Right: the WAXS part as I / (N f^2), offset per shape, Bragg
+    peaks marked."""
     q, meta = lib.q, lib.metadata
     colours = shape_colours()
     fig, (ax_s, ax_w) = plt.subplots(1, 2, figsize=(13, 6), gridspec_kw={"width_ratios": [1, 1.4]})
@@ -149,7 +152,8 @@ def example_curves(lib, element: str, b_iso: float, size: int) -> plt.Figure:
 
 
 def size_and_biso_effect(lib, shape: str, element: str, b_iso: float, size: int) -> plt.Figure:
-    """Left: all sizes of one shape (fringes move to lower q as the particle grows). Right: B_iso damping."""
+    """Left: all sizes of one shape (fringes move to lower q as the particle grows). Right: B_iso
+    damping."""
     q, meta = lib.q, lib.metadata
     fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(13, 4.8))
     sizes = sorted(meta.loc[(meta["shape"] == shape), "size_parameter_1"].unique())
@@ -163,7 +167,9 @@ def size_and_biso_effect(lib, shape: str, element: str, b_iso: float, size: int)
             lib.intensities[i],
             color=cmap(j / max(1, len(sizes) - 1)),
             lw=1.0,
-            label=f"{structures.SHAPE_SPECS[shape].size_argument}={s} (N={meta.loc[i, 'n_atoms']})",
+            label=(
+                f"{structures.SHAPE_SPECS[shape].size_argument}={s} (N={meta.loc[i, 'n_atoms']})"
+            ),
         )
     ax_a.set(
         xlabel="q (1/Å)",
@@ -235,7 +241,8 @@ def parity_plots(runs, targets) -> plt.Figure:
             ax.plot([lo, hi], [lo, hi], color="k", lw=0.8)
             q2 = 1 - np.mean((y - p) ** 2) / np.var(y)
             ax.set_title(
-                f"{target} | {run.protocol}{', normalised' if run.normalise else ''}\nQ² = {q2:.3f}",
+                f"{target} | {run.protocol}{', normalised' if run.normalise else ''}"
+                f"\nQ² = {q2:.3f}",
                 fontsize=9,
             )
             ax.set(xlabel="true", ylabel="predicted")
@@ -244,7 +251,8 @@ def parity_plots(runs, targets) -> plt.Figure:
 
 
 def confusion_matrices(tables: dict) -> plt.Figure:
-    """Row-normalised confusion matrices side by side; ``tables`` maps a title to a confusion table."""
+    """Row-normalised confusion matrices side by side; ``tables`` maps a title to a confusion
+    table."""
     import seaborn as sns
 
     ncols = min(2, len(tables))
@@ -273,8 +281,8 @@ def confusion_matrices(tables: dict) -> plt.Figure:
 
 
 def learning_curves(runs) -> plt.Figure:
-    """Training and validation accuracy per epoch of each CNN run (objects with ``history``, ``target``
-    and ``protocol``), or of each keras history of a {title: history} dict."""
+    """Training and validation accuracy per epoch of each CNN run (objects with ``history``,
+    ``target`` and ``protocol``), or of each keras history of a {title: history} dict."""
     panels = (
         list(runs.items())
         if isinstance(runs, dict)
@@ -320,8 +328,8 @@ def robustness_curves(
     hue: str = "split",
 ) -> plt.Figure:
     """Metric against degradation level: one panel per (model, target), solid lines for simple
-    prediction, dashed for training and prediction, one colour per value of column ``hue`` (the split
-    by default). Q2 below ``q2_floor`` is drawn at the floor (marked ▼). ``study``: optional
+    prediction, dashed for training and prediction, one colour per value of column ``hue`` (the
+    split by default). Q2 below ``q2_floor`` is drawn at the floor (marked ▼). ``study``: optional
     {(model, target): value} drawn as a grey line."""
     values = sorted(table[hue].unique())
     palette = {
@@ -387,8 +395,8 @@ def robustness_curves(
 
 
 def _log_axis(ax, levels) -> None:
-    """Log x axis. Spanning less than two decades, matplotlib labels minor ticks too ("2×10⁰", "3×10⁰"),
-    which overlap: put one plain label at every measured level instead."""
+    """Log x axis. Spanning less than two decades, matplotlib labels minor ticks too ("2×10⁰",
+    "3×10⁰"), which overlap: put one plain label at every measured level instead."""
     from matplotlib import ticker
 
     ax.set_xscale("log")
@@ -403,8 +411,8 @@ def _log_axis(ax, levels) -> None:
 def bounds_explained(
     q, curve, q_min: float, q_max: float, peak_q: float, peak_label: str, label: str = ""
 ) -> plt.Figure:
-    """Why a full-grid model fails on another q window: left, the curve and the measured window in q;
-    right, what the model receives at each input index for both presentations. With ``resample``
+    """Why a full-grid model fails on another q window: left, the curve and the measured window in
+    q; right, what the model receives at each input index for both presentations. With ``resample``
     the Bragg peaks and the SAXS fringes land on other input indices than in training. ``peak_q``:
     a landmark drawn on both presentations (e.g. the lattice's strongest reflection, from
     :func:`helpers.simulation.structures.bragg_positions`), named ``peak_label``."""
@@ -447,7 +455,8 @@ def bounds_explained(
 
 
 def degraded_curves(q, curves: dict, title: str = "", q_range=None) -> plt.Figure:
-    """A few versions of one curve (``{label: (q, I)}``), log-log, offset by decades for legibility."""
+    """A few versions of one curve (``{label: (q, I)}``), log-log, offset by decades for
+    legibility."""
     fig, ax = plt.subplots(figsize=(8.5, 4.2))
     for k, (label, (qk, Ik)) in enumerate(curves.items()):
         shown = np.where(Ik > 0, Ik, np.nan) / 10 ** (
@@ -489,10 +498,10 @@ def profiles_over_q(
     twin: str | None = None,
     twin_label: str = "",
 ) -> plt.Figure:
-    """Stacked panels, one per entry of ``rows`` ({panel title: {curve label: profile over q}}), with
-    the SAXS/WAXS split (dashed) and the Bragg peaks of ``bragg`` (dotted) marked. Curves whose label
-    contains ``twin`` are drawn on their own right-hand axis (``twin_label``): a quantity in other
-    units would otherwise be a flat line on the left axis."""
+    """Stacked panels, one per entry of ``rows`` ({panel title: {curve label: profile over q}}),
+    with the SAXS/WAXS split (dashed) and the Bragg peaks of ``bragg`` (dotted) marked. Curves
+    whose label contains ``twin`` are drawn on their own right-hand axis (``twin_label``): a
+    quantity in other units would otherwise be a flat line on the left axis."""
     fig, axes = plt.subplots(
         len(rows), 1, figsize=(11, 2.6 * len(rows)), sharex=True, squeeze=False
     )

@@ -1,4 +1,5 @@
-"""The tidy results table shared by every chapter, and the compact views of it that notebooks print.
+"""The tidy results table shared by every chapter, and the compact views of it that notebooks
+print.
 
 Each notebook writes ``results/<notebook-stem>.csv`` with the columns of :data:`COLUMNS`; the words
 are the study's (``data/reference/study_results.csv``): model ridge / logistic / cnn1d; protocol

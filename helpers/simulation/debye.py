@@ -14,12 +14,13 @@ pairs i<j once plus half of the self term, i.e. exactly half of I(q) above.
 
 How it is exact and fast
 ------------------------
-1. Pair distances are accumulated (in one fused numba pass, or chunked numpy without numba) into bins of width ``w = BIN_PHASE / s_max`` (s is q times the
-   length unit) and each occupied bin is represented by the mean distance of the pairs in it. For
-   a pair at distance d = m + delta in a bin of mean m, the error of sinc(s d) replaced by
-   sinc(s m) is of second order, at most (s delta)^2 / 6 <= (BIN_PHASE / 2)^2 / 6 ~ 2e-9 of that
-   pair's weight, and its first-order part cancels exactly because m is the mean. Symmetric
-   particles have few distinct distances, so few bins are occupied.
+1. Pair distances are accumulated (in one fused numba pass, or chunked numpy without numba) into
+   bins of width ``w = BIN_PHASE / s_max`` (s is q times the length unit) and each occupied bin is
+   represented by the mean distance of the pairs in it. For a pair at distance d = m + delta in a
+   bin of mean m, the error of sinc(s d) replaced by sinc(s m) is of second order, at most
+   (s delta)^2 / 6 <= (BIN_PHASE / 2)^2 / 6 ~ 2e-9 of that pair's weight, and its first-order part
+   cancels exactly because m is the mean. Symmetric particles have few distinct distances, so few
+   bins are occupied.
 2. The remaining sum over occupied bins, sum_k n_k sin(s d_k) / d_k, is evaluated at all target
    s values at once by a type-3 non-uniform FFT (finufft, tolerance 1e-12), which is exact to
    that tolerance relative to the total pair weight.
@@ -39,7 +40,8 @@ BIN_PHASE = (
 )
 NUFFT_EPS = 1e-12
 _CHUNK_PAIRS = 4_000_000
-try:  # numba fuses distance, binning and accumulation into one pass (5-10x faster); numpy otherwise
+# numba fuses distance, binning and accumulation into one pass (5-10x faster); numpy otherwise
+try:
     import numba  # noqa: F401
 
     _HAS_NUMBA = True
@@ -60,7 +62,8 @@ def check_q(q) -> np.ndarray:
         )
     if np.any(q <= 0):
         raise ValueError(
-            f"q must be > 0 (smallest given: {q.min():g}); the Debye sum at q = 0 is (sum of f_i(0))^2, "
+            f"q must be > 0 (smallest given: {q.min():g}); "
+            "the Debye sum at q = 0 is (sum of f_i(0))^2, "
             "use a small positive q such as 0.01 instead."
         )
     if np.any(np.diff(q) <= 0):
@@ -109,7 +112,8 @@ def _form_factor_cached(element: str, q_bytes: bytes) -> np.ndarray:
 
 
 def form_factor(element: str, q) -> np.ndarray:
-    """Waasmaier-Kirfel atomic X-ray form factor f0(q) in electrons, q in 1/Å (q = 4 pi sin(theta)/lambda)."""
+    """Waasmaier-Kirfel atomic X-ray form factor f0(q) in electrons, q in 1/Å
+    (q = 4 pi sin(theta)/lambda)."""
     q = np.ascontiguousarray(np.asarray(q, dtype=float))
     if np.any(q < 0) or not np.all(np.isfinite(q)):
         raise ValueError("form factor q must be finite and >= 0 (1/Å).")
@@ -176,7 +180,8 @@ def pair_distance_bins(
         )
         if zero:
             raise ValueError(
-                "two atoms sit at the same position: remove duplicated atoms before computing I(q)."
+                "two atoms sit at the same position: "
+                "remove duplicated atoms before computing I(q)."
             )
         occupied = counts > 0
         return sums[occupied] / counts[occupied], counts[occupied]
@@ -193,7 +198,8 @@ def pair_distance_bins(
             continue
         if d.min() <= 0:
             raise ValueError(
-                "two atoms sit at the same position: remove duplicated atoms before computing I(q)."
+                "two atoms sit at the same position: "
+                "remove duplicated atoms before computing I(q)."
             )
         idx = (d * (1.0 / width) + 0.5).astype(np.int64)  # the same rounding as the numba kernel
         counts += np.bincount(idx, minlength=n_bins)
@@ -203,7 +209,8 @@ def pair_distance_bins(
 
 
 def sinc_sum(distances: np.ndarray, weights: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """sum_k weights_k sinc(s distances_k) at every s > 0, by a type-3 NUFFT (single-threaded, deterministic)."""
+    """sum_k weights_k sinc(s distances_k) at every s > 0, by a type-3 NUFFT (single-threaded,
+    deterministic)."""
     import finufft
 
     s = np.asarray(s, dtype=float)
@@ -219,7 +226,8 @@ def sinc_sum(distances: np.ndarray, weights: np.ndarray, s: np.ndarray) -> np.nd
 
 
 def positions_sinc_sum(positions: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """S(s) = sum_{i<j} sinc(s r_ij) for one set of positions, exact to ~1e-9 of the pair weight."""
+    """S(s) = sum_{i<j} sinc(s r_ij) for one set of positions, exact to ~1e-9 of the pair
+    weight."""
     s = np.asarray(s, dtype=float)
     distances, weights = pair_distance_bins(positions, None, BIN_PHASE / s.max())
     return sinc_sum(distances, weights, s)
@@ -252,5 +260,6 @@ def debye_intensity(atoms, q, b_iso: float = 0.0) -> np.ndarray:
 def intensity_from_sinc_sum(
     n_atoms: int, f0: np.ndarray, s_q: np.ndarray, q: np.ndarray, b_iso: float
 ) -> np.ndarray:
-    """I(q) of a one-element particle from its pair sum S(q) = sum_{i<j} sinc(q r_ij): f^2 (N + 2 DW S)."""
+    """I(q) of a one-element particle from its pair sum S(q) = sum_{i<j} sinc(q r_ij):
+    f^2 (N + 2 DW S)."""
     return f0**2 * (n_atoms + 2.0 * debye_waller(q, b_iso) * s_q)

@@ -3,8 +3,8 @@
 Format of a library folder (``data/library/<name>/``):
 
 - ``q.npy``: the q grid in 1/Å, float64, shape (n_q,);
-- ``intensities.npy``: I(q) in electrons^2 (full Debye sum, absolute), float64, shape (n_curves, n_q),
-  row k described by row k of the metadata;
+- ``intensities.npy``: I(q) in electrons^2 (full Debye sum, absolute), float64,
+  shape (n_curves, n_q), row k described by row k of the metadata;
 - ``metadata.csv``: one row per curve (shape, element, rnn, b_iso, builder size parameters,
   n_atoms, log_n_atoms, radius_of_gyration, eq_radius, sqrt_log_eq_radius, circumscribed_radius,
   structure_id); lengths in Å;
@@ -122,7 +122,8 @@ def _normalise_params(shapes=None, sizes=None, elements=None, b_iso=None, q=None
 
 
 def _structure_job(shape: str, size: int, s_targets: np.ndarray, positions=None):
-    """Worker: pair sum of one (shape, size) in units of Rnn at all targets, and its descriptors."""
+    """Worker: pair sum of one (shape, size) in units of Rnn at all targets, and its
+    descriptors."""
     positions = structures.unit_positions(shape, size) if positions is None else positions
     return (
         shape,
@@ -277,25 +278,29 @@ def _param_differences(found: dict, wanted: dict) -> list[str]:
 
 def read_library(path, shapes=None, sizes=None, elements=None, b_iso=None, q=None) -> Library:
     """Read the library in ``path`` and check it: its manifest must match the requested parameters
-    and its files their checksums, otherwise :class:`LibraryError` names the problem and the fix."""
+    and its files their checksums, otherwise :class:`LibraryError` names the problem and the
+    fix."""
     path = Path(path)
     wanted, _, _ = _normalise_params(shapes, sizes, elements, b_iso, q)
     manifest_path = path / "manifest.json"
     if not manifest_path.exists():
         raise LibraryError(
-            f"no library at {path} (manifest.json missing): build it with load_library() or build_library({str(path)!r})."
+            f"no library at {path} (manifest.json missing): "
+            f"build it with load_library() or build_library({str(path)!r})."
         )
     manifest = json.loads(manifest_path.read_text())
     diffs = _param_differences(manifest.get("params", {}), wanted)
     if diffs:
         raise LibraryError(
             f"the library in {path} was made with other parameters ({'; '.join(diffs)}): "
-            "call load_library(...) with these parameters to regenerate it, or build_library(path, ...) into another folder."
+            "call load_library(...) with these parameters to regenerate it, "
+            "or build_library(path, ...) into another folder."
         )
     for name in _FILES:
         if not (path / name).exists() or _sha256(path / name) != manifest["sha256"][name]:
             raise LibraryError(
-                f"{path / name} is missing or does not match its checksum in manifest.json (damaged or edited): "
+                f"{path / name} is missing or does not match its checksum in manifest.json "
+                "(damaged or edited): "
                 f"delete the folder {path} and call load_library() to regenerate it."
             )
     q_arr = np.load(path / "q.npy")
@@ -315,9 +320,10 @@ def load_library(
     progress=True,
     verbose=True,
 ) -> Library:
-    """Load ``data/library/<name>/``, regenerating it (and saying why) when it is missing or was made
-    with other parameters. Damaged files raise :class:`LibraryError` instead of being overwritten.
-    Parameters left at None take the value of the preset ``PRESETS[name]`` if there is one, else the study's."""
+    """Load ``data/library/<name>/``, regenerating it (and saying why) when it is missing or was
+    made with other parameters. Damaged files raise :class:`LibraryError` instead of being
+    overwritten. Parameters left at None take the value of the preset ``PRESETS[name]`` if there is
+    one, else the study's."""
     path = paths.library_dir(name)
     kwargs = dict(shapes=shapes, sizes=sizes, elements=elements, b_iso=b_iso, q=q)
     kwargs = {

@@ -114,7 +114,8 @@ def check_shape_size(shape: str, size: int) -> ShapeSpec:
 
 
 def _run_builder(shape: str, size: int, element: str, rnn_value: float):
-    """Call the pyNanoMatBuilder class quietly (no printing, no warnings) and return its ase.Atoms."""
+    """Call the pyNanoMatBuilder class quietly (no printing, no warnings) and return its
+    ase.Atoms."""
     import importlib
 
     spec = check_shape_size(shape, size)
@@ -146,13 +147,15 @@ def _unit_positions_cached(shape: str, size: int) -> np.ndarray:
 
 
 def unit_positions(shape: str, size: int) -> np.ndarray:
-    """Atom positions of (shape, size) in units of Rnn, centred on the centroid (read-only array)."""
+    """Atom positions of (shape, size) in units of Rnn, centred on the centroid (read-only
+    array)."""
     check_shape_size(shape, size)
     return _unit_positions_cached(shape, int(size))
 
 
 def build(shape: str, size: int, element: str = "Co"):
-    """Build the (shape, size) nanoparticle of ``element`` with pyNanoMatBuilder, as an ``ase.Atoms``.
+    """Build the (shape, size) nanoparticle of ``element`` with pyNanoMatBuilder, as an
+    ``ase.Atoms``.
 
     The builder is called with the element's Rnn from the element table; the particle is
     centred on its centroid.
@@ -184,8 +187,8 @@ def describe_positions(positions: np.ndarray) -> dict[str, float]:
 
 
 def structure_row(shape: str, size: int, element: str, unit_description: dict) -> dict:
-    """One metadata row: builder size parameters and the descriptors of ``describe_positions`` (computed
-    in units of Rnn) scaled to Å for ``element``."""
+    """One metadata row: builder size parameters and the descriptors of ``describe_positions``
+    (computed in units of Rnn) scaled to Å for ``element``."""
     spec = check_shape_size(shape, size)
     scale = rnn(element)
     fixed = dict(spec.fixed)
@@ -213,7 +216,8 @@ def describe(shape: str, size: int, element: str = "Co") -> dict:
 
 
 def structure_grid(shapes=SHAPES, sizes=None) -> list[tuple[str, int]]:
-    """The (shape, size) pairs of the study, or of a subset: ``sizes`` limits every shape's range."""
+    """The (shape, size) pairs of the study, or of a subset: ``sizes`` limits every shape's
+    range."""
     out = []
     for shape in shapes:
         if shape not in SHAPE_SPECS:
@@ -233,7 +237,8 @@ BCC_REFLECTIONS = ((1, 1, 0), (2, 0, 0), (2, 1, 1), (2, 2, 0), (3, 1, 0), (2, 2,
 
 
 def bragg_positions(element: str, lattice: str) -> dict[str, float]:
-    """q of the first reflections of the bulk fcc or bcc lattice with nearest-neighbour distance Rnn."""
+    """q of the first reflections of the bulk fcc or bcc lattice with nearest-neighbour distance
+    Rnn."""
     r = rnn(element)
     if lattice == "fcc":
         a, hkls = r * np.sqrt(2.0), FCC_REFLECTIONS

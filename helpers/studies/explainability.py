@@ -24,8 +24,9 @@ def unit(profile) -> np.ndarray:
 
 
 def cnn_profiles(cnn, X, labels, n_classes: int, width: int, stride: int, steps: int):
-    """Occlusion and integrated-gradient profiles over q of a fitted CNN (:class:`helpers.learning.model_set.FittedCNN`) on curves ``X`` with true ``labels``: ({method: mean profile}, per-class occlusion,
-    mean true-class probability)."""
+    """Occlusion and integrated-gradient profiles over q of a fitted CNN
+    (:class:`helpers.learning.model_set.FittedCNN`) on curves ``X`` with true ``labels``:
+    ({method: mean profile}, per-class occlusion, mean true-class probability)."""
     Z = cnn.prep.transform(X).astype("float32")
     slices, drop = occlusion(
         lambda z: cnn.model.predict(z[:, :, None], verbose=0, batch_size=512),
@@ -49,8 +50,9 @@ def cnn_profiles(cnn, X, labels, n_classes: int, width: int, stride: int, steps:
 def linear_profiles(
     ridge, logistic, X, size_true, size_names, shapes, width: int, seed: int = 0
 ) -> dict:
-    """|coefficient x input| and q-band permutation profiles of the Ridge targets ``size_names`` (columns
-    of ``size_true``) and of the logistic shape model (attribution of each curve's true class)."""
+    """|coefficient x input| and q-band permutation profiles of the Ridge targets ``size_names``
+    (columns of ``size_true``) and of the logistic shape model (attribution of each curve's true
+    class)."""
     n_q = X.shape[1]
     bands = windows(n_q, width, width)
     out = {}
@@ -86,7 +88,8 @@ def linear_profiles(
 
 
 def size_and_shape(cnn: dict, linear: dict) -> dict:
-    """The answer of notebook 09: per question (size, shape), the profiles of each method scaled to 1."""
+    """The answer of notebook 09: per question (size, shape), the profiles of each method
+    scaled to 1."""
     return {
         "size": {
             "Ridge ln N: band permutation": unit(

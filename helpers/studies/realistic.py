@@ -20,7 +20,8 @@ def _seed(seed: int, *tags: int) -> int:
     return int(np.random.SeedSequence([seed, *tags]).generate_state(1)[0])
 
 
-#: early stopping of the realistic CNN (chosen on realistic validation curves): the same as every CNN's
+#: early stopping of the realistic CNN (chosen on realistic validation curves): the same as
+#: every CNN's
 CNN_EARLY_STOPPING = model_set.EARLY_STOPPING
 
 
@@ -39,12 +40,13 @@ def fit_models(
     """Ridge (size targets), logistic (shape) and the CNN with a mask channel (shape, size class),
     trained on realistic versions of the library rows ``train``.
 
-    A validation part of ``train`` (whole structures for the grouped protocol) is measured once under
-    random conditions, for early stopping and for choosing the linear models' hyperparameters; the
-    other rows are measured ``rounds`` times under fresh random conditions (``ranges``: those of
-    :func:`random_measurements`). The CNN sees one version of every curve per epoch, the next version
-    the next epoch; trained on the same two noisy versions every epoch it learned their noise by heart (99.8 %
-    training, 82 % validation accuracy). The linear models are fitted on ``linear_rounds`` versions.
+    A validation part of ``train`` (whole structures for the grouped protocol) is measured once
+    under random conditions, for early stopping and for choosing the linear models'
+    hyperparameters; the other rows are measured ``rounds`` times under fresh random conditions
+    (``ranges``: those of :func:`random_measurements`). The CNN sees one version of every curve per
+    epoch, the next version the next epoch; trained on the same two noisy versions every epoch it
+    learned their noise by heart (99.8 % training, 82 % validation accuracy). The linear models are
+    fitted on ``linear_rounds`` versions.
     ``early_stopping``: options of :func:`helpers.models.train_cnn` (``monitor``, ``patience``,
     ``lr_patience``) for the CNN's early stopping on the validation curves; default
     :data:`CNN_EARLY_STOPPING`.
@@ -123,17 +125,17 @@ def compare(
     absolute=("ideal",),
     **ranges,
 ):
-    """Models trained on realistic curves against the study's (the clean models of notebooks 02-03),
-    on the same realistic test curves, for every test condition and split protocol.
+    """Models trained on realistic curves against the study's (the clean models of notebooks
+    02-03), on the same realistic test curves, for every test condition and split protocol.
 
-    ``conditions``: name -> :class:`Measurement` for all test curves; "random conditions" (one draw per
-    test curve from ``ranges``) is added. Polydispersity averages a curve only over sizes on its own
-    side of the split (training, validation or test), so no held-out particle enters training.
-    Every test curve of a condition not named in ``absolute`` is in arbitrary units (a random
-    overall factor, :func:`helpers.measurement.instrument.with_random_scale`, range ``ranges["scale"]``
-    or 1e-2..1e2), as a real measurement is. The clean models get the measured points at their true
-    q (:func:`as_full_grid`). Returns (tidy results table, {protocol: the realistic models' fitted
-    dict}).
+    ``conditions``: name -> :class:`Measurement` for all test curves; "random conditions" (one draw
+    per test curve from ``ranges``) is added. Polydispersity averages a curve only over sizes on
+    its own side of the split (training, validation or test), so no held-out particle enters
+    training. Every test curve of a condition not named in ``absolute`` is in arbitrary units (a
+    random overall factor, :func:`helpers.measurement.instrument.with_random_scale`, range
+    ``ranges["scale"]`` or 1e-2..1e2), as a real measurement is. The clean models get the
+    measured points at their true q (:func:`as_full_grid`). Returns (tidy results table,
+    {protocol: the realistic models' fitted dict}).
     """
     tests = dict(conditions)
     table, fitted = [], {}
@@ -190,7 +192,8 @@ def compare(
 
 
 def score_models(fitted: dict, lib, rows, I, mask) -> list[dict]:
-    """(model, target, metrics) of models from :func:`fit_models` on realistic curves of ``rows``."""
+    """(model, target, metrics) of models from :func:`fit_models` on realistic curves of
+    ``rows``."""
     Z2 = fitted["prep"].transform(I, mask).astype("float32")
     Z1 = Z2[..., 0]
     preds = {t: estimators.predict_classes(m, Z2) for t, m in fitted["cnn"].items()}

@@ -1,13 +1,14 @@
-"""Write the debyecalculator reference data of the tests: curves of a few small particles and its X-ray f0(q).
+"""Write the debyecalculator reference data of the tests: curves of a few small particles and its
+X-ray f0(q).
 
 debyecalculator (the study's Debye engine, ``requirements-bench.txt``) is an independent
 implementation of the same Debye sum. This script computes, with it:
 
 - ``debyecalculator_curves.npz``: I(q) of the particles in ``CASES`` (built with
   ``helpers.structures.build``), ``qdamp=0``, the study's B_iso per case, on the study q grid
-  (``qmin=0.01, qmax=19.995, qstep=0.01``: the 1999 points 0.01..19.99 1/Å), in float32 (its default)
-  and in float64, both with its default ``pair_sum='grid'``. debyecalculator's ``iq`` is HALF of the
-  full Debye sum: compare ``2 * iq`` with ``helpers.scattering.debye_intensity``. Keys:
+  (``qmin=0.01, qmax=19.995, qstep=0.01``: the 1999 points 0.01..19.99 1/Å), in float32 (its
+  default) and in float64, both with its default ``pair_sum='grid'``. debyecalculator's ``iq`` is
+  HALF of the full Debye sum: compare ``2 * iq`` with ``helpers.scattering.debye_intensity``. Keys:
 
   - ``q``: the study grid (float64); ``q_float32`` / ``q_float64``: the q values debyecalculator
     actually used in each precision (float32 rounds the grid, ~1e-7 relative);
@@ -66,8 +67,9 @@ def case_id(shape, size, element, b_iso) -> str:
 
 @contextlib.contextmanager
 def default_dtype(dtype):
-    """debyecalculator builds its q grid with torch.arange in torch's default dtype (float32) before casting it to
-    ``dtype``; with float64 as default dtype the float64 calculation runs on the study grid itself."""
+    """debyecalculator builds its q grid with torch.arange in torch's default dtype (float32)
+    before casting it to ``dtype``; with float64 as default dtype the float64 calculation runs on
+    the study grid itself."""
     import torch
 
     saved = torch.get_default_dtype()
@@ -175,8 +177,10 @@ def main() -> None:
     out["case_rnn"] = np.array(rows["case_rnn"], dtype=float)
     out["case_n_atoms"] = np.array(rows["case_n_atoms"], dtype=np.int64)
     info = (
-        f"debyecalculator {versions['debyecalculator']}, torch {versions['torch']}, created {created}; "
-        f"DebyeCalculator(qmin=0.01, qmax=19.995, qstep=0.01, qdamp=0, biso=<case>, device='cpu', dtype=float32|float64), "
+        f"debyecalculator {versions['debyecalculator']}, torch {versions['torch']}, "
+        f"created {created}; "
+        f"DebyeCalculator(qmin=0.01, qmax=19.995, qstep=0.01, qdamp=0, biso=<case>, device='cpu', "
+        "dtype=float32|float64), "
         f"pair_sum='grid' (default); iq = half of the full Debye sum"
     )
     out["info"] = np.array(info)
@@ -200,24 +204,30 @@ def main() -> None:
 
     # report
     print(
-        f"debyecalculator {versions['debyecalculator']}, torch {versions['torch']}, python {platform.python_version()}"
+        f"debyecalculator {versions['debyecalculator']}, torch {versions['torch']}, "
+        f"python {platform.python_version()}"
     )
     print(
-        f"q: float32 grid deviates from the study grid by {q32_dev:.2e} (relative), float64 grid by {q64_dev:.2e}"
+        f"q: float32 grid deviates from the study grid by {q32_dev:.2e} (relative), "
+        f"float64 grid by {q64_dev:.2e}"
     )
     print("max over the 1999 q points of |a - b| / b, then of |a - b| / (N^2 f0(q)^2):")
     head = (
-        f"  {'case':<38}{'N':>5}{'ours-dc64':>11}{'ours-dc32':>11}{'ours@q32-dc32':>15}{'dc32-dc64':>11}"
+        f"  {'case':<38}{'N':>5}{'ours-dc64':>11}{'ours-dc32':>11}{'ours@q32-dc32':>15}"
+        f"{'dc32-dc64':>11}"
         f"{'  /N2f2: dc32-dc64':>19}{'ours-dc32':>11}{'min/max I':>11}"
     )
     print(head)
     for r in report:
         print(
-            f"  {r['case']:<38}{r['n_atoms']:>5}{r['ours_vs_f64']:>11.2e}{r['ours_vs_f32']:>11.2e}{r['ours_q32_vs_f32']:>15.2e}"
-            f"{r['f32_vs_f64']:>11.2e}{r['f32_vs_f64_scaled']:>19.2e}{r['ours_vs_f32_scaled']:>11.2e}{r['min_over_max']:>11.2e}"
+            f"  {r['case']:<38}{r['n_atoms']:>5}{r['ours_vs_f64']:>11.2e}{r['ours_vs_f32']:>11.2e}"
+            f"{r['ours_q32_vs_f32']:>15.2e}"
+            f"{r['f32_vs_f64']:>11.2e}{r['f32_vs_f64_scaled']:>19.2e}"
+            f"{r['ours_vs_f32_scaled']:>11.2e}{r['min_over_max']:>11.2e}"
         )
     print(
-        f"f0: max |f0_periodictable - f0_dc| / f0_dc over the 17 elements: {f0_dev_points:.2e} at q = {F0_Q}, "
+        "f0: max |f0_periodictable - f0_dc| / f0_dc over the 17 elements: "
+        f"{f0_dev_points:.2e} at q = {F0_Q}, "
         f"{f0_dev_grid:.2e} over the study grid"
     )
 
@@ -226,19 +236,22 @@ def main() -> None:
         _readme(versions, created, report, q32_dev, q64_dev, f0_dev_points, f0_dev_grid)
     )
     print(
-        f"wrote {CURVES_FILE.relative_to(ROOT)}, {F0_FILE.relative_to(ROOT)} ({size_kb:.0f} kB) and {README_FILE.relative_to(ROOT)}"
+        f"wrote {CURVES_FILE.relative_to(ROOT)}, {F0_FILE.relative_to(ROOT)} ({size_kb:.0f} kB) "
+        f"and {README_FILE.relative_to(ROOT)}"
     )
 
 
 def _readme(versions, created, report, q32_dev, q64_dev, f0_dev_points, f0_dev_grid) -> str:
     case_lines = "\n".join(
-        f"| `{r['case']}` | {r['n_atoms']} | {r['ours_vs_f64']:.1e} | {r['ours_vs_f32']:.1e} | {r['f32_vs_f64']:.1e} | "
+        f"| `{r['case']}` | {r['n_atoms']} | {r['ours_vs_f64']:.1e} | {r['ours_vs_f32']:.1e} | "
+        f"{r['f32_vs_f64']:.1e} | "
         f"{r['f32_vs_f64_scaled']:.1e} | {r['ours_vs_f32_scaled']:.1e} | {r['min_over_max']:.1e} |"
         for r in report
     )
     return f"""# Reference data from debyecalculator
 
-Independent reference values for the tests, computed with **debyecalculator {versions["debyecalculator"]}**
+Independent reference values for the tests, computed with \
+**debyecalculator {versions["debyecalculator"]}**
 (the study's Debye engine) on **torch {versions["torch"]}** (CPU), numpy {versions["numpy"]},
 ase {versions["ase"]}, pyNanoMatBuilder {versions["pyNanoMatBuilder"]}. Created {created} (UTC) by
 `make_reference.py` in this folder.
@@ -249,13 +262,15 @@ ase {versions["ase"]}, pyNanoMatBuilder {versions["pyNanoMatBuilder"]}. Created 
   and float64. **`iq` is half of the full Debye sum**: compare `2 * iq` with
   `helpers.scattering.debye_intensity(atoms, q, b_iso)`. Keys: `q` (the study grid,
   0.01..19.99 1/Å, 1999 points, float64), `q_float32` / `q_float64` (the q values debyecalculator
-  actually used: float32 rounds the grid by up to {q32_dev:.1e} relative, the float64 grid deviates by
+  actually used: float32 rounds the grid by up to {q32_dev:.1e} relative, the float64 grid \
+deviates by
   {q64_dev:.1e}), `cases`, `case_shape`, `case_size`, `case_element`, `case_b_iso`, `case_rnn`,
   `case_n_atoms`, `iq_float32__<case>`, `iq_float64__<case>`, `positions__<case>` (atom positions
   in Å, as built by `helpers.structures.build(shape, size, element)`), `info`. No pickled objects:
   `np.load(path)` reads it.
 - `debyecalculator_f0.csv`: debyecalculator's own X-ray form factors f0(q) (electrons) of the
-  study's 17 elements at q = 0, 1, 2, 5, 10, 15, 19.99 1/Å, computed in float64 from its coefficient
+  study's 17 elements at q = 0, 1, 2, 5, 10, 15, 19.99 1/Å, computed in float64 from its \
+coefficient
   table `debyecalculator/utility/elements_info.yaml` (Waasmaier & Kirfel 1995) with
   f0 = sum_i a_i exp(-b_i (q / 4 pi)^2) + c. Columns `element,q,f0`.
 
@@ -273,12 +288,14 @@ Max over q of |a - b| / b, and ("/N²f0²") of |a - b| / (N² f0(q)²), N² f0(q
 largest terms of the Debye sum at q; "ours" is `helpers.scattering.debye_intensity` on the study
 grid, dc32 / dc64 are `2 * iq` in float32 / float64.
 
-| case | N | ours vs dc64 | ours vs dc32 | dc32 vs dc64 | dc32 vs dc64, /N²f0² | ours vs dc32, /N²f0² | min I / max I |
+| case | N | ours vs dc64 | ours vs dc32 | dc32 vs dc64 | \
+dc32 vs dc64, /N²f0² | ours vs dc32, /N²f0² | min I / max I |
 |---|---|---|---|---|---|---|---|
 {case_lines}
 
 periodictable's f0 (`helpers.scattering.form_factor`) vs debyecalculator's f0, all 17 elements:
-max relative difference {f0_dev_points:.1e} at the q of the CSV and {f0_dev_grid:.1e} over the study grid.
+max relative difference {f0_dev_points:.1e} at the q of the CSV and {f0_dev_grid:.1e} \
+over the study grid.
 
 The float32 curves carry float32 round-off (float32 unit round-off 6.0e-8) of the order of a few
 1e-7 of N² f0(q)², the size of the largest terms of the sum; where I(q) has deep minima the pair
