@@ -4,6 +4,7 @@
 import numpy as np
 import pytest
 
+from helpers import paths
 from helpers.simulation import library
 
 #: a small library shared by the tests that need real Debye curves (3 shapes, 3 sizes, 2 elements)
@@ -16,9 +17,40 @@ SMALL = dict(
 )
 
 
+#: two shapes, four sizes, one B_iso, q up to 4 1/A: for the measurement model
+TINY = dict(
+    shapes=["cubefcc", "icosahedron"],
+    sizes=[2, 3, 4, 5],
+    elements=["Au", "Fe"],
+    b_iso=[0.1],
+    q=np.arange(1, 400) / 100,
+)
+
+
 @pytest.fixture(scope="session")
 def small_library(tmp_path_factory):
     return library.build_library(tmp_path_factory.mktemp("lib") / "small", progress=False, **SMALL)
+
+
+@pytest.fixture(scope="session")
+def tiny_library(tmp_path_factory):
+    return library.build_library(
+        tmp_path_factory.mktemp("lib") / "tiny",
+        shapes=["cubefcc", "icosahedron"],
+        sizes=[2, 3, 4, 5],
+        elements=["Au", "Fe"],
+        b_iso=[0.1],
+        q=np.arange(1, 400) / 100,
+        progress=False,
+    )
+
+
+@pytest.fixture
+def models_dir(tmp_path, monkeypatch):
+    """models/ in a temporary folder, smoke names: trained models never touch the repo's."""
+    monkeypatch.setattr(paths, "MODELS_DIR", tmp_path / "models")
+    monkeypatch.setenv(paths.SMOKE_ENV, "1")
+    return tmp_path / "models"
 
 
 def pytest_collection_modifyitems(session, config, items):

@@ -1,12 +1,10 @@
-"""Model helpers on tiny synthetic data: features, splits, Ridge CV, CNN architecture, results
-table."""
+"""Estimators on tiny synthetic data: Ridge CV, validated logistic regression, the CNN1D."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.learning import estimators, features, metrics, splits, targets
-from helpers.report import results
+from helpers.learning import estimators
 
 
 def _meta(n_sizes=5, n_variants=4, shapes=("a", "b", "c")):
@@ -28,79 +26,6 @@ def _meta(n_sizes=5, n_variants=4, shapes=("a", "b", "c")):
 def _curves(n, n_q=50, seed=0):
     rng = np.random.default_rng(seed)
     return np.exp(rng.normal(size=(n, n_q)))
-
-
-def test_log_and_standardise_shapes_and_values():
-    X = _curves(20)
-    F = features.feature_pipeline().fit_transform(X)
-    assert F.shape == X.shape
-    np.testing.assert_allclose(F.mean(axis=0), 0, atol=1e-12)
-    np.testing.assert_allclose(features.LogIntensity().fit_transform(X), np.log10(X))
-
-
-def test_per_curve_normalisation_is_scale_invariant():
-    X = _curves(10)
-    scales = np.logspace(-3, 6, 10)[:, None]
-    norm = features.PerCurveNormaliser()
-    logs = features.LogIntensity().fit_transform(X)
-    np.testing.assert_allclose(
-        norm.fit_transform(features.LogIntensity().fit_transform(X * scales)),
-        norm.fit_transform(logs),
-        atol=1e-12,
-    )
-    pipe = features.feature_pipeline(normalise=True).fit(X)
-    np.testing.assert_allclose(pipe.transform(X * 1e4), pipe.transform(X), atol=1e-9)
-
-
-@pytest.mark.parametrize("bad", [np.nan, 0.0, -1.0, np.inf])
-def test_invalid_curves_raise_unless_repaired(bad):
-    X = _curves(4)
-    X[2, 7] = bad
-    with pytest.raises(ValueError, match="curve.*repair=True"):
-        features.feature_pipeline().fit(X)
-    repaired = features.LogIntensity(repair=True).fit_transform(X)
-    assert np.all(np.isfinite(repaired))
-    assert repaired[2, 7] == pytest.approx((np.log10(X[2, 6]) + np.log10(X[2, 8])) / 2)
-
-
-def test_unrepairable_curve_is_named():
-    X = _curves(3)
-    X[1, 1:] = np.nan
-    with pytest.raises(ValueError, match="curve 1 has fewer than 2 valid"):
-        features.LogIntensity(repair=True).fit_transform(X)
-
-
-@pytest.mark.parametrize("protocol", splits.PROTOCOLS)
-def test_splits_are_seeded_disjoint_and_cover_every_shape(protocol):
-    meta = _meta()
-    train, test = splits.split_indices(meta, protocol, test_size=0.2, seed=3)
-    assert np.intersect1d(train, test).size == 0 and len(train) + len(test) == len(meta)
-    assert set(meta["shape"].iloc[test]) == set(meta["shape"]) == set(meta["shape"].iloc[train])
-    again = splits.split_indices(meta, protocol, test_size=0.2, seed=3)
-    assert np.array_equal(train, again[0]) and np.array_equal(test, again[1])
-    assert not np.array_equal(test, splits.split_indices(meta, protocol, test_size=0.2, seed=4)[1])
-
-
-def test_grouped_split_never_shares_a_structure():
-    meta = _meta()
-    for seed in range(10):
-        train, test = splits.split_indices(meta, "grouped", seed=seed)
-        assert not set(meta["structure_id"].iloc[train]) & set(meta["structure_id"].iloc[test])
-
-
-def test_random_split_does_share_structures():  # the leak that the grouped protocol removes
-    meta = _meta()
-    train, test = splits.split_indices(meta, "random", seed=0)
-    assert set(meta["structure_id"].iloc[train]) & set(meta["structure_id"].iloc[test])
-
-
-def test_bad_split_arguments_are_named():
-    with pytest.raises(ValueError, match="unknown split protocol"):
-        splits.split_indices(_meta(), "stratified")
-    with pytest.raises(ValueError, match="test_size"):
-        splits.split_indices(_meta(), "random", test_size=1.5)
-    with pytest.raises(ValueError, match="single structure"):
-        splits.split_indices(_meta(n_sizes=1), "grouped")
 
 
 def test_eigen_ridge_matches_sklearn_ridge_and_picks_a_sensible_alpha():
@@ -256,50 +181,3 @@ def test_cnn_early_stopping_on_validation_accuracy():
     assert len(h_loss["val_loss"]) > len(h["val_loss"])  # the default (validation loss) trains on
     with pytest.raises(ValueError, match="monitor"):
         estimators.train_cnn(versions, y, 3, epochs=1, validation_data=val, monitor="accuracy")
-
-
-def test_size_classes():
-    meta = pd.DataFrame(
-        {
-            "structure_id": [f"s{k}" for k in range(18) for _ in range(2)],
-            "log_n_atoms": [np.log(10.0 * (k + 1)) for k in range(18) for _ in range(2)],
-        }
-    )
-    edges = targets.size_class_edges(meta)
-    labels = targets.size_class(meta["log_n_atoms"], edges)
-    assert edges.size == 8 and np.all(np.diff(edges) > 0)
-    np.testing.assert_array_equal(
-        np.bincount(labels), [4] * 9
-    )  # two structures (four curves) per class
-    assert np.all(np.diff(labels) >= 0)  # bigger particles never in a smaller class
-    with pytest.raises(ValueError, match="cannot define 9 size classes"):
-        targets.size_class_edges(meta.iloc[:10])
-    assert targets.size_parameter_class([2, 10, 5]).tolist() == [0, 8, 3]
-    with pytest.raises(ValueError, match="2..10"):
-        targets.size_parameter_class([11])
-
-
-def test_metrics_and_tidy_table(tmp_path, monkeypatch):
-    m = metrics.regression_metrics([1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 5.0])
-    assert m["MSE"] == 0.25 and m["test_variance"] == 1.25 and m["Q2"] == pytest.approx(0.8)
-    assert metrics.accuracy([1, 2, 3, 4], [1, 2, 0, 4]) == {"accuracy": 0.75}
-    table = results.rows(
-        "III.1", "full", "ridge", "clean", "random", "log_n_Atoms", m
-    ) + results.rows("III.1", "full", "logistic", "clean", "grouped", "shape", {"accuracy": 0.9})
-    from helpers import paths
-
-    monkeypatch.setattr(paths, "results_dir", lambda: tmp_path)
-    path = results.write_results(table, "02_test")
-    assert list(pd.read_csv(path).columns) == results.COLUMNS
-    both = results.side_by_side(table)
-    assert set(both["metric"]) == {"MSE", "test_variance", "Q2", "accuracy"}
-    assert both.loc[both["metric"] == "Q2", "study"].item() == 0.999
-    with pytest.raises(ValueError, match="lacks columns"):
-        results.write_results([{"model": "x"}], "bad")
-
-
-def test_unstratified_grouped_split_works_with_a_single_structure_per_shape():
-    meta = _meta(n_sizes=1, shapes=tuple("abcdefgh"))
-    train, test = splits.split_indices(meta, "grouped", test_size=0.25, seed=0, stratify=False)
-    assert len(set(meta["structure_id"].iloc[test])) == 2
-    assert not set(meta["structure_id"].iloc[train]) & set(meta["structure_id"].iloc[test])

@@ -1,0 +1,51 @@
+"""Feature preparation: log intensity, per-curve normalisation, repair of invalid points."""
+
+import numpy as np
+import pytest
+
+from helpers.learning import features
+
+
+def _curves(n, n_q=50, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.exp(rng.normal(size=(n, n_q)))
+
+
+def test_log_and_standardise_shapes_and_values():
+    X = _curves(20)
+    F = features.feature_pipeline().fit_transform(X)
+    assert F.shape == X.shape
+    np.testing.assert_allclose(F.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(features.LogIntensity().fit_transform(X), np.log10(X))
+
+
+def test_per_curve_normalisation_is_scale_invariant():
+    X = _curves(10)
+    scales = np.logspace(-3, 6, 10)[:, None]
+    norm = features.PerCurveNormaliser()
+    logs = features.LogIntensity().fit_transform(X)
+    np.testing.assert_allclose(
+        norm.fit_transform(features.LogIntensity().fit_transform(X * scales)),
+        norm.fit_transform(logs),
+        atol=1e-12,
+    )
+    pipe = features.feature_pipeline(normalise=True).fit(X)
+    np.testing.assert_allclose(pipe.transform(X * 1e4), pipe.transform(X), atol=1e-9)
+
+
+@pytest.mark.parametrize("bad", [np.nan, 0.0, -1.0, np.inf])
+def test_invalid_curves_raise_unless_repaired(bad):
+    X = _curves(4)
+    X[2, 7] = bad
+    with pytest.raises(ValueError, match="curve.*repair=True"):
+        features.feature_pipeline().fit(X)
+    repaired = features.LogIntensity(repair=True).fit_transform(X)
+    assert np.all(np.isfinite(repaired))
+    assert repaired[2, 7] == pytest.approx((np.log10(X[2, 6]) + np.log10(X[2, 8])) / 2)
+
+
+def test_unrepairable_curve_is_named():
+    X = _curves(3)
+    X[1, 1:] = np.nan
+    with pytest.raises(ValueError, match="curve 1 has fewer than 2 valid"):
+        features.LogIntensity(repair=True).fit_transform(X)

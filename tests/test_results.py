@@ -1,0 +1,51 @@
+"""The tidy results table and its compact views."""
+
+import pytest
+
+from helpers.report import results
+
+
+def test_by_level_keeps_each_degradation_apart():
+    """Two degradations at the same level are two rows, never averaged (the old pivot averaged
+    random missing points with detector gaps)."""
+    table = []
+    for name, value in (("missing_random", 0.978), ("missing_blocks", 0.369)):
+        for split in ("random", "grouped"):
+            table += results.rows(
+                "IV.2",
+                name,
+                "logistic",
+                "simple_prediction",
+                split,
+                "shape",
+                {"accuracy": value},
+                level=0.5,
+            )
+    table += results.rows(
+        "IV.2",
+        "missing_random",
+        "logistic",
+        "training_and_prediction",
+        "grouped",
+        "shape",
+        {"accuracy": 0.9},
+        level=0.5,
+    )
+    wide = results.by_level(table)
+    assert (
+        wide.loc[("missing_random", "logistic", "shape", "simple_prediction"), ("random", "0.5")]
+        == "0.978"
+    )
+    assert (
+        wide.loc[("missing_blocks", "logistic", "shape", "simple_prediction"), ("random", "0.5")]
+        == "0.369"
+    )
+    assert (
+        wide.loc[
+            ("missing_random", "logistic", "shape", "training_and_prediction"), ("random", "0.5")
+        ]
+        == results.NOT_MEASURED
+    )
+    assert list(wide.columns.get_level_values("split").unique()) == ["random", "grouped"]
+    with pytest.raises(ValueError, match="own input name"):
+        results.by_level(table + table)
