@@ -471,8 +471,9 @@ def degraded_curves(q, curves: dict, title: str = "", q_range=None) -> plt.Figur
     return fig
 
 
-def _mark_q_landmarks(ax, bragg: dict | None, q_split: float):
-    ax.axvline(q_split, color="k", lw=1, ls="--")
+def _mark_q_landmarks(ax, bragg: dict | None, q_split: float | None):
+    if q_split is not None:
+        ax.axvline(q_split, color="k", lw=1, ls="--")
     for k, (label, qb) in enumerate(sorted((bragg or {}).items(), key=lambda kv: kv[1])):
         ax.axvline(qb, color="0.6", lw=0.7, ls=":")
         ax.text(
@@ -497,6 +498,7 @@ def profiles_over_q(
     ylabel: str = "importance",
     twin: str | None = None,
     twin_label: str = "",
+    xlabel: str = "q (Å⁻¹)",
 ) -> plt.Figure:
     """Stacked panels, one per entry of ``rows`` ({panel title: {curve label: profile over q}}),
     with the SAXS/WAXS split (dashed) and the Bragg peaks of ``bragg`` (dotted) marked. Curves
@@ -527,7 +529,7 @@ def profiles_over_q(
             ax.legend(fontsize=7, ncol=3, loc="upper right")
         if log_x:
             ax.set_xscale("log")
-    axes[-1, 0].set_xlabel("q (Å⁻¹)")
+    axes[-1, 0].set_xlabel(xlabel)
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -8,6 +8,8 @@ last notebook (10, run last by ``make run``), or by ``python -m helpers.summary`
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -61,7 +63,7 @@ def _headline(table: pd.DataFrame) -> pd.DataFrame:
     return wide
 
 
-def write_summary() -> str:
+def write_summary() -> Path:
     out_dir = paths.results_dir()
     figures = paths.figures_dir()
     relative = "../" if out_dir.parent == paths.ROOT else "../../"
@@ -129,9 +131,11 @@ def write_summary() -> str:
                 "",
             ]
     target = out_dir / "summary.md"
-    target.write_text("\n".join(lines))
-    return str(target)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text("\n".join(lines))
+    tmp.replace(target)
+    return target
 
 
 if __name__ == "__main__":
-    print("wrote", write_summary())
+    print("wrote", write_summary().relative_to(paths.ROOT))

@@ -26,7 +26,8 @@ def unit(profile) -> np.ndarray:
 def cnn_profiles(cnn, X, labels, n_classes: int, width: int, stride: int, steps: int):
     """Occlusion and integrated-gradient profiles over q of a fitted CNN
     (:class:`helpers.learning.model_set.FittedCNN`) on curves ``X`` with true ``labels``:
-    ({method: mean profile}, per-class occlusion, mean true-class probability)."""
+    ({method: mean profile}, per-class occlusion, mean true-class probability, {method: profile of
+    each curve}) (the last for :func:`reduced_q_profiles`)."""
     Z = cnn.prep.transform(X).astype("float32")
     slices, drop = occlusion(
         lambda z: cnn.model.predict(z[:, :, None], verbose=0, batch_size=512),
@@ -44,7 +45,33 @@ def cnn_profiles(cnn, X, labels, n_classes: int, width: int, stride: int, steps:
         "occlusion": occ.mean(axis=0),
         "integrated gradients |mean|": smooth(np.abs(ig).mean(axis=0), slices),
     }
-    return profiles, per_class(occ, labels, n_classes), probability
+    per_curve = {"occlusion": occ, "integrated gradients |mean|": smooth(np.abs(ig), slices)}
+    return profiles, per_class(occ, labels, n_classes), probability, per_curve
+
+
+def reduced_q_profiles(q, per_curve: dict, rnn, s_grid) -> dict:
+    """Profiles of many curves averaged on the reduced axis s = q·Rnn (dimensionless), where the
+    Bragg peaks of every element fall at the same place: each curve's profile is interpolated at
+    q = s / Rnn of its element, then the curves are averaged where they cover s.
+    ``per_curve``: {method: (n, n_q)}; ``rnn``: (n,) nearest-neighbour distance of each curve
+    (Å). Where no curve covers s the profile is NaN."""
+    q = np.asarray(q, dtype=float)
+    rnn = np.asarray(rnn, dtype=float)
+    s_grid = np.asarray(s_grid, dtype=float)
+    out = {}
+    for method, values in per_curve.items():
+        values = np.asarray(values, dtype=float)
+        if values.shape != (rnn.size, q.size):
+            raise ValueError(
+                f"{method}: profiles of shape {values.shape}, expected {(rnn.size, q.size)}."
+            )
+        on_s = np.stack(
+            [np.interp(s_grid, q * r, v, left=np.nan, right=np.nan) for r, v in zip(rnn, values)]
+        )
+        covered = np.isfinite(on_s).sum(axis=0)
+        total = np.nansum(on_s, axis=0)
+        out[method] = np.where(covered > 0, total / np.maximum(covered, 1), np.nan)
+    return out
 
 
 def linear_profiles(
