@@ -101,13 +101,20 @@ def feature_pipeline(normalise: bool = False, repair: bool = False) -> Pipeline:
 class MaskedFeatures:
     """Measured curves (NaN where not measured) -> standardised log10 I, 0 where not measured, and
     the mask as a second channel. Fitted on training curves (the standardisation uses measured
-    points only)."""
+    points only).
+
+    ``scale_free=True`` first subtracts each curve's own mean log10 I over its measured points: a
+    curve in arbitrary units (any overall factor c > 0) then gives the same features as the curve
+    itself, so that no model can read the absolute level I(0) ∝ N² f(0)², which a measurement
+    without absolute calibration does not provide."""
+
+    def __init__(self, scale_free: bool = False):
+        self.scale_free = scale_free
 
     def fit(self, I, mask):
         logs = self._logs(I, mask)
-        with (
-            warnings.catch_warnings()
-        ):  # q points that no training curve measured get mean 0, scale 1
+        # q points that no training curve measured get mean 0, scale 1
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             self.mean_ = np.nanmean(logs, axis=0)
             self.scale_ = np.nanstd(logs, axis=0)
@@ -115,13 +122,14 @@ class MaskedFeatures:
         self.scale_ = np.where(np.isfinite(self.scale_) & (self.scale_ > 0), self.scale_, 1.0)
         return self
 
-    @staticmethod
-    def _logs(I, mask):
+    def _logs(self, I, mask):
         I = np.asarray(I, dtype=float)
-        filled = repair_curves(
-            np.where(mask, I, np.nan)
-        )  # zero counts inside the window interpolated
-        return np.where(mask, filled, np.nan)
+        # zero counts inside the window interpolated
+        filled = repair_curves(np.where(mask, I, np.nan))
+        logs = np.where(mask, filled, np.nan)
+        if getattr(self, "scale_free", False):
+            logs = logs - np.nanmean(logs, axis=1, keepdims=True)
+        return logs
 
     def transform(self, I, mask, channels: int = 2) -> np.ndarray:
         Z = np.nan_to_num((self._logs(I, mask) - self.mean_) / self.scale_, nan=0.0)

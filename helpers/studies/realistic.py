@@ -74,7 +74,7 @@ def fit_models(
             pool=fit,
         )
         if r == 0:
-            prep = features.MaskedFeatures().fit(I, mask)
+            prep = features.MaskedFeatures(scale_free=True).fit(I, mask)
         versions.append(prep.transform(I, mask).astype("float32"))
     versions = np.stack(versions)  # (rounds, n, L, 2)
     I, mask = instrument.measure(
