@@ -58,7 +58,9 @@ def test_scale_free_masked_features_ignore_an_overall_factor():
     mask[:, :5] = False  # a window that starts later
     prep = features.MaskedFeatures(scale_free=True).fit(I, mask)
     factors = np.array([1e-2, 0.5, 1.0, 3.0, 70.0, 100.0])[:, None]
-    np.testing.assert_allclose(prep.transform(I * factors, mask), prep.transform(I, mask), atol=1e-12)
+    np.testing.assert_allclose(
+        prep.transform(I * factors, mask), prep.transform(I, mask), atol=1e-12
+    )
     plain = features.MaskedFeatures().fit(I, mask)
     assert not np.allclose(plain.transform(I * factors, mask), plain.transform(I, mask))
     np.testing.assert_array_equal(prep.transform(I, mask)[..., 1], mask)

@@ -45,7 +45,7 @@ def split_indices(
     for column in ("shape", "structure_id"):
         if column not in meta.columns:
             raise ValueError(
-                f"metadata needs a {column!r} column (as written by helpers.dataset)."
+                f"metadata needs a {column!r} column (as written by helpers.simulation.library)."
             )
     rng = np.random.default_rng(seed)
     test = []

@@ -199,8 +199,8 @@ def random_measurements(
 
 def as_full_grid(q, I, mask, how: str = "interpolate") -> np.ndarray:
     """Measured curves (NaN outside each curve's window) for a model trained on the full grid
-    ``q``, through :func:`helpers.degrade.present`, curve by curve (each may have its own
-    window)."""
+    ``q``, through :func:`helpers.measurement.degrade.present`, curve by curve (each may have its
+    own window)."""
     out = np.empty_like(np.asarray(I, dtype=float))
     for k in range(len(out)):
         measured = mask[k]

@@ -47,8 +47,8 @@ def fit_models(
     epoch, the next version the next epoch; trained on the same two noisy versions every epoch it
     learned their noise by heart (99.8 % training, 82 % validation accuracy). The linear models are
     fitted on ``linear_rounds`` versions.
-    ``early_stopping``: options of :func:`helpers.models.train_cnn` (``monitor``, ``patience``,
-    ``lr_patience``) for the CNN's early stopping on the validation curves; default
+    ``early_stopping``: options of :func:`helpers.learning.estimators.train_cnn` (``monitor``,
+    ``patience``, ``lr_patience``) for the CNN's early stopping on the validation curves; default
     :data:`CNN_EARLY_STOPPING`.
     """
     meta = lib.metadata

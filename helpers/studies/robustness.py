@@ -2,7 +2,7 @@
 
 - ``simple_prediction``: the clean models of notebooks 02 and 03 (loaded from ``models/``) applied
   to degraded test curves, presented on the grid they were trained on
-  (:func:`helpers.degrade.present`);
+  (:func:`helpers.measurement.degrade.present`);
 - ``training_and_prediction``: the same model families trained on degraded training curves and
   tested on degraded test curves (a CNN rebuilt for the degraded input length).
 
@@ -55,13 +55,14 @@ def sweep(
 ) -> pd.DataFrame:
     """Metric against degradation level for every model family and protocol.
 
-    ``degradation``: a function of :mod:`helpers.degrade`, called as
+    ``degradation``: a function of :mod:`helpers.measurement.degrade`, called as
     ``degradation(q, I, level, seed=seed, **options)``. For ``training_and_prediction`` the models
     are trained again at ``train_levels`` (default: every level) on the splits in
     ``train_protocols`` (training is the costly step: about a minute per family and level on 2
     cores); where a level leaves the curves unchanged the clean models are used. ``presentation``:
     how simple prediction shows degraded curves to the clean models
-    (:func:`helpers.degrade.present`). Returns the tidy table of :mod:`helpers.results`.
+    (:func:`helpers.measurement.degrade.present`). Returns the tidy table of
+    :mod:`helpers.report.results`.
     """
     unknown = set(modes) - set(MODES)
     if unknown:
@@ -136,10 +137,10 @@ def split_point_sweep(
     seed: int = 0,
     epochs: int = 40,
 ) -> pd.DataFrame:
-    """SAXS-only or WAXS-only models (``part`` = :func:`helpers.degrade.saxs` or ``waxs``) as the
-    split point moves over ``levels``: simple prediction at every level on every split; the linear
-    models trained again at every level on the grouped split; at ``q_split`` (the study's table)
-    the linear models and the CNNs trained on every split in ``protocols``."""
+    """SAXS-only or WAXS-only models (``part`` = :func:`helpers.measurement.degrade.saxs` or
+    ``waxs``) as the split point moves over ``levels``: simple prediction at every level on every
+    split; the linear models trained again at every level on the grouped split; at ``q_split``
+    (the study's table) the linear models and the CNNs trained on every split in ``protocols``."""
     common = dict(section=section, input_name=input_name, seed=seed, epochs=epochs)
     linear = ("ridge", "logistic")
     tables = [

@@ -8,7 +8,8 @@ implementation of the same Debye sum. This script computes, with it:
   ``helpers.structures.build``), ``qdamp=0``, the study's B_iso per case, on the study q grid
   (``qmin=0.01, qmax=19.995, qstep=0.01``: the 1999 points 0.01..19.99 1/Å), in float32 (its
   default) and in float64, both with its default ``pair_sum='grid'``. debyecalculator's ``iq`` is
-  HALF of the full Debye sum: compare ``2 * iq`` with ``helpers.scattering.debye_intensity``. Keys:
+  HALF of the full Debye sum: compare ``2 * iq`` with
+  ``helpers.simulation.debye.debye_intensity``. Keys:
 
   - ``q``: the study grid (float64); ``q_float32`` / ``q_float64``: the q values debyecalculator
     actually used in each precision (float32 rounds the grid, ~1e-7 relative);
@@ -32,7 +33,6 @@ from __future__ import annotations
 
 import contextlib
 import platform
-import sys
 import warnings
 from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
@@ -40,12 +40,12 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.simulation import debye as scattering
+from helpers.simulation import library as dataset
+from helpers.simulation import structures
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from helpers import dataset, scattering, structures  # noqa: E402
 
 #: (shape, size, element, B_iso in Å^2)
 CASES = (
@@ -260,7 +260,7 @@ ase {versions["ase"]}, pyNanoMatBuilder {versions["pyNanoMatBuilder"]}. Created 
 
 - `debyecalculator_curves.npz`: debyecalculator's `iq` of the cases below, in float32 (its default)
   and float64. **`iq` is half of the full Debye sum**: compare `2 * iq` with
-  `helpers.scattering.debye_intensity(atoms, q, b_iso)`. Keys: `q` (the study grid,
+  `helpers.simulation.debye.debye_intensity(atoms, q, b_iso)`. Keys: `q` (the study grid,
   0.01..19.99 1/Å, 1999 points, float64), `q_float32` / `q_float64` (the q values debyecalculator
   actually used: float32 rounds the grid by up to {q32_dev:.1e} relative, the float64 grid \
 deviates by
@@ -285,7 +285,8 @@ study grid itself.
 ## Agreement at creation time
 
 Max over q of |a - b| / b, and ("/N²f0²") of |a - b| / (N² f0(q)²), N² f0(q)² being the size of the
-largest terms of the Debye sum at q; "ours" is `helpers.scattering.debye_intensity` on the study
+largest terms of the Debye sum at q; "ours" is \
+`helpers.simulation.debye.debye_intensity` on the study
 grid, dc32 / dc64 are `2 * iq` in float32 / float64.
 
 | case | N | ours vs dc64 | ours vs dc32 | dc32 vs dc64 | \
@@ -293,7 +294,8 @@ dc32 vs dc64, /N²f0² | ours vs dc32, /N²f0² | min I / max I |
 |---|---|---|---|---|---|---|---|
 {case_lines}
 
-periodictable's f0 (`helpers.scattering.form_factor`) vs debyecalculator's f0, all 17 elements:
+periodictable's f0 (`helpers.simulation.debye.form_factor`) vs debyecalculator's f0, \
+all 17 elements:
 max relative difference {f0_dev_points:.1e} at the q of the CSV and {f0_dev_grid:.1e} \
 over the study grid.
 
