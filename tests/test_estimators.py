@@ -1,31 +1,10 @@
 """Estimators on tiny synthetic data: Ridge CV, validated logistic regression, the CNN1D."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from helpers.learning import estimators
-
-
-def _meta(n_sizes=5, n_variants=4, shapes=("a", "b", "c")):
-    rows = []
-    for shape in shapes:
-        for size in range(2, 2 + n_sizes):
-            for v in range(n_variants):
-                rows.append(
-                    {
-                        "shape": shape,
-                        "structure_id": f"{shape}-{size}",
-                        "size_parameter_1": size,
-                        "variant": v,
-                    }
-                )
-    return pd.DataFrame(rows)
-
-
-def _curves(n, n_q=50, seed=0):
-    rng = np.random.default_rng(seed)
-    return np.exp(rng.normal(size=(n, n_q)))
+from tests import synthetic
 
 
 def test_eigen_ridge_matches_sklearn_ridge_and_picks_a_sensible_alpha():
@@ -48,8 +27,8 @@ def test_eigen_ridge_matches_sklearn_ridge_and_picks_a_sensible_alpha():
 
 
 def test_linear_pipelines_fit_on_synthetic_curves():
-    meta = _meta()
-    X = _curves(len(meta)) * (meta["size_parameter_1"].to_numpy()[:, None] ** 2)
+    meta = synthetic.meta()
+    X = synthetic.curves(len(meta)) * (meta["size_parameter_1"].to_numpy()[:, None] ** 2)
     ridge = estimators.ridge_model().fit(
         X, np.log(meta["size_parameter_1"].to_numpy()), ridge__groups=meta["structure_id"]
     )
@@ -66,7 +45,7 @@ def test_linear_pipelines_fit_on_synthetic_curves():
 def test_validated_logistic_chooses_C_on_training_rows_only():
     from sklearn.linear_model import LogisticRegression
 
-    meta = _meta(n_sizes=6, n_variants=6)
+    meta = synthetic.meta(n_sizes=6, n_variants=6)
     rng = np.random.default_rng(1)
     y = meta["shape"].to_numpy()
     X = rng.normal(size=(len(meta), 12)) + 0.8 * (y[:, None] == np.array(["a", "b", "c"])).repeat(

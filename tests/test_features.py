@@ -4,15 +4,11 @@ import numpy as np
 import pytest
 
 from helpers.learning import features
-
-
-def _curves(n, n_q=50, seed=0):
-    rng = np.random.default_rng(seed)
-    return np.exp(rng.normal(size=(n, n_q)))
+from tests import synthetic
 
 
 def test_log_and_standardise_shapes_and_values():
-    X = _curves(20)
+    X = synthetic.curves(20)
     F = features.feature_pipeline().fit_transform(X)
     assert F.shape == X.shape
     np.testing.assert_allclose(F.mean(axis=0), 0, atol=1e-12)
@@ -20,7 +16,7 @@ def test_log_and_standardise_shapes_and_values():
 
 
 def test_per_curve_normalisation_is_scale_invariant():
-    X = _curves(10)
+    X = synthetic.curves(10)
     scales = np.logspace(-3, 6, 10)[:, None]
     norm = features.PerCurveNormaliser()
     logs = features.LogIntensity().fit_transform(X)
@@ -35,7 +31,7 @@ def test_per_curve_normalisation_is_scale_invariant():
 
 @pytest.mark.parametrize("bad", [np.nan, 0.0, -1.0, np.inf])
 def test_invalid_curves_raise_unless_repaired(bad):
-    X = _curves(4)
+    X = synthetic.curves(4)
     X[2, 7] = bad
     with pytest.raises(ValueError, match="curve.*repair=True"):
         features.feature_pipeline().fit(X)
@@ -45,7 +41,7 @@ def test_invalid_curves_raise_unless_repaired(bad):
 
 
 def test_unrepairable_curve_is_named():
-    X = _curves(3)
+    X = synthetic.curves(3)
     X[1, 1:] = np.nan
     with pytest.raises(ValueError, match="curve 1 has fewer than 2 valid"):
         features.LogIntensity(repair=True).fit_transform(X)

@@ -37,6 +37,14 @@ def value(table: pd.DataFrame, **where) -> float:
     return float(part["value"].iloc[0])
 
 
+LN_N = dict(model="ridge", target="log_n_Atoms", metric="Q2")  # Ridge's ln N, judged by Q2
+
+
+def clean_ln_n(recorded, split="random") -> float:
+    """ln N Q2 of the clean Ridge model as notebook 02 recorded it."""
+    return value(recorded("02_linear_models"), input="full", split=split, **LN_N)
+
+
 def test_02_linear_models(recorded):
     t = recorded("02_linear_models")
     for split in ("random", "grouped"):
@@ -98,13 +106,7 @@ def test_identity_level_gives_the_clean_score(recorded, stem, identity):
 
 def test_04_noise(recorded):
     t = recorded("04_noise")
-    ridge = dict(
-        input="poisson",
-        model="ridge",
-        protocol="simple_prediction",
-        target="log_n_Atoms",
-        metric="Q2",
-    )
+    ridge = dict(input="poisson", protocol="simple_prediction", **LN_N)
     mild, harsh = sorted(t[t["input"] == "poisson"]["level"].unique())[::-1][:2]
     assert value(t, split="random", level=mild, **ridge) > 0.99
     assert value(t, split="random", level=harsh, **ridge) < value(
@@ -121,38 +123,15 @@ def test_07_saxs_vs_waxs(recorded):
     assert {"saxs", "waxs"} <= set(t["input"])
     study = t[t["level"].isna() & (t["metric"] == "accuracy")]
     assert set(study["section"]) == {"V.1", "V.2"} and study["value"].between(0, 1).all()
-    ridge = value(
-        t,
-        input="saxs",
-        section="V.2",
-        model="ridge",
-        split="random",
-        target="log_n_Atoms",
-        metric="Q2",
-        protocol="clean",
-    )
+    ridge = value(t, input="saxs", section="V.2", split="random", protocol="clean", **LN_N)
     assert ridge > 0.9  # the size is in the small-angle part
 
 
 def test_08_bounds(recorded):
     t = recorded("08_bounds")
-    full = dict(
-        model="ridge",
-        protocol="simple_prediction",
-        split="random",
-        target="log_n_Atoms",
-        metric="Q2",
-    )
+    full = dict(protocol="simple_prediction", split="random", **LN_N)
     assert value(t, input="q_min_interpolate", level=0.01, **full) == pytest.approx(
-        value(
-            recorded("02_linear_models"),
-            input="full",
-            model="ridge",
-            split="random",
-            target="log_n_Atoms",
-            metric="Q2",
-        ),
-        rel=1e-9,
+        clean_ln_n(recorded), rel=1e-9
     )
     trained = t[(t["input"] == "q_max_trained") & (t["metric"] == "accuracy")]
     assert len(trained) > 0 and trained["value"].between(0, 1).all()
@@ -172,22 +151,5 @@ def test_10_realistic(recorded):
     for protocol in ("simple_prediction", "training_and_prediction"):
         part = t[(t["protocol"] == protocol) & (t["metric"] == "accuracy")]
         assert set(part["input"]) == conditions and part["value"].between(0, 1).all()
-    ideal = dict(
-        input="ideal",
-        model="ridge",
-        protocol="simple_prediction",
-        split="random",
-        target="log_n_Atoms",
-        metric="Q2",
-    )
-    assert value(t, **ideal) == pytest.approx(
-        value(
-            recorded("02_linear_models"),
-            input="full",
-            model="ridge",
-            split="random",
-            target="log_n_Atoms",
-            metric="Q2",
-        ),
-        rel=1e-9,
-    )
+    ideal = dict(input="ideal", protocol="simple_prediction", split="random", **LN_N)
+    assert value(t, **ideal) == pytest.approx(clean_ln_n(recorded), rel=1e-9)
