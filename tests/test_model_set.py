@@ -23,6 +23,10 @@ def test_clean_models_are_trained_once_then_reused(small_library, models_dir, ca
     X = small_library.intensities
     np.testing.assert_array_equal(first["ridge"].predict(X), again["ridge"].predict(X))
     np.testing.assert_array_equal(first["cnn1d_shape"].predict(X), again["cnn1d_shape"].predict(X))
+    proba = again["cnn1d_shape"].predict_proba(X)
+    assert proba.shape == (len(X), len(again["cnn1d_shape"].classes_))
+    np.testing.assert_allclose(proba.sum(axis=1), 1, atol=1e-5)
+    np.testing.assert_array_equal(proba.argmax(axis=1), again["cnn1d_shape"].predict(X))
 
 
 def test_models_of_another_library_or_seed_are_not_reused(small_library, models_dir, capsys):

@@ -24,3 +24,12 @@ def test_fit_models_rejects_bad_options_before_any_work(tiny_library):
         realistic.fit_models(
             tiny_library, rows, "random", early_stopping={"monitr": "val_accuracy"}
         )
+
+
+def test_test_conditions_name_each_effect_and_all_together():
+    conditions = realistic.test_conditions((0.2, 10.0))
+    assert conditions["ideal"] == realistic.instrument.Measurement()
+    assert conditions["bounds (0.2, 10.0)"].q_min == 0.2
+    together = conditions["all together"]
+    assert (together.q_min, together.q_max, together.photons) == (0.2, 10.0, 1e6)
+    assert together.polydispersity > 0 and together.resolution > 0 and together.flat > 0

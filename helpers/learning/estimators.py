@@ -404,8 +404,13 @@ def _channels(X) -> np.ndarray:
     )
 
 
+def predict_proba(model, X) -> np.ndarray:
+    """The softmax output of a CNN for features ``X`` ((n, L) or (n, L, c))."""
+    return model.predict(_channels(X), verbose=0, batch_size=256)
+
+
 def predict_classes(model, X) -> np.ndarray:
-    return np.argmax(model.predict(_channels(X), verbose=0, batch_size=256), axis=1)
+    return np.argmax(predict_proba(model, X), axis=1)
 
 
 def summary_table(model) -> str:

@@ -92,8 +92,18 @@ class FittedCNN:
     names: list
     history: dict = field(default_factory=dict)
 
+    @property
+    def classes_(self) -> list:
+        """The labels of the columns of :meth:`predict_proba`."""
+        return list(self.names)
+
     def predict(self, X) -> np.ndarray:
+        """Class indices (into :attr:`names`)."""
         return estimators.predict_classes(self.model, self.prep.transform(X))
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Softmax probabilities, one column per label of :attr:`names`."""
+        return estimators.predict_proba(self.model, self.prep.transform(X))
 
 
 def fit_cnn(
@@ -201,7 +211,7 @@ def score(fitted: dict, X_rows, meta, rows, repair: bool = False) -> list[dict]:
     curves); the models given are not changed (a repairing copy is scored)."""
     out = []
     for name, model in fitted.items():
-        model = _repairing(model) if repair else model
+        model = repairing(model) if repair else model
         if name == "ridge":
             out += score_predictions(meta, rows, size_pred=model.predict(X_rows))
         elif name == "logistic":
@@ -214,7 +224,9 @@ def score(fitted: dict, X_rows, meta, rows, repair: bool = False) -> list[dict]:
     return out
 
 
-def _repairing(model):
+def repairing(model):
+    """A copy of a fitted model whose features fill NaN and zero-count points by interpolation
+    of log I (for degraded curves); the model given is not changed."""
     model = copy.deepcopy(model)
     if isinstance(model, FittedCNN):
         model.prep.set_params(log10__repair=True)

@@ -20,6 +20,33 @@ def _seed(seed: int, *tags: int) -> int:
     return int(np.random.SeedSequence([seed, *tags]).generate_state(1)[0])
 
 
+def test_conditions(window=(0.1, 15.0)) -> dict:
+    """Realistic test conditions, one part of the measurement model at a time, then all together
+    (every one but "ideal" is meant to be measured in arbitrary units)."""
+    lo, hi = window
+    return {
+        "ideal": instrument.Measurement(),
+        "polydisperse (σ = 0.1)": instrument.Measurement(polydispersity=0.1),
+        "arbitrary units (scale 0.01-100)": instrument.Measurement(),
+        "resolution (σ_q = √(0.005² + (0.01 q)²))": instrument.Measurement(
+            resolution=0.005, relative_resolution=0.01
+        ),
+        "background (flat + q⁻⁴)": instrument.Measurement(flat=0.5, power=5e-4),
+        "Poisson, 1e6 photons": instrument.Measurement(photons=1e6),
+        f"bounds {(lo, hi)}": instrument.Measurement(q_min=lo, q_max=hi),
+        "all together": instrument.Measurement(
+            polydispersity=0.1,
+            resolution=0.005,
+            relative_resolution=0.01,
+            flat=0.5,
+            power=5e-4,
+            photons=1e6,
+            q_min=lo,
+            q_max=hi,
+        ),
+    }
+
+
 #: early stopping of the realistic CNN (chosen on realistic validation curves): the same as
 #: every CNN's
 CNN_EARLY_STOPPING = model_set.EARLY_STOPPING
