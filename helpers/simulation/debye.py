@@ -42,7 +42,9 @@ BIN_PHASE = (
 #: ``pairs`` (lattice FFT, symmetry orbits, parallel pass); below it, the binned pass above, so
 #: every curve of the study library (at most 11,571 atoms) is unchanged, bit for bit.
 FAST_ROUTE_MIN_ATOMS = 20_000
-ROUTES = ("auto", "binned", "lattice", "orbit", "general")
+ROUTES = ("auto", "binned", "pairs", "lattice", "orbit", "general")
+#: Diagnostics: the route of each element pair in the last ``debye_intensity`` call.
+last_routes: tuple[str, ...] = ()
 NUFFT_EPS = 1e-12
 _CHUNK_PAIRS = 4_000_000
 # numba fuses distance, binning and accumulation into one pass (5-10x faster); numpy otherwise
@@ -246,16 +248,19 @@ def debye_intensity(atoms, q, b_iso: float = 0.0, *, route: str = "auto") -> np.
 
     ``route``: ``"auto"`` uses the binned pass below ``FAST_ROUTE_MIN_ATOMS`` atoms and the
     fastest exact route of ``pairs.pair_distribution`` from there on; ``"binned"`` forces the
-    binned pass (O(N^2), one core); ``"lattice"``, ``"orbit"``, ``"general"`` force one route of
-    ``pairs`` (raising if the atoms do not fit it).
+    binned pass (O(N^2), one core); ``"pairs"`` the fastest exact route of ``pairs`` at any size;
+    ``"lattice"``, ``"orbit"``, ``"general"`` force one route of ``pairs`` (raising if the atoms
+    do not fit it).
     """
     if route not in ROUTES:
         raise ValueError(f"unknown route {route!r}: choose one of {', '.join(ROUTES)}.")
     q = check_q(q)
     b_iso = check_b_iso(b_iso)
     positions = check_positions(atoms.get_positions())
+    global last_routes
     if route != "binned" and (route != "auto" or len(positions) >= FAST_ROUTE_MIN_ATOMS):
         return _fast_intensity(atoms, positions, q, b_iso, route)
+    last_routes = ("binned",)
     symbols = np.asarray(atoms.get_chemical_symbols())
     elements = sorted(set(symbols.tolist()))
     f = {el: form_factor(el, q) for el in elements}
@@ -281,11 +286,17 @@ def _fast_intensity(atoms, positions, q, b_iso, route) -> np.ndarray:
     groups = {el: positions[symbols == el] for el in elements}
     self_term = sum(len(groups[el]) * f[el] ** 2 for el in elements)
     pair_term = np.zeros_like(q)
+    routes = []
     for a_i, a in enumerate(elements):
         for b in elements[a_i:]:
             other = None if a == b else groups[b]
-            dist = pairs.pair_distribution(groups[a], other, float(q.max()), route=route)
+            dist = pairs.pair_distribution(
+                groups[a], other, float(q.max()), route="auto" if route == "pairs" else route
+            )
+            routes.append(dist.route)
             pair_term += f[a] * f[b] * pairs.sinc_sum(dist, q, eps=NUFFT_EPS)
+    global last_routes
+    last_routes = tuple(routes)
     return self_term + 2.0 * debye_waller(q, b_iso) * pair_term
 
 
