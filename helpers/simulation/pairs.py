@@ -1,6 +1,49 @@
-"""Pair-distance distribution of a large particle, exact, in less than O(N^2) when it can be.
+"""Pair-distance distribution of a particle, exact, in less than O(N^2) where the structure allows.
 
-(The module docstring with the maths and the measurements is written at the end of the work.)
+The Debye sum needs S(s) = sum_{i<j} sinc(s r_ij) only through the distribution of the pair
+distances r_ij. ``pair_distribution`` returns it by the first route that applies; each route
+checks that it applies and returns None otherwise, so any input gets the exact answer.
+
+1. Lattice route (``lattice_pairs``). If every atom sits, within POSITION_TOL x d_nn, on an
+   integer point c of one lattice (basis found from the central atom's neighbour vectors:
+   orthogonal grids from two orthogonal vectors of a shell, at spacing 1 and 1/2 - the cubic
+   half-grid of fcc and bcc - and primitive bases from the nearest-neighbour shell; the fitting
+   basis with the smallest FFT grid wins), the number of pairs with lattice difference v is the
+   autocorrelation C(v) = sum_c n(c) n(c + v) of the 0/1 occupancy n: an integer, computed by
+   real FFTs on a grid padded to 2 x extent - 1 (no wrap-around) and rounded (the round-off is
+   checked to stay below 0.25, the total to be N(N-1)/2). Summing C(v) per value of the integer
+   quadratic form |v|^2 = v^T G v (G the integer Gram matrix) gives every distinct distance and
+   its exact multiplicity: no binning at all. Cost: FFTs of a grid of about 12-50 N cells,
+   O(N log N). It serves the fcc single crystals (cube, cuboctahedron, dihedral rhombic
+   dodecahedron, octahedron, tetrahedron) and the bcc rhombic dodecahedron up to nShell 6
+   (pyNanoMatBuilder's bccrDD puts atoms off the bcc lattice from nShell 7 on, some at 0.816 Rnn
+   from a neighbour; those particles go to the next routes).
+2. Symmetry-orbit route (``orbit_pairs``). Every symmetry of the particle (candidates from the
+   outermost atoms; a generator is kept only if it maps every atom onto an atom within
+   POSITION_TOL x d_nn) permutes the atoms, so every atom of an orbit has the same multiset of
+   distances to the others: the sum over pairs is the sum over orbits A <= B of |A| x (A's
+   representative with every atom of B), halved for A = B. It evaluates about N^2 / (2|G|)
+   distances: |G| = 120 for the icosahedron and the dodecahedron (Ih), 20 for the Marks
+   decahedron (D5h). Binned as the general route.
+3. General route (``general_pairs``): every pair, on every core (numba prange, representatives
+   dealt round-robin, one histogram per thread), the atoms visited in a spatial order so that
+   consecutive distances fall in nearby bins.
+
+Binning of routes 2 and 3, exact to ~1e-9: a pair at d = c + delta in the bin of centre c (width
+w = MOMENT_BIN_PHASE / s_max, |delta| <= w / 2) enters through the moments T_p = sum delta^p,
+p = 0..3, and ``sinc_sum`` expands sin(s d) / d to third order in delta around c. The remainder
+is at most max|4th derivative of sinc| (s_max w / 2)^4 / 4! < 1.3e-9 of the pair's weight (the
+4th derivative is below 0.2 in absolute value), the level of the binned engine of ``debye``
+(2e-9). Four moments let the bins be 200 times wider than that engine's, so the histogram stays
+in cache: with narrow bins the pass was measured memory-bound (random histogram updates), several
+times slower per pair.
+
+Why these routes, by measurement (numbers: ``benchmarks/bench_engine.py``): the lattice route
+costs a few FFTs, its time growing about linearly with N and far below any pair pass, so it is
+tried first; the orbit route divides the pair pass by |G| but stays O(N^2), so it comes second;
+the general pass is the fallback. The positional tolerance of 1e-10 d_nn bounds the first-order
+phase error of treating an atom as on its site (or image) by 2e-10 x s_max d_nn; the builders
+place atoms within ~1e-13 d_nn of them.
 """
 
 from __future__ import annotations
