@@ -38,6 +38,13 @@ import numpy as np
 BIN_PHASE = (
     2e-4  # bin width times the largest s: the largest phase error of a pair is BIN_PHASE / 2
 )
+#: From this many atoms on, ``debye_intensity(route="auto")`` uses the sub-quadratic routes of
+#: ``pairs`` (lattice FFT, symmetry orbits, parallel pass); below it, the binned pass above, so
+#: every curve of the study library (at most 11,571 atoms) is unchanged, bit for bit.
+FAST_ROUTE_MIN_ATOMS = 20_000
+ROUTES = ("auto", "binned", "pairs", "lattice", "orbit", "general")
+#: Diagnostics: the route of each element pair in the last ``debye_intensity`` call.
+last_routes: tuple[str, ...] = ()
 NUFFT_EPS = 1e-12
 _CHUNK_PAIRS = 4_000_000
 # numba fuses distance, binning and accumulation into one pass (5-10x faster); numpy otherwise
@@ -233,15 +240,27 @@ def positions_sinc_sum(positions: np.ndarray, s: np.ndarray) -> np.ndarray:
     return sinc_sum(distances, weights, s)
 
 
-def debye_intensity(atoms, q, b_iso: float = 0.0) -> np.ndarray:
+def debye_intensity(atoms, q, b_iso: float = 0.0, *, route: str = "auto") -> np.ndarray:
     """Full Debye double sum I(q) of an ``ase.Atoms`` (any mix of elements), in electrons^2.
 
     ``q`` in 1/Å, > 0 and strictly increasing; ``b_iso`` the isotropic Debye-Waller B in Å^2,
     applied to the pair terms only. Equals 2 x debyecalculator's ``iq`` at ``qdamp=0``.
+
+    ``route``: ``"auto"`` uses the binned pass below ``FAST_ROUTE_MIN_ATOMS`` atoms and the
+    fastest exact route of ``pairs.pair_distribution`` from there on; ``"binned"`` forces the
+    binned pass (O(N^2), one core); ``"pairs"`` the fastest exact route of ``pairs`` at any size;
+    ``"lattice"``, ``"orbit"``, ``"general"`` force one route of ``pairs`` (raising if the atoms
+    do not fit it).
     """
+    if route not in ROUTES:
+        raise ValueError(f"unknown route {route!r}: choose one of {', '.join(ROUTES)}.")
     q = check_q(q)
     b_iso = check_b_iso(b_iso)
     positions = check_positions(atoms.get_positions())
+    global last_routes
+    if route != "binned" and (route != "auto" or len(positions) >= FAST_ROUTE_MIN_ATOMS):
+        return _fast_intensity(atoms, positions, q, b_iso, route)
+    last_routes = ("binned",)
     symbols = np.asarray(atoms.get_chemical_symbols())
     elements = sorted(set(symbols.tolist()))
     f = {el: form_factor(el, q) for el in elements}
@@ -254,6 +273,30 @@ def debye_intensity(atoms, q, b_iso: float = 0.0) -> np.ndarray:
             other = None if a == b else groups[b]
             distances, weights = pair_distance_bins(groups[a], other, width)
             pair_term += f[a] * f[b] * sinc_sum(distances, weights, q)
+    return self_term + 2.0 * debye_waller(q, b_iso) * pair_term
+
+
+def _fast_intensity(atoms, positions, q, b_iso, route) -> np.ndarray:
+    """I(q) with the pair distributions of ``pairs`` (one per pair of elements)."""
+    from . import pairs
+
+    symbols = np.asarray(atoms.get_chemical_symbols())
+    elements = sorted(set(symbols.tolist()))
+    f = {el: form_factor(el, q) for el in elements}
+    groups = {el: positions[symbols == el] for el in elements}
+    self_term = sum(len(groups[el]) * f[el] ** 2 for el in elements)
+    pair_term = np.zeros_like(q)
+    routes = []
+    for a_i, a in enumerate(elements):
+        for b in elements[a_i:]:
+            other = None if a == b else groups[b]
+            dist = pairs.pair_distribution(
+                groups[a], other, float(q.max()), route="auto" if route == "pairs" else route
+            )
+            routes.append(dist.route)
+            pair_term += f[a] * f[b] * pairs.sinc_sum(dist, q, eps=NUFFT_EPS)
+    global last_routes
+    last_routes = tuple(routes)
     return self_term + 2.0 * debye_waller(q, b_iso) * pair_term
 
 

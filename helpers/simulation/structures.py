@@ -99,12 +99,21 @@ def check_element(element: str) -> None:
         )
 
 
-def check_shape_size(shape: str, size: int) -> ShapeSpec:
+def check_shape_size(shape: str, size: int, study_range: bool = True) -> ShapeSpec:
+    """The shape's spec after checking the shape name and the size (in the study's range unless
+    ``study_range`` is False, then any size from the study's smallest up)."""
     if shape not in SHAPE_SPECS:
         raise ValueError(f"unknown shape {shape!r}: choose one of {', '.join(SHAPES)}.")
     spec = SHAPE_SPECS[shape]
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
         raise TypeError(f"size must be an integer {spec.size_argument}, got {size!r}.")
+    if not study_range:
+        if int(size) < spec.sizes[0]:
+            raise ValueError(
+                f"size {size} is too small for {shape}: its {spec.size_argument} starts at "
+                f"{spec.sizes[0]}."
+            )
+        return spec
     if int(size) not in spec.sizes:
         raise ValueError(
             f"size {size} is out of range for {shape}: its {spec.size_argument} goes from "
@@ -113,12 +122,12 @@ def check_shape_size(shape: str, size: int) -> ShapeSpec:
     return spec
 
 
-def _run_builder(shape: str, size: int, element: str, rnn_value: float):
+def _run_builder(shape: str, size: int, element: str, rnn_value: float, study_range: bool = True):
     """Call the pyNanoMatBuilder class quietly (no printing, no warnings) and return its
     ase.Atoms."""
     import importlib
 
-    spec = check_shape_size(shape, size)
+    spec = check_shape_size(shape, size, study_range)
     module = importlib.import_module(f"pyNanoMatBuilder.{spec.module}")
     builder = getattr(module, spec.cls)
     kwargs = {spec.size_argument: int(size), **dict(spec.fixed)}
@@ -146,11 +155,15 @@ def _unit_positions_cached(shape: str, size: int) -> np.ndarray:
     return positions
 
 
-def unit_positions(shape: str, size: int) -> np.ndarray:
+def unit_positions(shape: str, size: int, study_range: bool = True) -> np.ndarray:
     """Atom positions of (shape, size) in units of Rnn, centred on the centroid (read-only
-    array)."""
-    check_shape_size(shape, size)
-    return _unit_positions_cached(shape, int(size))
+    array). ``study_range=False`` allows any size from the study's smallest up (large particles
+    for the engine benchmark; built every time, not cached)."""
+    check_shape_size(shape, size, study_range)
+    if study_range:
+        return _unit_positions_cached(shape, int(size))
+    positions = _run_builder(shape, int(size), "Au", 1.0, study_range=False).get_positions()
+    return positions - positions.mean(axis=0)
 
 
 def build(shape: str, size: int, element: str = "Co"):
