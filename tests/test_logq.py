@@ -7,6 +7,7 @@ import pytest
 
 from helpers.learning import logq, model_set
 
+GRID = logq.LogQGrid(n=64)  # coarse, for fast training runs
 STUDY_Q = np.arange(1, 2000) / 100  # the study's grid, 0.01..19.99 Å⁻¹
 
 
@@ -40,8 +41,9 @@ def test_another_q_grid_is_accepted():
     Z = logq.prepare(q, _curves(q))
     g = logq.LogQGrid().q
     inside = (g >= 0.05) & (g <= 12)
-    assert Z.shape == (3, 256, 2)
-    np.testing.assert_array_equal(Z[..., 1], np.broadcast_to(inside, (3, 256)))
+    n = logq.LogQGrid().n
+    assert Z.shape == (3, n, 2)
+    np.testing.assert_array_equal(Z[..., 1], np.broadcast_to(inside, (3, n)))
     assert np.all(Z[..., 0][:, ~inside] == 0)
 
 
@@ -94,7 +96,7 @@ def trained(small_library):
     val = np.flatnonzero((meta["size_parameter_1"] == 3).to_numpy())
     fit = np.setdiff1d(np.arange(len(meta)), val)
     model = logq.fit_library(
-        small_library, fit, val, seed=0, epochs=3, width=4, grid=logq.LogQGrid(n=64)
+        small_library, fit, val, seed=0, epochs=3, width=4, grid=GRID, epoch_fraction=1.0
     )
     return model, small_library
 
@@ -126,7 +128,9 @@ def test_training_is_seeded(trained, small_library):
     meta = lib.metadata
     val = np.flatnonzero((meta["size_parameter_1"] == 3).to_numpy())
     fit = np.setdiff1d(np.arange(len(meta)), val)
-    again = logq.fit_library(lib, fit, val, seed=0, epochs=3, width=4, grid=logq.LogQGrid(n=64))
+    again = logq.fit_library(
+        lib, fit, val, seed=0, epochs=3, width=4, grid=GRID, epoch_fraction=1.0
+    )
     np.testing.assert_allclose(
         again.predict(lib.q, lib.intensities[:5]).proba,
         model.predict(lib.q, lib.intensities[:5]).proba,

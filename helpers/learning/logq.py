@@ -29,8 +29,9 @@ z-score 1), since a network fitted on its training particles is over-confident o
 
 Training (:meth:`LogQModel.fit`) shows either the clean curves or, each epoch, another of several
 versions of every training curve measured under fresh random conditions
-(:func:`measured_versions`, from :mod:`helpers.measurement.instrument`); early stopping restores
-the weights of the epoch of lowest validation loss.
+(:func:`measured_versions`, from :mod:`helpers.measurement.instrument`), a seeded random part of
+them per epoch; early stopping restores the weights of the epoch of best validation shape accuracy
+(or lowest validation loss, ``monitor``).
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class LogQGrid:
 
     q_min: float = 0.01
     q_max: float = 20.0
-    n: int = 256
+    n: int = 384
 
     def __post_init__(self):
         if isinstance(self.n, bool) or not isinstance(self.n, (int, np.integer)) or self.n < 16:
@@ -209,14 +210,20 @@ def measured_versions(
 # --- network ------------------------------------------------------------------------------------
 
 
-def build_network(length: int, n_classes: int = 9, width: int = 32, seed: int = 0):
+def build_network(
+    length: int, n_classes: int = 9, width: int = 32, seed: int = 0, dropout: float = 0.0
+):
     """The Keras network: input (length, 2) -> {"shape": n_classes logits, "size": (4,)}.
 
-    Trunk: two convolutions (kernel 7) and max-pooling, two (kernel 5) and pooling, one (kernel
-    3) and pooling; ``width``, 2·``width`` and 4·``width`` filters. Shape head: global average and
-    global max pooling of the trunk (blind to where along ln q a pattern sits) -> Dense(64) ->
-    logits. Size head: a 1x1 convolution to 8 channels, flattened (keeps the positions) ->
-    Dense(64) -> means and log-variances of the two standardised size targets.
+    Two branches of the same convolutional trunk (ReLU convolutions: two of kernel 7 and
+    max-pooling, two of kernel 5 and pooling, one of kernel 3 and pooling; ``width``,
+    2·``width`` and 4·``width`` filters), one per task, so that the Gaussian likelihood of
+    the size (whose gradients grow as its predicted variance shrinks) cannot starve the shape
+    of features.
+    Shape branch: global average and global max pooling of its trunk (blind to where along ln q
+    a pattern sits) -> Dropout(``dropout``) -> Dense(64) -> logits. Size branch: a 1x1
+    convolution to 8 channels, flattened (keeps the positions) -> Dense(64) -> means and
+    log-variances of the two standardised size targets.
     """
     from .estimators import _keras
 
@@ -226,23 +233,28 @@ def build_network(length: int, n_classes: int = 9, width: int = 32, seed: int = 
     keras.utils.set_random_seed(seed)
     layers = keras.layers
     inputs = keras.Input(shape=(length, 2), name="curve")
-    x = layers.Rescaling(np.array([_INPUT_SCALE, 1.0], dtype="float32"))(inputs)
-    x = layers.Conv1D(width, 7, padding="same", activation="relu")(x)
-    x = layers.Conv1D(width, 7, padding="same", activation="relu")(x)
-    x = layers.MaxPooling1D(2)(x)
-    x = layers.Conv1D(2 * width, 5, padding="same", activation="relu")(x)
-    x = layers.Conv1D(2 * width, 5, padding="same", activation="relu")(x)
-    x = layers.MaxPooling1D(2)(x)
-    x = layers.Conv1D(4 * width, 3, padding="same", activation="relu")(x)
-    trunk = layers.MaxPooling1D(2)(x)
+    scaled = layers.Rescaling(np.array([_INPUT_SCALE, 1.0], dtype="float32"))(inputs)
+
+    def conv(x, filters, kernel):
+        return layers.Conv1D(filters, kernel, padding="same", activation="relu")(x)
+
+    def trunk(x):
+        x = conv(conv(x, width, 7), width, 7)
+        x = layers.MaxPooling1D(2)(x)
+        x = conv(conv(x, 2 * width, 5), 2 * width, 5)
+        x = layers.MaxPooling1D(2)(x)
+        return layers.MaxPooling1D(2)(conv(x, 4 * width, 3))
+
+    t = trunk(scaled)
     pooled = layers.Concatenate()(
-        [layers.GlobalAveragePooling1D()(trunk), layers.GlobalMaxPooling1D()(trunk)]
+        [layers.GlobalAveragePooling1D()(t), layers.GlobalMaxPooling1D()(t)]
     )
-    s = layers.Dense(64, activation="relu")(pooled)
-    shape = layers.Dense(n_classes, name="shape")(s)
-    f = layers.Flatten()(layers.Conv1D(8, 1, activation="relu")(trunk))
-    f = layers.Dense(64, activation="relu")(f)
-    size = layers.Dense(4, name="size")(f)
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
+    pooled = layers.Dropout(dropout, seed=seed)(pooled) if dropout else pooled
+    shape = layers.Dense(n_classes, name="shape")(layers.Dense(64, activation="relu")(pooled))
+    f = layers.Flatten()(layers.Conv1D(8, 1, activation="relu")(trunk(scaled)))
+    size = layers.Dense(4, name="size")(layers.Dense(64, activation="relu")(f))
     return keras.Model(inputs, {"shape": shape, "size": size}, name="logq")
 
 
@@ -348,12 +360,16 @@ class LogQModel:
 
     grid: LogQGrid = field(default_factory=LogQGrid)
     seed: int = 0
-    width: int = 32
-    epochs: int = 80
-    patience: int = 15
+    width: int = 16
+    epochs: int = 60
+    patience: int = 12
     batch_size: int = 64
-    learning_rate: float = 2e-3
-    epoch_fraction: float = 1.0
+    learning_rate: float = 1e-3
+    epoch_fraction: float = 0.25
+    dropout: float = 0.0
+    #: early stopping and learning-rate schedule: "val_loss" (shape + size) or
+    #: "val_shape_accuracy" (the repo's CNN convention)
+    monitor: str = "val_shape_accuracy"
     labels: tuple = tuple(structures.SHAPES)
     temperature: float = 1.0
     size_scale: tuple = (1.0, 1.0)
@@ -376,6 +392,11 @@ class LogQModel:
         keras = _keras()
         import tensorflow as tf
 
+        if self.monitor not in ("val_loss", "val_shape_accuracy"):
+            raise ValueError(
+                f"monitor must be 'val_loss' or 'val_shape_accuracy', got {self.monitor!r}."
+            )
+        mode = "min" if self.monitor == "val_loss" else "max"
         if not 0 < self.epoch_fraction <= 1:
             raise ValueError(f"epoch_fraction must be in (0, 1], got {self.epoch_fraction}.")
         Z = np.asarray(Z, dtype="float32")
@@ -397,7 +418,9 @@ class LogQModel:
         y_std = ((y - mean) / std).astype("float32")
         y_val = ((size_targets(meta_val) - mean) / std).astype("float32")
         tf.config.experimental.enable_op_determinism()
-        self.network = build_network(self.grid.n, len(self.labels), self.width, self.seed)
+        self.network = build_network(
+            self.grid.n, len(self.labels), self.width, self.seed, self.dropout
+        )
         self.network.compile(
             optimizer=keras.optimizers.Adam(self.learning_rate),
             loss={
@@ -408,10 +431,14 @@ class LogQModel:
         )
         callbacks = [
             keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=self.patience, restore_best_weights=True
+                monitor=self.monitor, mode=mode, patience=self.patience, restore_best_weights=True
             ),
             keras.callbacks.ReduceLROnPlateau(
-                monitor="val_loss", factor=0.5, patience=max(self.patience // 3, 1), min_lr=1e-5
+                monitor=self.monitor,
+                mode=mode,
+                factor=0.5,
+                patience=max(self.patience // 3, 1),
+                min_lr=1e-5,
             ),
         ]
         data = _batches(
@@ -498,6 +525,8 @@ class LogQModel:
             "batch_size": self.batch_size,
             "learning_rate": self.learning_rate,
             "epoch_fraction": self.epoch_fraction,
+            "dropout": self.dropout,
+            "monitor": self.monitor,
             "labels": list(self.labels),
             "temperature": self.temperature,
             "size_scale": list(self.size_scale),
@@ -552,6 +581,8 @@ class LogQModel:
             batch_size=record["batch_size"],
             learning_rate=record["learning_rate"],
             epoch_fraction=record["epoch_fraction"],
+            dropout=record["dropout"],
+            monitor=record["monitor"],
             labels=tuple(record["labels"]),
             temperature=record["temperature"],
             size_scale=tuple(record["size_scale"]),
@@ -560,7 +591,9 @@ class LogQModel:
             library=record["library"],
             history=record["history"],
         )
-        model.network = build_network(model.grid.n, len(model.labels), model.width, model.seed)
+        model.network = build_network(
+            model.grid.n, len(model.labels), model.width, model.seed, model.dropout
+        )
         model.network.load_weights(weights)
         return model
 
