@@ -160,3 +160,21 @@ def test_save_load_round_trip(trained, tmp_path):
         logq.LogQModel.load(path, library=lib)
     with pytest.raises(ValueError, match="no saved LogQModel"):
         logq.LogQModel.load(tmp_path / "nothing")
+
+
+def test_realistic_training_draws_measured_versions(small_library):
+    lib = small_library
+    meta = lib.metadata
+    val = np.flatnonzero((meta["size_parameter_1"] == 3).to_numpy())
+    fit = np.setdiff1d(np.arange(len(meta)), val)
+    versions = logq.measured_versions(lib, fit, 2, GRID, seed=1)
+    assert versions.shape == (2, fit.size, GRID.n, 2)
+    assert not np.array_equal(versions[0], versions[1])  # fresh conditions each round
+    np.testing.assert_array_equal(versions, logq.measured_versions(lib, fit, 2, GRID, seed=1))
+    measured = versions[..., 1] == 1
+    assert np.all(versions[..., 0][~measured] == 0) and measured.any(axis=-1).all()
+    model = logq.fit_library(
+        lib, fit, val, realistic=True, rounds=2, epochs=2, width=4, grid=GRID, epoch_fraction=1.0
+    )
+    assert len(model.history["loss"]) == 2
+    np.testing.assert_allclose(model.predict(lib.q, lib.intensities[:3]).proba.sum(axis=1), 1.0)
