@@ -12,7 +12,8 @@ The subpackages follow the data flow; each imports only from itself and the laye
     (polydispersity, resolution, background, counting noise, q window, scale).
 ``learning``
     curves + metadata -> fitted models -> scores: ``targets``, ``features``, ``splits``,
-    ``estimators``, ``metrics``, ``model_set``, ``attribution``.
+    ``estimators``, ``metrics``, ``model_set``, ``attribution``, ``logq`` (curves on a log-q
+    grid, calibrated shape and size with intervals).
 ``report``
     results tables, ``results/summary.md``, figures (drawing only): ``results``, ``summary``,
     ``plots``.

@@ -1,3 +1,4 @@
 """Curves + metadata -> fitted models -> scores: ``targets``, ``features``, ``splits``,
 ``estimators``, ``metrics``, ``model_set`` (fit / score / save / load-or-train),
-``attribution``."""
+``attribution``, ``logq`` (curves of any q grid on a log-q axis -> calibrated shape
+probabilities and size intervals)."""

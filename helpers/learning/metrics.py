@@ -3,7 +3,10 @@
 - :func:`regression_metrics`: MSE, the variance of the test targets and Q² = 1 - MSE / variance,
   as the study's tables give them;
 - :func:`accuracy`: the fraction of correct labels;
-- :func:`confusion_table`: counts of (true, predicted) labels in a given label order.
+- :func:`confusion_table`: counts of (true, predicted) labels in a given label order;
+- :func:`reliability_table`, :func:`expected_calibration_error`: whether predicted class
+  probabilities mean what they say (of the curves predicted with confidence 0.9, 90 % right);
+- :func:`interval_coverage`: the fraction of true values inside predicted intervals.
 """
 
 from __future__ import annotations
@@ -42,3 +45,87 @@ def confusion_table(y_true, y_pred, labels) -> pd.DataFrame:
     )
     table.index.name, table.columns.name = "true", "predicted"
     return table
+
+
+def _checked_proba(proba, y_true) -> tuple[np.ndarray, np.ndarray]:
+    proba = np.asarray(proba, dtype=float)
+    y_true = np.asarray(y_true)
+    if proba.ndim != 2 or proba.shape[0] == 0 or proba.shape[1] < 2:
+        raise ValueError(
+            f"proba must be (n_samples, n_classes) with n_classes >= 2, got shape {proba.shape}."
+        )
+    if y_true.shape != (proba.shape[0],):
+        raise ValueError(
+            f"y_true must hold one class index per row of proba ({proba.shape[0]}), "
+            f"got shape {y_true.shape}."
+        )
+    if not np.issubdtype(y_true.dtype, np.integer):
+        raise ValueError(
+            "y_true must be integer class indices (columns of proba), "
+            f"got dtype {y_true.dtype}: map labels to indices first."
+        )
+    if y_true.min() < 0 or y_true.max() >= proba.shape[1]:
+        raise ValueError(f"y_true holds class indices outside 0..{proba.shape[1] - 1}.")
+    if (
+        np.any(~np.isfinite(proba))
+        or np.any(proba < 0)
+        or np.any(np.abs(proba.sum(axis=1) - 1.0) > 1e-4)
+    ):
+        raise ValueError("every row of proba must hold finite probabilities >= 0 summing to 1.")
+    return proba, y_true
+
+
+def reliability_table(proba, y_true, n_bins: int = 15) -> pd.DataFrame:
+    """Confidence against accuracy: the predicted class of each row is its most probable one, its
+    confidence that probability. Rows are put in ``n_bins`` equal-width bins of confidence over
+    [0, 1] (a confidence on an inner edge goes to the upper bin, 1.0 to the last); per bin the
+    table gives ``low``, ``high``, ``confidence`` (mean), ``accuracy`` (fraction of rows whose
+    predicted class is ``y_true``) and ``count`` (NaN means for empty bins). A calibrated model
+    has accuracy = confidence in every bin."""
+    proba, y_true = _checked_proba(proba, y_true)
+    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
+        raise ValueError(f"n_bins must be an integer >= 1, got {n_bins!r}.")
+    confidence = proba.max(axis=1)
+    correct = proba.argmax(axis=1) == y_true
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    which = np.clip(np.searchsorted(edges, confidence, side="right") - 1, 0, n_bins - 1)
+    rows = []
+    for b in range(n_bins):
+        inside = which == b
+        count = int(inside.sum())
+        rows.append(
+            {
+                "low": edges[b],
+                "high": edges[b + 1],
+                "confidence": float(confidence[inside].mean()) if count else float("nan"),
+                "accuracy": float(correct[inside].mean()) if count else float("nan"),
+                "count": count,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def expected_calibration_error(proba, y_true, n_bins: int = 15) -> float:
+    """ECE: the count-weighted mean over the bins of :func:`reliability_table` of
+    |accuracy - confidence|. 0 for calibrated probabilities (up to the sampling noise of the bins),
+    up to 1 for confident and always wrong ones."""
+    table = reliability_table(proba, y_true, n_bins)
+    full = table[table["count"] > 0]
+    gap = (full["accuracy"] - full["confidence"]).abs()
+    return float((gap * full["count"]).sum() / full["count"].sum())
+
+
+def interval_coverage(y, low, high) -> float:
+    """The fraction of the values ``y`` with ``low <= y <= high`` (a 90 % interval of a calibrated
+    model covers about 0.9)."""
+    y, low, high = (np.asarray(a, dtype=float) for a in (y, low, high))
+    if not (y.shape == low.shape == high.shape) or y.size == 0:
+        raise ValueError(
+            f"y, low and high must be non-empty and of one shape, got {y.shape}, {low.shape}, "
+            f"{high.shape}."
+        )
+    if np.any(~np.isfinite(y)) or np.any(np.isnan(low)) or np.any(np.isnan(high)):
+        raise ValueError("y must be finite and the interval bounds not NaN.")
+    if np.any(low > high):
+        raise ValueError("every interval needs low <= high.")
+    return float(np.mean((low <= y) & (y <= high)))

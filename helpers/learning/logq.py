@@ -1,0 +1,643 @@
+"""A model family meant to recognise particles it has never seen: curves on a log-q axis.
+
+Physics. For a particle of radius R the small-angle part of I(q) is a function of qR (its form
+factor): on a log-q axis, ln q + ln R is all that matters, so a change of size **shifts** the SAXS
+pattern along ln q instead of reshaping it. The wide-angle (Bragg) pattern of a lattice sits at
+fixed q·Rnn, where the element sets the nearest-neighbour distance Rnn: a change of element shifts
+it along ln q too, while the size of the particle sets the widths of its peaks (Δq ∝ 1/R). A
+measured curve's absolute scale is unknown (arbitrary units: concentration, flux and thickness are
+not calibrated), so its level, I(0) ∝ N² f(0)², cannot be used: only ln I up to an additive
+constant is.
+
+Hence the input (:func:`prepare`, :class:`LogQGrid`): ln I interpolated linearly in ln q onto a
+fixed log-spaced grid, minus the curve's own mean of ln I over the grid points it measured (exactly
+scale-free: c·I gives the same features for every c > 0), with a second channel marking the
+measured grid points. Curves measured on any q grid (another instrument, a window, gaps) go onto
+the same input. The network (:func:`build_network`) reads the shape through convolutions and
+*global* pooling, which do not care where along ln q a pattern sits (shift-invariant, so an unseen
+size or element looks familiar), and the size through a flattened (position-keeping) view of the
+same features: a size *is* a position on the ln q axis. It predicts the 9 shape logits and, for
+ln N (``log_n_atoms``) and ln R_eq (``ln eq_radius``, R in Å), a Gaussian mean and log-variance,
+trained by the Gaussian negative log-likelihood, so that every prediction comes with an interval
+at any level.
+
+Calibration (:meth:`LogQModel.calibrate`) uses validation structures held out of the training rows
+only: a temperature T divides the shape logits (the T minimising the validation negative
+log-likelihood), and a factor per size target multiplies the predicted standard deviations (the
+one minimising the validation Gaussian negative log-likelihood, i.e. making the mean squared
+z-score 1), since a network fitted on its training particles is over-confident on unseen ones.
+
+Training (:meth:`LogQModel.fit`) shows either the clean curves or, each epoch, another of several
+versions of every training curve measured under fresh random conditions
+(:func:`measured_versions`, from :mod:`helpers.measurement.instrument`), a seeded random part of
+them per epoch; early stopping restores the weights of the epoch of best validation shape accuracy
+(or lowest validation loss, ``monitor``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..measurement import instrument
+from ..simulation import structures
+from . import model_set
+
+#: bumped when a saved model's meaning changes: older records are refused by :meth:`LogQModel.load`
+FORMAT = 1
+#: two grid points closer than this relative distance to a point of the curve's own q grid are
+#: taken to coincide with it (so that 0.01 on a geomspace grid is the library's 0.01)
+_COINCIDE = 1e-9
+#: a measured ln I minus its mean spans about +-8; this brings the input to order 1
+_INPUT_SCALE = 0.25
+#: bounds of the predicted log-variance of a standardised size target
+_LOGVAR_RANGE = (-12.0, 4.0)
+
+
+# --- input --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LogQGrid:
+    """A log-spaced q grid, ``n`` points from ``q_min`` to ``q_max`` (Å⁻¹), ends included."""
+
+    q_min: float = 0.01
+    q_max: float = 20.0
+    n: int = 384
+
+    def __post_init__(self):
+        if isinstance(self.n, bool) or not isinstance(self.n, (int, np.integer)) or self.n < 16:
+            raise ValueError(f"the grid needs an integer n >= 16 points, got {self.n!r}.")
+        if not (0 < self.q_min < self.q_max and math.isfinite(self.q_max)):
+            raise ValueError(
+                f"the grid needs 0 < q_min < q_max < inf (Å⁻¹), got {self.q_min}, {self.q_max}."
+            )
+
+    @property
+    def q(self) -> np.ndarray:
+        return np.geomspace(self.q_min, self.q_max, self.n)
+
+    def prepare(self, q, I, mask=None) -> np.ndarray:
+        """:func:`prepare` onto this grid."""
+        return prepare(q, I, mask, grid=self)
+
+
+def prepare(q, I, mask=None, grid: LogQGrid | None = None) -> np.ndarray:
+    """Curves on any q grid -> the model input on the log-spaced ``grid``, (n, L, 2) float32.
+
+    ``q``: 1-D, strictly increasing, > 0, in Å⁻¹ (converting nm⁻¹ is the caller's job), shared by
+    the rows of ``I`` (n, len(q)). A point is *measured* where ``mask`` is True (default: where I
+    is not NaN); ``mask=False`` or NaN mark points that were not measured. Measured intensities
+    must be finite and > 0 (mask out zero-count points first, e.g. ``mask & (I > 0)``).
+
+    Grid rule: ln I is interpolated linearly in ln q between the two points of the curve's own q
+    grid that bracket a grid point g (q_j < g < q_j+1). g is **measured** when it coincides with a
+    measured q_j (relative distance below 1e-9), or when both bracketing points are measured;
+    otherwise (outside [q_1, q_n], or next to an unmeasured point, i.e. inside a gap) it is not.
+    Channel 0: ln I minus its mean over the curve's measured grid points, 0 where not measured;
+    channel 1: the mask (1.0 / 0.0). A curve measuring no grid point raises.
+    """
+    grid = LogQGrid() if grid is None else grid
+    q = np.asarray(q, dtype=float)
+    if q.ndim != 1 or q.size < 2:
+        raise ValueError(f"q must be a 1-D array of >= 2 values, got shape {q.shape}.")
+    if not np.all(np.isfinite(q)) or q[0] <= 0 or np.any(np.diff(q) <= 0):
+        raise ValueError("q must be finite, > 0 and strictly increasing: sort the curves by q.")
+    I = np.asarray(I, dtype=float)
+    if I.ndim != 2 or I.shape[1] != q.size:
+        raise ValueError(
+            f"I must be (n_curves, len(q)) = (n, {q.size}), got shape {I.shape}; "
+            "one curve is I[None, :]."
+        )
+    if mask is None:
+        measured = ~np.isnan(I)
+    else:
+        mask = np.asarray(mask)
+        if mask.dtype != bool or mask.shape != I.shape:
+            raise ValueError(
+                f"mask must be a boolean array of the shape of I {I.shape}, "
+                f"got {mask.dtype} {mask.shape}."
+            )
+        if np.any(mask & np.isnan(I)):
+            raise ValueError("mask is True where I is NaN: mark those points unmeasured.")
+        measured = mask
+    bad = measured & ~(np.isfinite(I) & (I > 0))
+    if bad.any():
+        rows = np.flatnonzero(bad.any(axis=1))
+        raise ValueError(
+            f"{int(bad.sum())} measured points of curves {rows[:5].tolist()}... are not finite "
+            "and > 0: mask them out (e.g. mask=(I > 0)) instead of taking their log."
+        )
+    g = grid.q
+    log_q, log_g = np.log(q), np.log(g)
+    j = np.clip(np.searchsorted(q, g, side="right") - 1, 0, q.size - 2)  # q[j] <= g < q[j+1]
+    coincide_lo = np.abs(g - q[j]) <= _COINCIDE * g
+    coincide_hi = np.abs(g - q[j + 1]) <= _COINCIDE * g
+    inside = (g >= q[0] * (1 - _COINCIDE)) & (g <= q[-1] * (1 + _COINCIDE))
+    t = np.clip((log_g - log_q[j]) / (log_q[j + 1] - log_q[j]), 0.0, 1.0)
+    t = np.where(coincide_lo, 0.0, np.where(coincide_hi, 1.0, t))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_i = np.where(measured, np.log(np.where(measured, I, 1.0)), 0.0)
+    m_lo, m_hi = measured[:, j], measured[:, j + 1]
+    on_grid = np.where(coincide_lo, m_lo, np.where(coincide_hi, m_hi, m_lo & m_hi)) & inside
+    values = (1 - t) * log_i[:, j] + t * log_i[:, j + 1]
+    count = on_grid.sum(axis=1)
+    if np.any(count == 0):
+        rows = np.flatnonzero(count == 0)
+        raise ValueError(
+            f"curves {rows[:5].tolist()} measure no point of the grid "
+            f"[{grid.q_min}, {grid.q_max}] Å⁻¹ with {grid.n} points: check q's unit (Å⁻¹)."
+        )
+    mean = np.where(on_grid, values, 0.0).sum(axis=1) / count
+    z = np.where(on_grid, values - mean[:, None], 0.0)
+    return np.stack([z, on_grid.astype(float)], axis=-1).astype("float32")
+
+
+# --- targets ------------------------------------------------------------------------------------
+
+SIZE_NAMES = ("log_n_atoms", "log_radius")
+
+
+def size_targets(meta: pd.DataFrame) -> np.ndarray:
+    """(n, 2): ln N (``log_n_atoms``) and ln R_eq (R_eq = ``eq_radius`` in Å) of the rows."""
+    for column in ("log_n_atoms", "eq_radius"):
+        if column not in meta.columns:
+            raise ValueError(f"metadata needs a {column!r} column (as written by the library).")
+    return np.stack(
+        [meta["log_n_atoms"].to_numpy(float), np.log(meta["eq_radius"].to_numpy(float))], axis=1
+    )
+
+
+def shape_targets(meta: pd.DataFrame) -> np.ndarray:
+    """Shape class indices in the order of :data:`helpers.simulation.structures.SHAPES`."""
+    if "shape" not in meta.columns:
+        raise ValueError("metadata needs a 'shape' column (as written by the library).")
+    unknown = set(meta["shape"]) - set(structures.SHAPES)
+    if unknown:
+        raise ValueError(f"unknown shapes {sorted(unknown)}: labels are {structures.SHAPES}.")
+    return np.array([structures.SHAPES.index(s) for s in meta["shape"]], dtype=int)
+
+
+# --- training conditions ------------------------------------------------------------------------
+
+
+def _seed(seed: int, *tags: int) -> int:
+    return int(np.random.SeedSequence([seed, *tags]).generate_state(1)[0])
+
+
+def measured_versions(
+    lib, rows, rounds: int, grid: LogQGrid, seed: int = 0, pool=None, **ranges
+) -> np.ndarray:
+    """(rounds, n, L, 2) inputs of the library ``rows``, each round measured under fresh random
+    conditions (:func:`helpers.measurement.instrument.random_measurements` with ``ranges``,
+    which include a random overall scale). Polydispersity averages only over ``pool`` (default:
+    ``rows``; pass the rows of the same side of a split). Zero-count points are unmeasured."""
+    rows = np.asarray(rows)
+    pool = rows if pool is None else pool
+    out = []
+    for r in range(rounds):
+        conditions = instrument.random_measurements(len(rows), seed=_seed(seed, 1, r), **ranges)
+        I, mask = instrument.measure(lib, rows, conditions, seed=_seed(seed, 2, r), pool=pool)
+        out.append(prepare(lib.q, I, mask & (np.nan_to_num(I) > 0), grid))
+    return np.stack(out)
+
+
+# --- network ------------------------------------------------------------------------------------
+
+
+def build_network(
+    length: int, n_classes: int = 9, width: int = 32, seed: int = 0, dropout: float = 0.0
+):
+    """The Keras network: input (length, 2) -> {"shape": n_classes logits, "size": (4,)}.
+
+    Two branches of the same convolutional trunk (ReLU convolutions: two of kernel 7 and
+    max-pooling, two of kernel 5 and pooling, one of kernel 3 and pooling; ``width``,
+    2·``width`` and 4·``width`` filters), one per task, so that the Gaussian likelihood of
+    the size (whose gradients grow as its predicted variance shrinks) cannot starve the shape
+    of features.
+    Shape branch: global average and global max pooling of its trunk (blind to where along ln q
+    a pattern sits) -> Dropout(``dropout``) -> Dense(64) -> logits. Size branch: a 1x1
+    convolution to 8 channels, flattened (keeps the positions) -> Dense(64) -> means and
+    log-variances of the two standardised size targets.
+    """
+    from .estimators import _keras
+
+    keras = _keras()
+    if length < 32:
+        raise ValueError(f"the network needs an input length >= 32 grid points, got {length}.")
+    keras.utils.set_random_seed(seed)
+    layers = keras.layers
+    inputs = keras.Input(shape=(length, 2), name="curve")
+    scaled = layers.Rescaling(np.array([_INPUT_SCALE, 1.0], dtype="float32"))(inputs)
+
+    def conv(x, filters, kernel):
+        return layers.Conv1D(filters, kernel, padding="same", activation="relu")(x)
+
+    def trunk(x):
+        x = conv(conv(x, width, 7), width, 7)
+        x = layers.MaxPooling1D(2)(x)
+        x = conv(conv(x, 2 * width, 5), 2 * width, 5)
+        x = layers.MaxPooling1D(2)(x)
+        return layers.MaxPooling1D(2)(conv(x, 4 * width, 3))
+
+    t = trunk(scaled)
+    pooled = layers.Concatenate()(
+        [layers.GlobalAveragePooling1D()(t), layers.GlobalMaxPooling1D()(t)]
+    )
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
+    pooled = layers.Dropout(dropout, seed=seed)(pooled) if dropout else pooled
+    shape = layers.Dense(n_classes, name="shape")(layers.Dense(64, activation="relu")(pooled))
+    f = layers.Flatten()(layers.Conv1D(8, 1, activation="relu")(trunk(scaled)))
+    size = layers.Dense(4, name="size")(layers.Dense(64, activation="relu")(f))
+    return keras.Model(inputs, {"shape": shape, "size": size}, name="logq")
+
+
+def _gaussian_nll(y_true, y_pred):
+    from .estimators import _keras
+
+    ops = _keras().ops
+    mean, logvar = y_pred[:, :2], ops.clip(y_pred[:, 2:], *_LOGVAR_RANGE)
+    return ops.mean(0.5 * (logvar + ops.square(y_true - mean) * ops.exp(-logvar)), axis=-1)
+
+
+def _batches(keras, versions, shape, size, batch_size: int, seed: int, fraction: float = 1.0):
+    """A keras dataset over (rounds, n, L, 2) versions of n curves: epoch e shows version
+    e mod rounds of a seeded random ``fraction`` of the curves, in a seeded random order (the 68
+    element and B_iso variants of a structure are near-copies: a part of them per epoch is
+    enough, and more epochs see them all)."""
+    n_shown = max(int(round(fraction * versions.shape[1])), 1)
+
+    class Versions(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.epoch, self.rng = 0, np.random.default_rng(seed)
+            self.order = self.rng.permutation(versions.shape[1])[:n_shown]
+
+        def __len__(self):
+            return int(np.ceil(n_shown / batch_size))
+
+        def __getitem__(self, i):
+            idx = self.order[i * batch_size : (i + 1) * batch_size]
+            x = versions[self.epoch % len(versions)][idx]
+            return x, {"shape": shape[idx], "size": size[idx]}
+
+        def on_epoch_end(self):
+            self.epoch += 1
+            self.order = self.rng.permutation(versions.shape[1])[:n_shown]
+
+    return Versions()
+
+
+# --- predictions --------------------------------------------------------------------------------
+
+
+@dataclass
+class LogQPrediction:
+    """Predictions for n curves. ``proba`` (n, n_classes) calibrated shape probabilities, ``shape``
+    the most probable labels; ``log_n_atoms`` / ``log_radius`` Gaussian means of ln N and ln R_eq
+    (R in Å), ``*_std`` their standard deviations."""
+
+    proba: np.ndarray
+    shape: np.ndarray
+    log_n_atoms: np.ndarray
+    log_n_atoms_std: np.ndarray
+    log_radius: np.ndarray
+    log_radius_std: np.ndarray
+
+    @property
+    def radius_A(self) -> np.ndarray:
+        """exp of the mean of ln R_eq (the median of the predicted log-normal R_eq), in Å."""
+        return np.exp(self.log_radius)
+
+    @property
+    def n_atoms(self) -> np.ndarray:
+        return np.exp(self.log_n_atoms)
+
+    def interval(self, level: float = 0.9) -> dict[str, np.ndarray]:
+        """Central intervals at ``level``: mean ± z·std in ln N and ln R_eq (keys
+        ``log_n_atoms_low`` ...), and their exponentials ``n_atoms_low/high``,
+        ``radius_low/high`` (Å)."""
+        from scipy.stats import norm
+
+        if not 0 < level < 1:
+            raise ValueError(f"level must be a probability strictly between 0 and 1, got {level}.")
+        z = float(norm.ppf(0.5 + level / 2))
+        out = {}
+        for name, mean, std in (
+            ("log_n_atoms", self.log_n_atoms, self.log_n_atoms_std),
+            ("log_radius", self.log_radius, self.log_radius_std),
+        ):
+            out[f"{name}_low"], out[f"{name}_high"] = mean - z * std, mean + z * std
+        out["n_atoms_low"], out["n_atoms_high"] = (
+            np.exp(out["log_n_atoms_low"]),
+            np.exp(out["log_n_atoms_high"]),
+        )
+        out["radius_low"], out["radius_high"] = (
+            np.exp(out["log_radius_low"]),
+            np.exp(out["log_radius_high"]),
+        )
+        return out
+
+
+# --- the model ----------------------------------------------------------------------------------
+
+
+@dataclass
+class LogQModel:
+    """The log-q network with its grid, target standardisation and calibration.
+
+    Typical use: ``LogQModel(seed=0).fit(Z_fit, meta_fit, Z_val, meta_val)`` with inputs from
+    :func:`prepare` (or :func:`measured_versions` for realistic training), then
+    :meth:`calibrate` on the validation inputs, :meth:`predict` on curves of any q grid, and
+    :meth:`save` / :meth:`load`. :func:`fit_library` does all of it for library rows.
+    """
+
+    grid: LogQGrid = field(default_factory=LogQGrid)
+    seed: int = 0
+    width: int = 16
+    epochs: int = 60
+    patience: int = 12
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    epoch_fraction: float = 0.25
+    dropout: float = 0.0
+    #: early stopping and learning-rate schedule: "val_loss" (shape + size) or
+    #: "val_shape_accuracy" (the repo's CNN convention)
+    monitor: str = "val_shape_accuracy"
+    labels: tuple = tuple(structures.SHAPES)
+    temperature: float = 1.0
+    size_scale: tuple = (1.0, 1.0)
+    size_mean: tuple = (0.0, 0.0)
+    size_std: tuple = (1.0, 1.0)
+    library: str | None = None
+    history: dict = field(default_factory=dict)
+    network: object = field(default=None, repr=False)
+
+    # training ----------------------------------------------------------------------------------
+
+    def fit(self, Z, meta: pd.DataFrame, Z_val, meta_val: pd.DataFrame) -> LogQModel:
+        """Train on inputs ``Z`` ((n, L, 2), or (rounds, n, L, 2) versions of which epoch e shows
+        version e mod rounds) of the curves described by ``meta``; early stopping and the
+        learning-rate schedule watch the validation loss on ``Z_val`` / ``meta_val`` (whole
+        structures held out of the training rows), and the weights of the best epoch are kept.
+        Then :meth:`calibrate` on the same validation data."""
+        from .estimators import _keras
+
+        keras = _keras()
+        import tensorflow as tf
+
+        if self.monitor not in ("val_loss", "val_shape_accuracy"):
+            raise ValueError(
+                f"monitor must be 'val_loss' or 'val_shape_accuracy', got {self.monitor!r}."
+            )
+        mode = "min" if self.monitor == "val_loss" else "max"
+        if not 0 < self.epoch_fraction <= 1:
+            raise ValueError(f"epoch_fraction must be in (0, 1], got {self.epoch_fraction}.")
+        Z = np.asarray(Z, dtype="float32")
+        versions = Z if Z.ndim == 4 else Z[None]
+        Z_val = np.asarray(Z_val, dtype="float32")
+        for name, array in (("Z", versions[0]), ("Z_val", Z_val)):
+            if array.ndim != 3 or array.shape[1:] != (self.grid.n, 2):
+                raise ValueError(
+                    f"{name} must be inputs (n, {self.grid.n}, 2) on this model's grid "
+                    f"(from prepare), got {array.shape}."
+                )
+        if len(meta) == 0 or len(meta_val) == 0:
+            raise ValueError("training and validation data must both hold curves.")
+        if versions.shape[1] != len(meta) or len(Z_val) != len(meta_val):
+            raise ValueError("inputs and metadata must describe the same number of curves.")
+        y = size_targets(meta)
+        mean, std = y.mean(axis=0), y.std(axis=0)
+        self.size_mean, self.size_std = tuple(map(float, mean)), tuple(map(float, std))
+        y_std = ((y - mean) / std).astype("float32")
+        y_val = ((size_targets(meta_val) - mean) / std).astype("float32")
+        tf.config.experimental.enable_op_determinism()
+        self.network = build_network(
+            self.grid.n, len(self.labels), self.width, self.seed, self.dropout
+        )
+        self.network.compile(
+            optimizer=keras.optimizers.Adam(self.learning_rate),
+            loss={
+                "shape": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                "size": _gaussian_nll,
+            },
+            metrics={"shape": ["accuracy"]},
+        )
+        callbacks = [
+            keras.callbacks.EarlyStopping(
+                monitor=self.monitor, mode=mode, patience=self.patience, restore_best_weights=True
+            ),
+            keras.callbacks.ReduceLROnPlateau(
+                monitor=self.monitor,
+                mode=mode,
+                factor=0.5,
+                patience=max(self.patience // 3, 1),
+                min_lr=1e-5,
+            ),
+        ]
+        data = _batches(
+            keras,
+            versions,
+            shape_targets(meta),
+            y_std,
+            self.batch_size,
+            _seed(self.seed, 9),
+            self.epoch_fraction,
+        )
+        history = self.network.fit(
+            data,
+            epochs=self.epochs,
+            validation_data=(Z_val, {"shape": shape_targets(meta_val), "size": y_val}),
+            callbacks=callbacks,
+            verbose=0,
+        )
+        self.history = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+        return self.calibrate(Z_val, meta_val)
+
+    def calibrate(self, Z_val, meta_val: pd.DataFrame) -> LogQModel:
+        """Temperature of the shape logits and factors of the size standard deviations, each
+        minimising the validation negative log-likelihood (module doc). Use validation
+        structures, never test ones."""
+        from scipy.optimize import minimize_scalar
+        from scipy.special import log_softmax
+
+        logits, mean, std = self._raw(Z_val)
+        y = shape_targets(meta_val)
+
+        def nll(log_t):
+            return -np.mean(log_softmax(logits / np.exp(log_t), axis=1)[np.arange(len(y)), y])
+
+        best = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
+        self.temperature = float(np.exp(best.x))
+        z = (size_targets(meta_val) - mean) / std
+        self.size_scale = tuple(float(np.sqrt(np.mean(z[:, k] ** 2))) for k in range(2))
+        return self
+
+    # prediction --------------------------------------------------------------------------------
+
+    def _raw(self, Z):
+        if self.network is None:
+            raise ValueError("the model is not trained: fit it or load a saved one.")
+        out = self.network.predict(np.asarray(Z, dtype="float32"), verbose=0, batch_size=256)
+        size = np.asarray(out["size"], dtype=float)
+        s_mean, s_std = np.array(self.size_mean), np.array(self.size_std)
+        mean = size[:, :2] * s_std + s_mean
+        std = np.exp(0.5 * np.clip(size[:, 2:], *_LOGVAR_RANGE)) * s_std
+        return np.asarray(out["shape"], dtype=float), mean, std
+
+    def predict_inputs(self, Z) -> LogQPrediction:
+        """Predictions from inputs already on the grid (:func:`prepare`)."""
+        from scipy.special import softmax
+
+        logits, mean, std = self._raw(Z)
+        proba = softmax(logits / self.temperature, axis=1)
+        std = std * np.array(self.size_scale)
+        return LogQPrediction(
+            proba=proba,
+            shape=np.array(self.labels, dtype=object)[proba.argmax(axis=1)],
+            log_n_atoms=mean[:, 0],
+            log_n_atoms_std=std[:, 0],
+            log_radius=mean[:, 1],
+            log_radius_std=std[:, 1],
+        )
+
+    def predict(self, q, I, mask=None) -> LogQPrediction:
+        """Predictions for curves ``I`` measured at ``q`` (Å⁻¹; any grid, see :func:`prepare`)."""
+        return self.predict_inputs(prepare(q, I, mask, self.grid))
+
+    # disk --------------------------------------------------------------------------------------
+
+    def _record(self) -> dict:
+        return {
+            "format": FORMAT,
+            "library": self.library,
+            "seed": self.seed,
+            "grid": asdict(self.grid),
+            "width": self.width,
+            "epochs": self.epochs,
+            "patience": self.patience,
+            "batch_size": self.batch_size,
+            "learning_rate": self.learning_rate,
+            "epoch_fraction": self.epoch_fraction,
+            "dropout": self.dropout,
+            "monitor": self.monitor,
+            "labels": list(self.labels),
+            "temperature": self.temperature,
+            "size_scale": list(self.size_scale),
+            "size_mean": list(self.size_mean),
+            "size_std": list(self.size_std),
+            "history": self.history,
+        }
+
+    def save(self, path) -> Path:
+        """Write the folder ``path``: ``logq.weights.h5`` (the Keras weights) and ``logq.json``
+        (grid, seed, library fingerprint, temperature, size calibration, ...). Each file is
+        written under a temporary name in the same folder and then moved into place."""
+        if self.network is None:
+            raise ValueError("the model is not trained: nothing to save.")
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        weights = path / "logq.weights.h5"
+        tmp = path / ".tmp-logq.weights.h5"
+        self.network.save_weights(tmp)
+        tmp.replace(weights)
+        record = path / "logq.json"
+        tmp = path / ".tmp-logq.json"
+        tmp.write_text(json.dumps(self._record(), indent=1))
+        tmp.replace(record)
+        return path
+
+    @classmethod
+    def load(cls, path, library=None) -> LogQModel:
+        """A model written by :meth:`save`. With ``library`` (a loaded library), refuse a model
+        trained on another library (its fingerprint, :func:`model_set.library_id`)."""
+        path = Path(path)
+        record_path, weights = path / "logq.json", path / "logq.weights.h5"
+        if not (record_path.exists() and weights.exists()):
+            raise ValueError(f"{path} holds no saved LogQModel (logq.json + logq.weights.h5).")
+        record = json.loads(record_path.read_text())
+        if record.get("format") != FORMAT:
+            raise ValueError(
+                f"{path} was saved in format {record.get('format')}, this code reads {FORMAT}: "
+                "train the model again."
+            )
+        if library is not None and record["library"] != model_set.library_id(library):
+            raise ValueError(
+                f"{path} was trained on library {record['library']}, not on the one given "
+                f"({model_set.library_id(library)}): train it on this library."
+            )
+        model = cls(
+            grid=LogQGrid(**record["grid"]),
+            seed=record["seed"],
+            width=record["width"],
+            epochs=record["epochs"],
+            patience=record["patience"],
+            batch_size=record["batch_size"],
+            learning_rate=record["learning_rate"],
+            epoch_fraction=record["epoch_fraction"],
+            dropout=record["dropout"],
+            monitor=record["monitor"],
+            labels=tuple(record["labels"]),
+            temperature=record["temperature"],
+            size_scale=tuple(record["size_scale"]),
+            size_mean=tuple(record["size_mean"]),
+            size_std=tuple(record["size_std"]),
+            library=record["library"],
+            history=record["history"],
+        )
+        model.network = build_network(
+            model.grid.n, len(model.labels), model.width, model.seed, model.dropout
+        )
+        model.network.load_weights(weights)
+        return model
+
+
+def fit_library(
+    lib,
+    fit_rows,
+    val_rows,
+    realistic: bool = False,
+    rounds: int = 8,
+    seed: int = 0,
+    ranges: dict | None = None,
+    **options,
+) -> LogQModel:
+    """A :class:`LogQModel` trained on the library rows ``fit_rows`` and early-stopped and
+    calibrated on ``val_rows`` (whole structures held out of the training rows, e.g.
+    :func:`helpers.learning.model_set.validation_rows`).
+
+    ``realistic=False``: the clean curves. ``realistic=True``: ``rounds`` versions of every
+    training curve, each measured under fresh random conditions (``ranges``: those of
+    :func:`helpers.measurement.instrument.random_measurements`, with a random overall scale;
+    polydispersity averages over ``fit_rows`` only), one shown per epoch; the validation curves
+    are measured once (averaging over ``val_rows`` only). ``options``: :class:`LogQModel` fields
+    (``grid``, ``width``, ``epochs``, ``patience`` ...)."""
+    fit_rows, val_rows = np.asarray(fit_rows), np.asarray(val_rows)
+    if fit_rows.size == 0 or val_rows.size == 0:
+        raise ValueError("fit_rows and val_rows must both hold library rows.")
+    if np.intersect1d(fit_rows, val_rows).size:
+        raise ValueError("fit_rows and val_rows overlap: validation rows must be held out.")
+    meta = lib.metadata
+    shared = set(meta["structure_id"].iloc[fit_rows]) & set(meta["structure_id"].iloc[val_rows])
+    if shared:
+        raise ValueError(
+            f"{len(shared)} structures are in both fit_rows and val_rows: hold whole structures "
+            "out (helpers.learning.model_set.validation_rows with protocol 'grouped')."
+        )
+    model = LogQModel(seed=seed, **options)
+    ranges = ranges or {}
+    if realistic:
+        Z = measured_versions(lib, fit_rows, rounds, model.grid, _seed(seed, 3), **ranges)
+        Z_val = measured_versions(lib, val_rows, 1, model.grid, _seed(seed, 4), **ranges)[0]
+    else:
+        Z = prepare(lib.q, lib.intensities[fit_rows], grid=model.grid)
+        Z_val = prepare(lib.q, lib.intensities[val_rows], grid=model.grid)
+    model.fit(Z, meta.iloc[fit_rows], Z_val, meta.iloc[val_rows])
+    model.library = model_set.library_id(lib)
+    return model

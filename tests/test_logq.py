@@ -1,0 +1,180 @@
+"""The log-q model family: its input transform, a tiny training run, calibration and disk."""
+
+import json
+
+import numpy as np
+import pytest
+
+from helpers.learning import logq, model_set
+
+GRID = logq.LogQGrid(n=64)  # coarse, for fast training runs
+STUDY_Q = np.arange(1, 2000) / 100  # the study's grid, 0.01..19.99 Å⁻¹
+
+
+def _curves(q, n=3, seed=0):
+    """Smooth positive curves with a Guinier-like fall and a peak."""
+    rng = np.random.default_rng(seed)
+    r = rng.uniform(5, 30, size=(n, 1))
+    return np.exp(-((q * r) ** 2) / 5) + 1e-3 * np.exp(-((q - 2.7) ** 2) / 0.01) + 1e-4 / q
+
+
+def test_input_is_scale_free_and_on_the_log_grid():
+    I = _curves(STUDY_Q)
+    grid = logq.LogQGrid(n=300)
+    Z = logq.prepare(STUDY_Q, I, grid=grid)
+    assert Z.shape == (3, 300, 2) and Z.dtype == np.float32
+    for c in (1e-9, 0.37, 5e8):
+        np.testing.assert_allclose(logq.prepare(STUDY_Q, c * I, grid=grid), Z, atol=1e-5)
+    measured = Z[..., 1] == 1
+    # the grid's ends 0.01 and 20: 0.01 is measured, 20 lies beyond 19.99
+    assert measured[:, 0].all() and not measured[:, -1].any()
+    assert np.allclose(np.where(measured, Z[..., 0], 0).sum(axis=1), 0, atol=1e-3)
+    # at a grid point ln I is the linear interpolation in ln q of the curve's ln I
+    g = grid.q[150]
+    expected = np.interp(np.log(g), np.log(STUDY_Q), np.log(I[0]))
+    mean = np.mean(np.interp(np.log(grid.q[measured[0]]), np.log(STUDY_Q), np.log(I[0])))
+    assert Z[0, 150, 0] == pytest.approx(expected - mean, abs=1e-5)
+
+
+def test_another_q_grid_is_accepted():
+    q = np.linspace(0.05, 12, 300)
+    Z = logq.prepare(q, _curves(q))
+    g = logq.LogQGrid().q
+    inside = (g >= 0.05) & (g <= 12)
+    n = logq.LogQGrid().n
+    assert Z.shape == (3, n, 2)
+    np.testing.assert_array_equal(Z[..., 1], np.broadcast_to(inside, (3, n)))
+    assert np.all(Z[..., 0][:, ~inside] == 0)
+
+
+def test_mask_marks_a_window_and_a_gap():
+    I = _curves(STUDY_Q, n=2)
+    window = (STUDY_Q >= 0.1) & (STUDY_Q <= 5.0)
+    gap = (STUDY_Q >= 1.0) & (STUDY_Q <= 1.2)
+    mask = np.stack([window & ~gap, window])
+    g = logq.LogQGrid().q
+    Z = logq.prepare(STUDY_Q, I, mask)
+    lo, hi = 0.1 * (1 - 1e-9), 5.0 * (1 + 1e-9)
+    in_window = (g >= lo) & (g <= hi)
+    # the gap's measured neighbours are 0.99 and 1.21: between them nothing is measured
+    outside_gap = (g <= 0.99 * (1 + 1e-9)) | (g >= 1.21 * (1 - 1e-9))
+    np.testing.assert_array_equal(Z[0, :, 1], in_window & outside_gap)
+    np.testing.assert_array_equal(Z[1, :, 1], in_window)
+    # NaN marks unmeasured points the same way as the mask
+    np.testing.assert_array_equal(logq.prepare(STUDY_Q, np.where(mask, I, np.nan)), Z)
+    # an unmeasured point's intensity does not matter
+    np.testing.assert_array_equal(logq.prepare(STUDY_Q, np.where(mask, I, 7.0), mask), Z)
+
+
+def test_bad_inputs_raise():
+    I = _curves(STUDY_Q, n=2)
+    with pytest.raises(ValueError, match="strictly increasing"):
+        logq.prepare(STUDY_Q[::-1], I)
+    with pytest.raises(ValueError, match="n_curves"):
+        logq.prepare(STUDY_Q, I[0])
+    with pytest.raises(ValueError, match="n_curves"):
+        logq.prepare(STUDY_Q[:-1], I)
+    bad = I.copy()
+    bad[1, 10] = 0.0
+    with pytest.raises(ValueError, match="finite and > 0"):
+        logq.prepare(STUDY_Q, bad)
+    logq.prepare(STUDY_Q, bad, mask=bad > 0)  # masked out, it is fine
+    with pytest.raises(ValueError, match="boolean"):
+        logq.prepare(STUDY_Q, I, mask=np.ones(I.shape))
+    with pytest.raises(ValueError, match="mask is True where I is NaN"):
+        logq.prepare(STUDY_Q, np.where(STUDY_Q > 5, np.nan, I), mask=np.ones(I.shape, bool))
+    with pytest.raises(ValueError, match="no point of the grid"):
+        logq.prepare(STUDY_Q + 50, I)  # e.g. q in nm⁻¹ by mistake
+    with pytest.raises(ValueError, match="n >= 16"):
+        logq.LogQGrid(n=4)
+
+
+@pytest.fixture(scope="module")
+def trained(small_library):
+    """A few epochs on the small library: fit and validation rows are whole structures."""
+    meta = small_library.metadata
+    val = np.flatnonzero((meta["size_parameter_1"] == 3).to_numpy())
+    fit = np.setdiff1d(np.arange(len(meta)), val)
+    model = logq.fit_library(
+        small_library, fit, val, seed=0, epochs=3, width=4, grid=GRID, epoch_fraction=1.0
+    )
+    return model, small_library
+
+
+def test_tiny_training_gives_probabilities_and_intervals(trained):
+    model, lib = trained
+    pred = model.predict(lib.q, lib.intensities[:10])
+    assert pred.proba.shape == (10, 9)
+    np.testing.assert_allclose(pred.proba.sum(axis=1), 1.0, atol=1e-9)
+    assert set(pred.shape) <= set(model.labels)
+    assert model.temperature > 0 and all(s > 0 for s in model.size_scale)
+    assert model.library == model_set.library_id(lib)
+    for level in (0.5, 0.9):
+        iv = pred.interval(level)
+        assert np.all(iv["log_n_atoms_low"] <= pred.log_n_atoms)
+        assert np.all(pred.log_n_atoms <= iv["log_n_atoms_high"])
+        assert np.all(iv["radius_low"] <= pred.radius_A)
+        assert np.all(pred.radius_A <= iv["radius_high"])
+    assert np.all(pred.interval(0.9)["radius_high"] > pred.interval(0.5)["radius_high"])
+    with pytest.raises(ValueError, match="level"):
+        pred.interval(1.0)
+    # arbitrary units: the same predictions
+    scaled = model.predict(lib.q, 123.0 * lib.intensities[:10])
+    np.testing.assert_allclose(scaled.proba, pred.proba, atol=1e-5)
+
+
+def test_training_is_seeded(trained, small_library):
+    model, lib = trained
+    meta = lib.metadata
+    val = np.flatnonzero((meta["size_parameter_1"] == 3).to_numpy())
+    fit = np.setdiff1d(np.arange(len(meta)), val)
+    again = logq.fit_library(
+        lib, fit, val, seed=0, epochs=3, width=4, grid=GRID, epoch_fraction=1.0
+    )
+    np.testing.assert_allclose(
+        again.predict(lib.q, lib.intensities[:5]).proba,
+        model.predict(lib.q, lib.intensities[:5]).proba,
+        atol=1e-6,
+    )
+    with pytest.raises(ValueError, match="overlap"):
+        logq.fit_library(lib, fit, np.concatenate([val, fit[:1]]), epochs=1)
+    with pytest.raises(ValueError, match="structures are in both"):
+        logq.fit_library(lib, fit[1:], np.concatenate([val, fit[:1]]), epochs=1)
+
+
+def test_save_load_round_trip(trained, tmp_path):
+    model, lib = trained
+    path = model.save(tmp_path / "logq")
+    assert sorted(p.name for p in path.iterdir()) == ["logq.json", "logq.weights.h5"]
+    record = json.loads((path / "logq.json").read_text())
+    assert record["seed"] == 0 and record["grid"]["n"] == 64
+    assert record["temperature"] == model.temperature
+    loaded = logq.LogQModel.load(path, library=lib)
+    a = model.predict(lib.q, lib.intensities[:8])
+    b = loaded.predict(lib.q, lib.intensities[:8])
+    np.testing.assert_array_equal(a.proba, b.proba)
+    np.testing.assert_array_equal(a.log_radius_std, b.log_radius_std)
+    record["library"] = "another"
+    (path / "logq.json").write_text(json.dumps(record))
+    with pytest.raises(ValueError, match="trained on library"):
+        logq.LogQModel.load(path, library=lib)
+    with pytest.raises(ValueError, match="no saved LogQModel"):
+        logq.LogQModel.load(tmp_path / "nothing")
+
+
+def test_realistic_training_draws_measured_versions(small_library):
+    lib = small_library
+    meta = lib.metadata
+    val = np.flatnonzero((meta["size_parameter_1"] == 3).to_numpy())
+    fit = np.setdiff1d(np.arange(len(meta)), val)
+    versions = logq.measured_versions(lib, fit, 2, GRID, seed=1)
+    assert versions.shape == (2, fit.size, GRID.n, 2)
+    assert not np.array_equal(versions[0], versions[1])  # fresh conditions each round
+    np.testing.assert_array_equal(versions, logq.measured_versions(lib, fit, 2, GRID, seed=1))
+    measured = versions[..., 1] == 1
+    assert np.all(versions[..., 0][~measured] == 0) and measured.any(axis=-1).all()
+    model = logq.fit_library(
+        lib, fit, val, realistic=True, rounds=2, epochs=2, width=4, grid=GRID, epoch_fraction=1.0
+    )
+    assert len(model.history["loss"]) == 2
+    np.testing.assert_allclose(model.predict(lib.q, lib.intensities[:3]).proba.sum(axis=1), 1.0)
