@@ -6,7 +6,8 @@ The subpackages follow the data flow; each imports only from itself and the laye
 ``paths``
     every path the project reads or writes, the smoke switch, the one figure saver.
 ``simulation``
-    particle -> pair distances -> I(q) -> library on disk: ``structures``, ``debye``, ``library``.
+    particle -> pair distances -> I(q) -> library on disk: ``structures``, ``pairs`` (exact pair
+    distance counts of large particles), ``debye``, ``library``.
 ``measurement``
     what an instrument records of I(q): ``degrade`` (the study's degradations), ``instrument``
     (polydispersity, resolution, background, counting noise, q window, scale).
@@ -19,7 +20,8 @@ The subpackages follow the data flow; each imports only from itself and the laye
     ``plots``.
 ``studies``
     the chapters' protocols, one call per notebook step: ``baseline``, ``robustness``,
-    ``realistic``, ``explainability``; ``notebook`` holds the shared parameters-cell helpers.
+    ``realistic``, ``explainability``, ``generalisation`` (every family on structure-grouped
+    K folds).
 """
 
 LAYERS = ("paths", "simulation", "measurement", "learning", "report", "studies")

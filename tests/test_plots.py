@@ -66,3 +66,50 @@ def test_bounds_figure_marks_the_named_bragg_peak_not_the_max_of_i_q2():
     assert abs(fig.axes[1].lines[-2].get_xdata()[0] - np.searchsorted(q, peak)) < 1
     with pytest.raises(ValueError, match="outside the window"):
         plots.bounds_explained(q, curve, 3.0, 15.0, peak_q=peak, peak_label="Au (111)")
+
+
+def _labelled(fig):
+    """Every axis has a y label, and every axis that owns its x axis (not a twin) an x label."""
+    twins = {twin for ax in fig.axes for twin in ax.get_shared_x_axes().get_siblings(ax)}
+    owners = [
+        ax
+        for ax in fig.axes
+        if ax is min(ax.get_shared_x_axes().get_siblings(ax), key=fig.axes.index)
+    ]
+    return (
+        bool(twins)
+        and all(ax.get_ylabel() for ax in fig.axes)
+        and all(ax.get_xlabel() for ax in owners)
+    )
+
+
+def test_reliability_diagrams_draw_one_panel_per_table():
+    table = pd.DataFrame(
+        {"confidence": [0.35, 0.65, 0.95], "accuracy": [0.3, 0.6, 0.97], "count": [5, 0, 40]}
+    )
+    fig = plots.reliability_diagrams({"a": table, "b": table})
+    assert len(fig.axes) == 4 and _labelled(fig)  # each panel has its share-of-curves twin
+    plt.close(fig)
+
+
+def test_parity_with_intervals_and_accuracy_by_label_their_axes():
+    true = np.array([10.0, 20.0, 30.0])
+    fig = plots.parity_with_intervals(
+        {
+            "clean": (
+                true,
+                true * 1.1,
+                true * 0.9,
+                true * 1.3,
+                ["cubefcc", "icosahedron", "cubefcc"],
+            )
+        }
+    )
+    assert _labelled(fig) and fig.axes[0].get_xscale() == "log"
+    plt.close(fig)
+    table = pd.DataFrame(
+        {"model": ["a", "a", "b"], "shape": ["x", "y", "x"], "accuracy": [1, 0.5, 0.7]}
+    )
+    fig = plots.accuracy_by(table, "shape", "shape of the held-out particle")
+    assert _labelled(fig) and len(fig.axes[0].get_lines()) == 2
+    plt.close(fig)

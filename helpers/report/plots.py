@@ -627,3 +627,95 @@ def gain_bars(
     axes[-1, 0].set_xticks(x, conditions, rotation=20, ha="right", fontsize=8)
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig
+
+
+def reliability_diagrams(tables: dict) -> plt.Figure:
+    """Reliability diagrams side by side: ``tables`` maps a title to a table with the columns
+    ``confidence``, ``accuracy`` and ``count`` per confidence bin
+    (:func:`helpers.learning.metrics.reliability_table`). Bars: accuracy per bin; the diagonal is
+    perfect calibration; the grey line (right axis) the share of curves per bin."""
+    fig, axes = plt.subplots(1, len(tables), figsize=(3.6 * len(tables), 3.5), squeeze=False)
+    for ax, (title, table) in zip(axes[0], tables.items()):
+        table = table[table["count"] > 0]
+        ax.plot([0, 1], [0, 1], color="k", lw=0.8, label="perfect calibration")
+        ax.bar(
+            table["confidence"],
+            table["accuracy"],
+            width=0.05,
+            color=BLUE,
+            alpha=0.8,
+            label="accuracy in bin",
+        )
+        share = ax.twinx()
+        share.plot(
+            table["confidence"],
+            table["count"] / table["count"].sum(),
+            "o-",
+            color=GREY,
+            ms=3,
+            lw=0.8,
+        )
+        share.set_ylabel("share of test curves", color=GREY)
+        share.set_ylim(0, 1)
+        ax.set(
+            xlim=(0, 1.02),
+            ylim=(0, 1.02),
+            xlabel="predicted probability of the label",
+            ylabel="accuracy",
+            title=title,
+        )
+        ax.title.set_fontsize(9)
+    axes[0, 0].legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def parity_with_intervals(panels: dict, unit: str = "Å") -> plt.Figure:
+    """Predicted against true value with the predicted interval as an error bar, one panel per
+    ``panels`` item: title -> (true, predicted, low, high, shapes), values on a log axis in
+    ``unit``; points coloured by shape."""
+    colours = shape_colours()
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.0), squeeze=False)
+    for ax, (title, (true, pred, low, high, shapes)) in zip(axes[0], panels.items()):
+        for shape in structures.SHAPES:
+            sel = np.asarray(shapes) == shape
+            if not sel.any():
+                continue
+            ax.errorbar(
+                true[sel],
+                pred[sel],
+                yerr=[pred[sel] - low[sel], high[sel] - pred[sel]],
+                fmt="o",
+                ms=2,
+                lw=0.5,
+                alpha=0.5,
+                color=colours[shape],
+                label=shape,
+            )
+        lo, hi = np.min([true.min(), low.min()]), np.max([true.max(), high.max()])
+        ax.plot([lo, hi], [lo, hi], color="k", lw=0.8)
+        ax.set(
+            xscale="log",
+            yscale="log",
+            xlabel=f"true equivalent radius ({unit})",
+            ylabel=f"predicted equivalent radius ({unit})",
+            title=title,
+        )
+        ax.title.set_fontsize(9)
+    axes[0, -1].legend(fontsize=6, loc="upper left", markerscale=2)
+    fig.tight_layout()
+    return fig
+
+
+def accuracy_by(table: pd.DataFrame, x: str, xlabel: str, title: str = "") -> plt.Figure:
+    """Accuracy against ``x`` (a column of ``table``), one line per ``model`` column value;
+    ``table`` has the columns ``model``, ``x`` and ``accuracy``."""
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    palette = (BLUE, VERMILLION, GREEN, ORANGE, SKY, GREY)
+    for colour, (model, part) in zip(palette, table.groupby("model", sort=False)):
+        ax.plot(part[x].astype(str), part["accuracy"], "o-", color=colour, label=model, ms=4)
+    ax.set(xlabel=xlabel, ylabel="shape accuracy (fraction)", ylim=(0, 1.02), title=title)
+    ax.tick_params(axis="x", rotation=45)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,266 @@
+"""A particle never seen in training: every model family on structure-grouped K folds.
+
+One grouped split of 20 % holds out only 17 of the study's 78 structures, so its accuracy moves by
+many points with the seed of the split. Here every structure is tested exactly once:
+
+- **folds** (:func:`helpers.learning.splits.grouped_kfold`): K folds of whole structures (a shape
+  and a size, with all its elements and B_iso), stratified by shape; and the **extrapolation fold**
+  (:func:`helpers.learning.splits.extrapolation_fold`): the smallest and the largest structure of
+  every shape held out together, sizes a model has to extrapolate to;
+- **validation inside the training folds only**: the structures that stop a network early, choose
+  Ridge's alpha, the logistic C and the temperature of the log-q model are drawn from the training
+  folds (:func:`helpers.learning.model_set.validation_rows`, protocol ``grouped``); no test
+  structure is ever seen, in any element, B_iso or measurement;
+- **families**: ``linear`` (Ridge for the sizes, logistic regression for the shape, on
+  standardised log10 I: the study's baselines), ``cnn1d`` (the study's CNN, shape and size class),
+  ``logq`` (:mod:`helpers.learning.logq` trained on clean curves) and ``logq_realistic`` (the same
+  network trained on curves measured under fresh random conditions);
+- **test conditions**: the clean curves, and measurement conditions (name ->
+  :class:`helpers.measurement.instrument.Measurement`, e.g.
+  :func:`helpers.studies.realistic.test_conditions`) applied to the
+  test rows only (polydispersity averages over test structures only), in arbitrary units. The
+  clean-trained baselines are shown measured curves at their true q on their full grid, repaired
+  where nothing was measured (:func:`helpers.measurement.instrument.as_full_grid`).
+
+The tidy table has the repo's columns (:mod:`helpers.report.results`) with ``split`` =
+``grouped_kfold`` and ``level`` = the fold index (``split`` = ``extrapolation``, no level, for the
+extrapolation fold); :func:`fold_summary` gives mean, standard deviation and minimum over folds.
+The per-curve predictions (probabilities' confidence, sizes and intervals) feed the reliability
+diagram, the parity plots and the accuracy per held-out size and per shape.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..learning import logq, metrics, model_set, splits, targets
+from ..measurement import instrument
+from ..report import results
+
+FAMILIES = ("linear", "cnn1d", "logq", "logq_realistic")
+CLEAN = "clean"
+KFOLD, EXTRAPOLATION = "grouped_kfold", "extrapolation"
+#: the interval level whose coverage is reported
+LEVEL = 0.9
+#: the size targets of the log-q family, as table targets
+LOG_N, LOG_R = targets.LOG_N, "log_eq_radius"
+
+
+def _seed(seed: int, *tags: int) -> int:
+    return int(np.random.SeedSequence([seed, *tags]).generate_state(1)[0])
+
+
+def folds(meta: pd.DataFrame, k: int = 5, seed: int = 0, extrapolation: bool = True) -> list:
+    """[(split name, fold index or NaN, train rows, test rows)]: the K grouped folds, then the
+    extrapolation fold."""
+    out = [(KFOLD, f, tr, te) for f, (tr, te) in enumerate(splits.grouped_kfold(meta, k, seed))]
+    if extrapolation:
+        out.append((EXTRAPOLATION, np.nan, *splits.extrapolation_fold(meta)))
+    return out
+
+
+def fit_fold(
+    lib,
+    train,
+    families=FAMILIES,
+    seed: int = 0,
+    cnn_epochs: int = 150,
+    logq_options: dict | None = None,
+    rounds: int = 8,
+    ranges: dict | None = None,
+) -> dict:
+    """The models of ``families`` trained on the library rows ``train`` (validation structures
+    drawn from them): {"ridge", "logistic", "cnn1d_<target>", "logq", "logq_realistic"}."""
+    unknown = set(families) - set(FAMILIES)
+    if unknown:
+        raise ValueError(f"unknown families {sorted(unknown)}: choose from {FAMILIES}.")
+    X, meta = lib.intensities, lib.metadata
+    fitted = {}
+    if "linear" in families:
+        fitted["ridge"], fitted["logistic"] = model_set.fit_linear(
+            X, meta, train, "grouped", seed=seed
+        )
+    if "cnn1d" in families:
+        for target in targets.CNN_TARGETS:
+            fitted[f"cnn1d_{target}"] = model_set.fit_cnn(
+                X, meta, train, "grouped", target, seed, cnn_epochs
+            )
+    fit, val = model_set.validation_rows(meta, train, "grouped", seed=seed)
+    for name, measured in (("logq", False), ("logq_realistic", True)):
+        if name in families:
+            fitted[name] = logq.fit_library(
+                lib,
+                fit,
+                val,
+                realistic=measured,
+                rounds=rounds,
+                seed=seed,
+                ranges=ranges,
+                **(logq_options or {}),
+            )
+    return fitted
+
+
+def _curves(lib, test, condition, seed: int, k: int, absolute: bool):
+    """The test rows' curves under ``condition`` (None: the clean library curves) and their
+    measured-point mask."""
+    if condition is None:
+        return lib.intensities[test], np.ones((len(test), lib.q.size), dtype=bool)
+    if not absolute:
+        condition = instrument.with_random_scale(condition, len(test), seed=_seed(seed, 7, k))
+    I, mask = instrument.measure(lib, test, condition, seed=_seed(seed, 6, k), pool=test)
+    return I, mask & (np.nan_to_num(I) > 0)
+
+
+def _logq_scores(prediction, labels, meta, test) -> tuple[list[dict], dict]:
+    """Scores of a log-q prediction (columns of ``proba`` in the order ``labels``): shape
+    accuracy and calibration, ln N and ln R_eq with the coverage of their intervals."""
+    part = meta.iloc[test]
+    true_shape = part["shape"].to_numpy()
+    y = np.array([list(labels).index(s) for s in true_shape])
+    ivl = prediction.interval(LEVEL)
+    ln_n, ln_r = part["log_n_atoms"].to_numpy(), np.log(part["eq_radius"].to_numpy())
+    shape_scores = metrics.accuracy(true_shape, prediction.shape)
+    shape_scores["ECE"] = metrics.expected_calibration_error(prediction.proba, y)
+    n_scores = metrics.regression_metrics(ln_n, prediction.log_n_atoms)
+    n_scores["coverage_90"] = metrics.interval_coverage(
+        ln_n, ivl["log_n_atoms_low"], ivl["log_n_atoms_high"]
+    )
+    r_scores = {
+        "RMSE": float(np.sqrt(np.mean((ln_r - prediction.log_radius) ** 2))),
+        "coverage_90": metrics.interval_coverage(
+            ln_r, ivl["log_radius_low"], ivl["log_radius_high"]
+        ),
+    }
+    per_curve = dict(
+        shape_pred=prediction.shape,
+        confidence=prediction.proba.max(axis=1),
+        log_radius_pred=prediction.log_radius,
+        log_radius_low=ivl["log_radius_low"],
+        log_radius_high=ivl["log_radius_high"],
+        log_n_pred=prediction.log_n_atoms,
+    )
+    return [
+        dict(target=targets.SHAPE, metrics=shape_scores),
+        dict(target=LOG_N, metrics=n_scores),
+        dict(target=LOG_R, metrics=r_scores),
+    ], per_curve
+
+
+def _baseline_scores(fitted, X_shown, meta, test, repair) -> tuple[list[dict], dict]:
+    """Scores of the study's families, with the Ridge radius (ln R_eq = prediction of
+    sqrt_log_eq_radius squared) and the calibration of the classifiers' probabilities."""
+    base = {k: v for k, v in fitted.items() if not k.startswith("logq")}
+    scores = model_set.score(base, X_shown, meta, test, repair=repair)
+    part, per_model = meta.iloc[test], {}
+    if "ridge" in base:
+        ridge = model_set.repairing(base["ridge"]) if repair else base["ridge"]
+        pred = ridge.predict(X_shown)[:, targets.SIZE_TARGET_NAMES.index("sqrt_log_eq_radius")]
+        ln_r = np.log(part["eq_radius"].to_numpy())
+        rmse = float(np.sqrt(np.mean((ln_r - np.square(pred)) ** 2)))
+        scores.append(dict(model="ridge", target=LOG_R, metrics={"RMSE": rmse}))
+    for name in ("logistic", "cnn1d_shape"):
+        if name in base:
+            model = model_set.repairing(base[name]) if repair else base[name]
+            proba = model.predict_proba(X_shown)
+            classes = list(model.classes_)
+            y = np.array([classes.index(s) for s in part["shape"]])
+            family = "logistic" if name == "logistic" else "cnn1d"
+            scores.append(
+                dict(
+                    model=family,
+                    target=targets.SHAPE,
+                    metrics={"ECE": metrics.expected_calibration_error(proba, y)},
+                )
+            )
+            per_model[family] = dict(
+                shape_pred=np.asarray(classes)[proba.argmax(axis=1)],
+                confidence=proba.max(axis=1),
+            )
+    return scores, per_model
+
+
+def evaluate_fold(
+    lib, fitted: dict, test, conditions: dict | None = None, seed: int = 0, absolute=("ideal",)
+) -> tuple[list[dict], list[pd.DataFrame]]:
+    """Score the models of one fold on its clean test curves and under ``conditions``: tidy
+    (input, model, protocol, target, metrics) dicts and per-curve prediction frames."""
+    meta, out, frames = lib.metadata, [], []
+    tests = {CLEAN: None, **(conditions or {})}
+    for k, (name, condition) in enumerate(tests.items()):
+        I, mask = _curves(lib, test, condition, seed, k, name in absolute)
+        shown = I if condition is None else instrument.as_full_grid(lib.q, I, mask)
+        clean_protocol = CLEAN if condition is None else "simple_prediction"
+        scores, per_model = _baseline_scores(
+            fitted, shown, meta, test, repair=condition is not None
+        )
+        out += [dict(s, input=name, protocol=clean_protocol) for s in scores]
+        for model_name in ("logq", "logq_realistic"):
+            if model_name not in fitted:
+                continue
+            model = fitted[model_name]
+            prediction = model.predict(lib.q, I, mask)
+            scores, per_curve = _logq_scores(prediction, model.labels, meta, test)
+            protocol = clean_protocol if model_name == "logq" else "training_and_prediction"
+            out += [dict(s, input=name, model=model_name, protocol=protocol) for s in scores]
+            per_model[model_name] = per_curve
+        for model_name, columns in per_model.items():
+            frame = pd.DataFrame(columns)
+            frame.insert(0, "row", np.asarray(test))
+            frame.insert(1, "input", name)
+            frame.insert(2, "model", model_name)
+            frames.append(frame)
+    return out, frames
+
+
+def run(
+    lib,
+    k: int = 5,
+    seed: int = 0,
+    families=FAMILIES,
+    conditions: dict | None = None,
+    extrapolation: bool = True,
+    section: str = "generalisation",
+    progress=None,
+    **fit_options,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every family trained and tested on each grouped fold (and the extrapolation fold): (tidy
+    results table, per-curve predictions with the true shape and sizes). ``fit_options``: those
+    of :func:`fit_fold`. ``progress``: a callable given a line per finished fold (e.g. print)."""
+    meta = lib.metadata
+    table, frames = [], []
+    for split, fold, train, test in folds(meta, k, seed, extrapolation):
+        fitted = fit_fold(lib, train, families, seed=seed, **fit_options)
+        scores, per_curve = evaluate_fold(lib, fitted, test, conditions, seed=_seed(seed, 9))
+        for s in scores:
+            table += results.rows(
+                section,
+                s["input"],
+                s["model"],
+                s["protocol"],
+                split,
+                s["target"],
+                s["metrics"],
+                level=fold,
+            )
+        for frame in per_curve:
+            frame.insert(0, "split", split)
+            frame.insert(1, "fold", fold)
+            frames.append(frame)
+        if progress is not None:
+            progress(f"{split} {'' if np.isnan(fold) else int(fold)}: {len(test)} test curves")
+    predictions = pd.concat(frames, ignore_index=True)
+    truth = meta[["shape", "structure_id", "n_atoms", "log_n_atoms", "eq_radius"]]
+    predictions = predictions.join(truth, on="row")
+    predictions["log_radius"] = np.log(predictions["eq_radius"])
+    return pd.DataFrame(table, columns=results.COLUMNS), predictions
+
+
+def fold_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean, standard deviation (ddof 1), minimum and number of the grouped folds of every
+    (input, model, protocol, target, metric)."""
+    kfold = table[table["split"] == KFOLD]
+    keys = ["input", "model", "protocol", "target", "metric"]
+    summary = kfold.groupby(keys, sort=False)["value"].agg(["mean", "std", "min", "count"])
+    return summary.reset_index()

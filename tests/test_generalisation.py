@@ -1,0 +1,59 @@
+"""The grouped K-fold study (studies.generalisation): folds, every family, tidy rows."""
+
+import numpy as np
+import pytest
+
+from helpers.measurement import instrument
+from helpers.studies import generalisation
+
+
+def test_folds_test_every_structure_once_and_hold_out_extremes(small_library):
+    meta = small_library.metadata
+    folds = generalisation.folds(meta, k=3, seed=0)
+    kfold = [f for f in folds if f[0] == generalisation.KFOLD]
+    assert [f[1] for f in kfold] == [0, 1, 2]
+    tested = np.concatenate([te for _, _, _, te in kfold])
+    assert np.array_equal(np.sort(tested), np.arange(len(meta)))
+    for _, _, train, test in folds:
+        ids = meta["structure_id"].to_numpy()
+        assert not set(ids[train]) & set(ids[test])
+    split, fold, train, test = folds[-1]
+    assert split == generalisation.EXTRAPOLATION and np.isnan(fold)
+    assert set(meta["size_parameter_1"].iloc[test]) == {2, 4}
+
+
+def test_run_scores_every_family_on_every_fold(small_library):
+    conditions = {"window": instrument.Measurement(q_min=0.1, q_max=4.0)}
+    table, predictions = generalisation.run(
+        small_library,
+        k=3,
+        families=("linear", "logq"),
+        conditions=conditions,
+        extrapolation=False,
+        logq_options={"epochs": 1, "patience": 1, "width": 8},
+    )
+    assert set(table["split"]) == {generalisation.KFOLD}
+    assert set(table["level"]) == {0, 1, 2}
+    assert set(table["input"]) == {generalisation.CLEAN, "window"}
+    assert {"ridge", "logistic", "logq"} <= set(table["model"])
+    logq_rows = table[table["model"] == "logq"]
+    assert {"accuracy", "ECE", "coverage_90", "RMSE"} <= set(logq_rows["metric"])
+    # the clean-trained log-q model under a measurement condition is a simple prediction
+    window = logq_rows[logq_rows["input"] == "window"]
+    assert set(window["protocol"]) == {"simple_prediction"}
+    summary = generalisation.fold_summary(table)
+    # a fold whose test structures share one size parameter has no Q2 (zero test variance)
+    assert summary["count"].between(1, 3).all()
+    assert (summary[summary["target"] == "shape"]["count"] == 3).all()
+    accuracy = summary[(summary["model"] == "logistic") & (summary["metric"] == "accuracy")]
+    assert accuracy["mean"].between(0, 1).all()
+    # every curve is predicted once per (condition, model): each held out in exactly one fold
+    clean = predictions[(predictions["input"] == generalisation.CLEAN)]
+    for model, part in clean.groupby("model"):
+        assert np.array_equal(np.sort(part["row"]), np.arange(len(small_library))), model
+    assert predictions["confidence"].between(0, 1).all()
+
+
+def test_unknown_family_is_refused(small_library):
+    with pytest.raises(ValueError, match="unknown families"):
+        generalisation.fit_fold(small_library, np.arange(10), families=("svm",))
