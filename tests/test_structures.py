@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy.spatial import cKDTree
 from scipy.spatial.distance import pdist
 
 from helpers.simulation import structures as S
@@ -147,3 +148,36 @@ def test_bad_input_is_named(args, match):
 def test_non_integer_size_is_refused():
     with pytest.raises(TypeError, match="integer nShell"):
         S.build("icosahedron", 3.5, "Au")
+
+
+#: Structures of the study's library that pyNanoMatBuilder 0.17.0 builds with atoms closer than
+#: one nearest-neighbour distance (sizes below these are exact): the bcc rhombic dodecahedron
+#: (bccrDD) from nShell 7 puts most atoms 0.8165 Rnn from a neighbour, not a bcc packing; the
+#: Marks pentagonal bipyramid (epbpyM) from sizeP 7 has 62-349 atoms at 0.852 Rnn. Kept visible
+#: here (strict xfail: the test fails once they are fixed) until the builds are fixed or replaced.
+KNOWN_OFF_LATTICE = {("rhombic_dodecahedron", size) for size in (7, 8, 9, 10)} | {
+    ("pentagonal_bipyramid", size) for size in (7, 8, 9)
+}
+
+
+@pytest.mark.parametrize(
+    "shape, size",
+    [
+        pytest.param(
+            shape,
+            size,
+            marks=pytest.mark.xfail(
+                strict=True, reason="pyNanoMatBuilder builds these with overlapping atoms"
+            ),
+        )
+        if (shape, size) in KNOWN_OFF_LATTICE
+        else (shape, size)
+        for shape, size in S.structure_grid()
+        if S.SHAPE_SPECS[shape].lattice in ("fcc", "bcc", "decahedral")
+    ],
+)
+def test_every_lattice_structure_of_the_study_has_unit_nearest_neighbours(shape, size):
+    """No two atoms of a crystalline structure closer than one nearest-neighbour distance."""
+    positions = S.unit_positions(shape, size)
+    nearest = cKDTree(positions).query(positions, k=2)[0][:, 1]
+    assert nearest.min() == pytest.approx(1.0, abs=1e-6)
