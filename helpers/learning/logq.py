@@ -186,10 +186,6 @@ def shape_targets(meta: pd.DataFrame) -> np.ndarray:
 # --- training conditions ------------------------------------------------------------------------
 
 
-def _seed(seed: int, *tags: int) -> int:
-    return int(np.random.SeedSequence([seed, *tags]).generate_state(1)[0])
-
-
 def measured_versions(
     lib, rows, rounds: int, grid: LogQGrid, seed: int = 0, pool=None, **ranges
 ) -> np.ndarray:
@@ -201,8 +197,12 @@ def measured_versions(
     pool = rows if pool is None else pool
     out = []
     for r in range(rounds):
-        conditions = instrument.random_measurements(len(rows), seed=_seed(seed, 1, r), **ranges)
-        I, mask = instrument.measure(lib, rows, conditions, seed=_seed(seed, 2, r), pool=pool)
+        conditions = instrument.random_measurements(
+            len(rows), seed=instrument.derived_seed(seed, 1, r), **ranges
+        )
+        I, mask = instrument.measure(
+            lib, rows, conditions, seed=instrument.derived_seed(seed, 2, r), pool=pool
+        )
         out.append(prepare(lib.q, I, mask & (np.nan_to_num(I) > 0), grid))
     return np.stack(out)
 
@@ -449,7 +449,7 @@ class LogQModel:
             shape_targets(meta),
             y_std,
             self.batch_size,
-            _seed(self.seed, 9),
+            instrument.derived_seed(self.seed, 9),
             self.epoch_fraction,
         )
         history = self.network.fit(
@@ -635,8 +635,12 @@ def fit_library(
     model = LogQModel(seed=seed, **options)
     ranges = ranges or {}
     if realistic:
-        Z = measured_versions(lib, fit_rows, rounds, model.grid, _seed(seed, 3), **ranges)
-        Z_val = measured_versions(lib, val_rows, 1, model.grid, _seed(seed, 4), **ranges)[0]
+        Z = measured_versions(
+            lib, fit_rows, rounds, model.grid, instrument.derived_seed(seed, 3), **ranges
+        )
+        Z_val = measured_versions(
+            lib, val_rows, 1, model.grid, instrument.derived_seed(seed, 4), **ranges
+        )[0]
     else:
         Z = prepare(lib.q, lib.intensities[fit_rows], grid=model.grid)
         Z_val = prepare(lib.q, lib.intensities[val_rows], grid=model.grid)

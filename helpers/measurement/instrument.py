@@ -35,6 +35,12 @@ import pandas as pd
 from . import degrade
 
 
+def derived_seed(seed: int, *tags: int) -> int:
+    """An independent seed for each random step (round r of the training curves, the validation
+    curves, the test conditions ...), derived from the user's ``seed`` and the step's ``tags``."""
+    return int(np.random.SeedSequence([seed, *tags]).generate_state(1)[0])
+
+
 @dataclass(frozen=True)
 class Measurement:
     """The parameters of one measurement (defaults: the ideal curve on the full grid)."""

@@ -47,10 +47,6 @@ LEVEL = 0.9
 LOG_N, LOG_R = targets.LOG_N, "log_eq_radius"
 
 
-def _seed(seed: int, *tags: int) -> int:
-    return int(np.random.SeedSequence([seed, *tags]).generate_state(1)[0])
-
-
 def folds(meta: pd.DataFrame, k: int = 5, seed: int = 0, extrapolation: bool = True) -> list:
     """[(split name, fold index or NaN, train rows, test rows)]: the K grouped folds, then the
     extrapolation fold."""
@@ -108,8 +104,12 @@ def _curves(lib, test, condition, seed: int, k: int, absolute: bool):
     if condition is None:
         return lib.intensities[test], np.ones((len(test), lib.q.size), dtype=bool)
     if not absolute:
-        condition = instrument.with_random_scale(condition, len(test), seed=_seed(seed, 7, k))
-    I, mask = instrument.measure(lib, test, condition, seed=_seed(seed, 6, k), pool=test)
+        condition = instrument.with_random_scale(
+            condition, len(test), seed=instrument.derived_seed(seed, 7, k)
+        )
+    I, mask = instrument.measure(
+        lib, test, condition, seed=instrument.derived_seed(seed, 6, k), pool=test
+    )
     return I, mask & (np.nan_to_num(I) > 0)
 
 
@@ -232,7 +232,9 @@ def run(
     table, frames = [], []
     for split, fold, train, test in folds(meta, k, seed, extrapolation):
         fitted = fit_fold(lib, train, families, seed=seed, **fit_options)
-        scores, per_curve = evaluate_fold(lib, fitted, test, conditions, seed=_seed(seed, 9))
+        scores, per_curve = evaluate_fold(
+            lib, fitted, test, conditions, seed=instrument.derived_seed(seed, 9)
+        )
         for s in scores:
             table += results.rows(
                 section,

@@ -14,12 +14,6 @@ from ..measurement import instrument
 from ..report import results
 
 
-def _seed(seed: int, *tags: int) -> int:
-    """An independent seed for each random step (round r of the training curves, the validation
-    curves, the test conditions ...), derived from the user's ``seed``."""
-    return int(np.random.SeedSequence([seed, *tags]).generate_state(1)[0])
-
-
 def test_conditions(window=(0.1, 15.0)) -> dict:
     """Realistic test conditions, one part of the measurement model at a time, then all together
     (every one but "ideal" is meant to be measured in arbitrary units)."""
@@ -96,8 +90,10 @@ def fit_models(
         I, mask = instrument.measure(
             lib,
             fit,
-            instrument.random_measurements(len(fit), seed=_seed(seed, 1, r), **ranges),
-            seed=_seed(seed, 2, r),
+            instrument.random_measurements(
+                len(fit), seed=instrument.derived_seed(seed, 1, r), **ranges
+            ),
+            seed=instrument.derived_seed(seed, 2, r),
             pool=fit,
         )
         if r == 0:
@@ -107,8 +103,8 @@ def fit_models(
     I, mask = instrument.measure(
         lib,
         val,
-        instrument.random_measurements(len(val), seed=_seed(seed, 3), **ranges),
-        seed=_seed(seed, 4),
+        instrument.random_measurements(len(val), seed=instrument.derived_seed(seed, 3), **ranges),
+        seed=instrument.derived_seed(seed, 4),
         pool=val,
     )
     Z_val = prep.transform(I, mask).astype("float32")
@@ -181,7 +177,7 @@ def compare(
         )
         clean = model_set.load_or_train(lib, protocol, seed=seed, epochs=clean_epochs)
         tests["random conditions"] = instrument.random_measurements(
-            len(test), seed=_seed(seed, 5), **ranges
+            len(test), seed=instrument.derived_seed(seed, 5), **ranges
         )
         for k, (name, condition) in enumerate(tests.items()):
             if (
@@ -190,10 +186,12 @@ def compare(
                 condition = instrument.with_random_scale(
                     condition,
                     len(test),
-                    seed=_seed(seed, 7, k),
+                    seed=instrument.derived_seed(seed, 7, k),
                     scale=ranges.get("scale", (1e-2, 1e2)),
                 )
-            I, mask = instrument.measure(lib, test, condition, seed=_seed(seed, 6, k), pool=test)
+            I, mask = instrument.measure(
+                lib, test, condition, seed=instrument.derived_seed(seed, 6, k), pool=test
+            )
             for s in score_models(robust, lib, test, I, mask):
                 table += results.rows(
                     section,
