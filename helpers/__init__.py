@@ -24,4 +24,20 @@ The subpackages follow the data flow; each imports only from itself and the laye
     K folds).
 """
 
+import os as _os
+import sys as _sys
+
 LAYERS = ("paths", "simulation", "measurement", "learning", "report", "studies")
+
+#: OpenBLAS's worker threads spin while they wait for work. On 2 cores shared with TensorFlow's
+#: threads (or a second process) they made a logistic fit of the smoke library 23x slower (317 s
+#: against 13.7 s, measured) and the smaller matrix products of every model wait on them. This
+#: package's BLAS work is memory-bound matrix-vector products and one eigendecomposition per Ridge
+#: fold, so one BLAS thread is the default; set the variable yourself to choose otherwise.
+BLAS_THREADS_ENV = "OPENBLAS_NUM_THREADS"
+if BLAS_THREADS_ENV not in _os.environ:
+    _os.environ[BLAS_THREADS_ENV] = "1"  # read by numpy's OpenBLAS when it is first imported
+    if "numpy" in _sys.modules:  # imported already: limit its running thread pool
+        from threadpoolctl import threadpool_limits as _limits
+
+        _limits(1, user_api="blas")
