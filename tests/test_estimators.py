@@ -160,3 +160,18 @@ def test_cnn_early_stopping_on_validation_accuracy():
     assert len(h_loss["val_loss"]) > len(h["val_loss"])  # the default (validation loss) trains on
     with pytest.raises(ValueError, match="monitor"):
         estimators.train_cnn(versions, y, 3, epochs=1, validation_data=val, monitor="accuracy")
+
+
+def test_validated_logistic_when_validation_takes_a_whole_class():
+    # two structures of class "c" only: a grouped validation part can hold all of "c", so the fits
+    # along C never see it; the final fit on every row must still learn all classes
+    rng = np.random.default_rng(0)
+    y = np.array(["a"] * 20 + ["b"] * 20 + ["c"] * 4)
+    groups = np.array(
+        [f"a{i % 5}" for i in range(20)] + [f"b{i % 5}" for i in range(20)] + ["c0"] * 4
+    )
+    X = rng.normal(size=(len(y), 6)) + (y[:, None] == np.array(["a", "b", "c"])).repeat(2, axis=1)
+    for seed in range(12):
+        est = estimators.ValidatedLogistic(Cs=(0.1, 1.0), validation_size=0.3, seed=seed)
+        est.fit(X, y, groups=groups)
+        assert list(est.classes_) == ["a", "b", "c"]

@@ -164,6 +164,8 @@ class ValidatedLogistic(ClassifierMixin, BaseEstimator):
             best = max(self.validation_accuracy_.values())
             self.C_ = min(C for C, acc in self.validation_accuracy_.items() if acc == best)
             best_fit = fits[self.C_]
+            if not np.array_equal(best_fit.classes_, np.unique(y)):
+                best_fit = None  # a class absent from the fit rows: no warm start from that fit
         else:
             self.C_ = Cs[0]
         with warnings.catch_warnings(record=True) as caught:
