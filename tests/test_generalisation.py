@@ -52,6 +52,22 @@ def test_run_scores_every_family_on_every_fold(small_library):
     for model, part in clean.groupby("model"):
         assert np.array_equal(np.sort(part["row"]), np.arange(len(small_library))), model
     assert predictions["confidence"].between(0, 1).all()
+    # pooled views of the per-curve predictions: per shape, reliability bins, radius parity
+    per_shape = generalisation.accuracy_by(predictions, "shape")
+    assert set(per_shape["model"]) == {"logistic", "logq"}
+    logistic = per_shape[per_shape["model"] == "logistic"]
+    assert logistic["count"].sum() == len(small_library)
+    expected = (clean[clean["model"] == "logistic"].eval("shape_pred == shape")).mean()
+    weighted = (logistic["accuracy"] * logistic["count"]).sum() / logistic["count"].sum()
+    assert weighted == pytest.approx(expected)
+    bins = generalisation.reliability(predictions, "logq", n_bins=5)
+    assert bins["count"].sum() == len(small_library)
+    true, pred, low, high, shapes = generalisation.radius_parity(predictions, "logq")
+    assert len(true) == len(small_library) and np.all((low <= pred) & (pred <= high))
+    with pytest.raises(ValueError, match="no radius"):
+        generalisation.radius_parity(predictions, "logistic")
+    with pytest.raises(ValueError, match="no predictions for input"):
+        generalisation.accuracy_by(predictions, "shape", input_name="moon")
 
 
 def test_unknown_family_is_refused(small_library):

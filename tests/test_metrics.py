@@ -63,6 +63,22 @@ def test_calibration_inputs_are_checked():
         metrics.reliability_table([[0.5, 0.5]], [0], n_bins=0)
 
 
+def test_reliability_bins_from_confidence_and_correctness():
+    # the two-bin case of the table above, given as confidences and correctness
+    confidence = np.array([0.6] * 5 + [0.9] * 5)
+    correct = np.array([True, True, True, False, False, False, False, False, False, True])
+    table = metrics.reliability_bins(confidence, correct, n_bins=10)
+    full = table[table["count"] > 0]
+    assert full["count"].tolist() == [5, 5]
+    assert full["accuracy"].tolist() == pytest.approx([0.6, 0.2])
+    with pytest.raises(ValueError, match="booleans"):
+        metrics.reliability_bins([0.5], [1])
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        metrics.reliability_bins([1.5], [True])
+    with pytest.raises(ValueError, match="equal"):
+        metrics.reliability_bins([0.5, 0.6], [True])
+
+
 def test_interval_coverage():
     y = np.array([0.0, 1.0, 2.0, 3.0])
     assert metrics.interval_coverage(y, y - 1, y + 1) == 1.0

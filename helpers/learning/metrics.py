@@ -77,16 +77,30 @@ def _checked_proba(proba, y_true) -> tuple[np.ndarray, np.ndarray]:
 
 def reliability_table(proba, y_true, n_bins: int = 15) -> pd.DataFrame:
     """Confidence against accuracy: the predicted class of each row is its most probable one, its
-    confidence that probability. Rows are put in ``n_bins`` equal-width bins of confidence over
-    [0, 1] (a confidence on an inner edge goes to the upper bin, 1.0 to the last); per bin the
-    table gives ``low``, ``high``, ``confidence`` (mean), ``accuracy`` (fraction of rows whose
-    predicted class is ``y_true``) and ``count`` (NaN means for empty bins). A calibrated model
-    has accuracy = confidence in every bin."""
+    confidence that probability; binned by :func:`reliability_bins`. A calibrated model has
+    accuracy = confidence in every bin."""
     proba, y_true = _checked_proba(proba, y_true)
+    return reliability_bins(proba.max(axis=1), proba.argmax(axis=1) == y_true, n_bins)
+
+
+def reliability_bins(confidence, correct, n_bins: int = 15) -> pd.DataFrame:
+    """Rows put in ``n_bins`` equal-width bins of ``confidence`` (the probability of the predicted
+    class, in [0, 1]; a confidence on an inner edge goes to the upper bin, 1.0 to the last); per
+    bin ``low``, ``high``, ``confidence`` (mean), ``accuracy`` (fraction of rows whose prediction
+    was ``correct``) and ``count`` (NaN means for empty bins)."""
+    confidence = np.asarray(confidence, dtype=float)
+    correct = np.asarray(correct)
     if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
         raise ValueError(f"n_bins must be an integer >= 1, got {n_bins!r}.")
-    confidence = proba.max(axis=1)
-    correct = proba.argmax(axis=1) == y_true
+    if confidence.ndim != 1 or confidence.shape != correct.shape or confidence.size == 0:
+        raise ValueError(
+            "confidence and correct must be 1-D arrays of one equal, non-zero length, got shapes "
+            f"{confidence.shape} and {correct.shape}."
+        )
+    if correct.dtype != bool:
+        raise ValueError(f"correct must be booleans (prediction == truth), got {correct.dtype}.")
+    if np.any(~np.isfinite(confidence)) or np.any((confidence < 0) | (confidence > 1)):
+        raise ValueError("every confidence must be a probability in [0, 1].")
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     which = np.clip(np.searchsorted(edges, confidence, side="right") - 1, 0, n_bins - 1)
     rows = []

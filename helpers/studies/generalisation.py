@@ -31,6 +31,8 @@ diagram, the parity plots and the accuracy per held-out size and per shape.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 
@@ -65,26 +67,36 @@ def fit_fold(
     logq_options: dict | None = None,
     rounds: int = 8,
     ranges: dict | None = None,
+    cnn_targets=targets.CNN_TARGETS,
+    timings: dict | None = None,
 ) -> dict:
     """The models of ``families`` trained on the library rows ``train`` (validation structures
-    drawn from them): {"ridge", "logistic", "cnn1d_<target>", "logq", "logq_realistic"}."""
+    drawn from them): {"ridge", "logistic", "cnn1d_<target>" for ``cnn_targets``, "logq",
+    "logq_realistic"}. ``timings``, if given, receives the wall time in seconds of each family's
+    training."""
     unknown = set(families) - set(FAMILIES)
     if unknown:
         raise ValueError(f"unknown families {sorted(unknown)}: choose from {FAMILIES}.")
     X, meta = lib.intensities, lib.metadata
     fitted = {}
+    timings = {} if timings is None else timings
     if "linear" in families:
+        start = time.perf_counter()
         fitted["ridge"], fitted["logistic"] = model_set.fit_linear(
             X, meta, train, "grouped", seed=seed
         )
+        timings["linear"] = time.perf_counter() - start
     if "cnn1d" in families:
-        for target in targets.CNN_TARGETS:
+        start = time.perf_counter()
+        for target in cnn_targets:
             fitted[f"cnn1d_{target}"] = model_set.fit_cnn(
                 X, meta, train, "grouped", target, seed, cnn_epochs
             )
+        timings["cnn1d"] = time.perf_counter() - start
     fit, val = model_set.validation_rows(meta, train, "grouped", seed=seed)
     for name, measured in (("logq", False), ("logq_realistic", True)):
         if name in families:
+            start = time.perf_counter()
             fitted[name] = logq.fit_library(
                 lib,
                 fit,
@@ -95,6 +107,7 @@ def fit_fold(
                 ranges=ranges,
                 **(logq_options or {}),
             )
+            timings[name] = time.perf_counter() - start
     return fitted
 
 
@@ -227,11 +240,13 @@ def run(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every family trained and tested on each grouped fold (and the extrapolation fold): (tidy
     results table, per-curve predictions with the true shape and sizes). ``fit_options``: those
-    of :func:`fit_fold`. ``progress``: a callable given a line per finished fold (e.g. print)."""
+    of :func:`fit_fold`. ``progress``: a callable given a line per finished fold with the training
+    time of each family (e.g. print)."""
     meta = lib.metadata
     table, frames = [], []
     for split, fold, train, test in folds(meta, k, seed, extrapolation):
-        fitted = fit_fold(lib, train, families, seed=seed, **fit_options)
+        timings = {}
+        fitted = fit_fold(lib, train, families, seed=seed, timings=timings, **fit_options)
         scores, per_curve = evaluate_fold(
             lib, fitted, test, conditions, seed=instrument.derived_seed(seed, 9)
         )
@@ -251,7 +266,9 @@ def run(
             frame.insert(1, "fold", fold)
             frames.append(frame)
         if progress is not None:
-            progress(f"{split} {'' if np.isnan(fold) else int(fold)}: {len(test)} test curves")
+            trained = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in timings.items())
+            name = split if np.isnan(fold) else f"{split} {int(fold)}"
+            progress(f"{name}: {len(test)} test curves; training took {trained}")
     predictions = pd.concat(frames, ignore_index=True)
     truth = meta[["shape", "structure_id", "n_atoms", "log_n_atoms", "eq_radius"]]
     predictions = predictions.join(truth, on="row")
@@ -266,3 +283,65 @@ def fold_summary(table: pd.DataFrame) -> pd.DataFrame:
     keys = ["input", "model", "protocol", "target", "metric"]
     summary = kfold.groupby(keys, sort=False)["value"].agg(["mean", "std", "min", "count"])
     return summary.reset_index()
+
+
+def _selected(predictions: pd.DataFrame, input_name: str, split: str) -> pd.DataFrame:
+    part = predictions[(predictions["input"] == input_name) & (predictions["split"] == split)]
+    if part.empty:
+        inputs = sorted(predictions["input"].unique())
+        splits_ = sorted(predictions["split"].unique())
+        raise ValueError(
+            f"no predictions for input {input_name!r} on split {split!r}: inputs are {inputs}, "
+            f"splits {splits_}."
+        )
+    return part
+
+
+def accuracy_by(
+    predictions: pd.DataFrame, by: str, input_name: str = CLEAN, split: str = KFOLD
+) -> pd.DataFrame:
+    """Shape accuracy of every model per value of the per-curve column ``by`` (e.g. ``shape`` or
+    a size bin), pooled over the test folds of ``split``: columns ``model``, ``by``,
+    ``accuracy``, ``count``."""
+    part = _selected(predictions, input_name, split)
+    correct = part["shape_pred"] == part["shape"]
+    grouped = correct.groupby([part["model"], part[by]], sort=False, observed=True)
+    table = grouped.agg(["mean", "size"]).reset_index()
+    table = table.sort_values(by, kind="stable", ignore_index=True)  # sizes in order
+    return table.rename(columns={"mean": "accuracy", "size": "count"})
+
+
+def reliability(
+    predictions: pd.DataFrame,
+    model: str,
+    input_name: str = CLEAN,
+    split: str = KFOLD,
+    n_bins: int = 15,
+) -> pd.DataFrame:
+    """The reliability table (:func:`helpers.learning.metrics.reliability_bins`) of ``model``'s
+    shape probabilities, pooled over the test folds of ``split``."""
+    part = _selected(predictions, input_name, split)
+    part = part[part["model"] == model]
+    if part.empty:
+        raise ValueError(f"no predictions of model {model!r}: models are {FAMILIES} and names.")
+    correct = (part["shape_pred"] == part["shape"]).to_numpy()
+    return metrics.reliability_bins(part["confidence"].to_numpy(), correct, n_bins)
+
+
+def radius_parity(
+    predictions: pd.DataFrame, model: str, input_name: str = CLEAN, split: str = KFOLD
+) -> tuple:
+    """(true, predicted, low, high, shapes) of ``model``'s equivalent radius in Å with its
+    interval, pooled over the test folds of ``split`` (for
+    :func:`helpers.report.plots.parity_with_intervals`)."""
+    part = _selected(predictions, input_name, split)
+    part = part[part["model"] == model]
+    if part.empty or "log_radius_pred" not in part or part["log_radius_pred"].isna().all():
+        raise ValueError(f"model {model!r} predicts no radius with an interval: use logq models.")
+    return (
+        part["eq_radius"].to_numpy(),
+        np.exp(part["log_radius_pred"].to_numpy()),
+        np.exp(part["log_radius_low"].to_numpy()),
+        np.exp(part["log_radius_high"].to_numpy()),
+        part["shape"].to_numpy(),
+    )
