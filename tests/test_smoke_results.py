@@ -153,3 +153,25 @@ def test_10_realistic(recorded):
         assert set(part["input"]) == conditions and part["value"].between(0, 1).all()
     ideal = dict(input="ideal", protocol="simple_prediction", split="random", **LN_N)
     assert value(t, **ideal) == pytest.approx(clean_ln_n(recorded), rel=1e-9)
+
+
+def test_11_generalisation(recorded):
+    t = recorded("11_generalisation")
+    clean = t[t["input"] == "clean"]
+    # every family on both smoke folds
+    for model in ("ridge", "logistic", "cnn1d", "logq", "logq_realistic"):
+        assert set(clean[clean["model"] == model]["level"]) == {0, 1}, model
+    ln_n = clean[(clean["model"] == "ridge") & (clean["target"] == "log_n_Atoms")]
+    assert (ln_n[ln_n["metric"] == "Q2"]["value"] > 0.9).all()  # sizes of unseen particles
+    shape = t[(t["target"] == "shape") & (t["metric"] == "accuracy")]
+    assert shape["value"].between(0, 1).all()
+    logistic = shape[(shape["model"] == "logistic") & (shape["input"] == "clean")]
+    assert (logistic["value"] > 0.2).all()  # chance is 1/9
+    # "ideal" measures every point unchanged and in absolute units: the clean score, per fold
+    for (model, level), part in shape.groupby(["model", "level"]):
+        scores = part.set_index("input")["value"]
+        assert scores["ideal"] == pytest.approx(scores["clean"]), (model, level)
+    calibration = t[t["metric"].isin(["ECE", "coverage_90"])]
+    assert calibration["value"].between(0, 1).all()
+    coverage = clean[(clean["model"] == "logq") & (clean["metric"] == "coverage_90")]
+    assert (coverage["value"] > 0.5).all()  # intervals scaled on validation structures
