@@ -702,6 +702,10 @@ def parity_with_intervals(panels: dict, unit: str = "Å") -> plt.Figure:
             title=title,
         )
         ax.title.set_fontsize(9)
+        for axis in (ax.xaxis, ax.yaxis):  # plain labels at 1, 2, 5 x 10^k; no minor labels
+            axis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+            axis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+            axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     axes[0, -1].legend(fontsize=6, loc="upper left", markerscale=2)
     fig.tight_layout()
     return fig
