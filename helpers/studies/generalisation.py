@@ -285,7 +285,10 @@ def fold_summary(table: pd.DataFrame) -> pd.DataFrame:
     return summary.reset_index()
 
 
-def _selected(predictions: pd.DataFrame, input_name: str, split: str) -> pd.DataFrame:
+def _selected(
+    predictions: pd.DataFrame, input_name: str, split: str, model: str | None = None
+) -> pd.DataFrame:
+    """The per-curve predictions of one input and split (and one model, if given)."""
     part = predictions[(predictions["input"] == input_name) & (predictions["split"] == split)]
     if part.empty:
         inputs = sorted(predictions["input"].unique())
@@ -294,6 +297,11 @@ def _selected(predictions: pd.DataFrame, input_name: str, split: str) -> pd.Data
             f"no predictions for input {input_name!r} on split {split!r}: inputs are {inputs}, "
             f"splits {splits_}."
         )
+    if model is not None:
+        models = sorted(part["model"].unique())
+        part = part[part["model"] == model]
+        if part.empty:
+            raise ValueError(f"no predictions of model {model!r}: models are {models}.")
     return part
 
 
@@ -320,10 +328,7 @@ def reliability(
 ) -> pd.DataFrame:
     """The reliability table (:func:`helpers.learning.metrics.reliability_bins`) of ``model``'s
     shape probabilities, pooled over the test folds of ``split``."""
-    part = _selected(predictions, input_name, split)
-    part = part[part["model"] == model]
-    if part.empty:
-        raise ValueError(f"no predictions of model {model!r}: models are {FAMILIES} and names.")
+    part = _selected(predictions, input_name, split, model)
     correct = (part["shape_pred"] == part["shape"]).to_numpy()
     return metrics.reliability_bins(part["confidence"].to_numpy(), correct, n_bins)
 
@@ -334,9 +339,8 @@ def radius_parity(
     """(true, predicted, low, high, shapes) of ``model``'s equivalent radius in Å with its
     interval, pooled over the test folds of ``split`` (for
     :func:`helpers.report.plots.parity_with_intervals`)."""
-    part = _selected(predictions, input_name, split)
-    part = part[part["model"] == model]
-    if part.empty or "log_radius_pred" not in part or part["log_radius_pred"].isna().all():
+    part = _selected(predictions, input_name, split, model)
+    if "log_radius_pred" not in part or part["log_radius_pred"].isna().all():
         raise ValueError(f"model {model!r} predicts no radius with an interval: use logq models.")
     return (
         part["eq_radius"].to_numpy(),
