@@ -123,6 +123,22 @@ def test_tiny_training_gives_probabilities_and_intervals(trained):
     np.testing.assert_allclose(scaled.proba, pred.proba, atol=1e-5)
 
 
+def test_score_reads_the_prediction_against_the_truth(trained):
+    model, lib = trained
+    rows = np.arange(0, len(lib), 7)
+    pred = model.predict(lib.q, lib.intensities[rows])
+    scores, per_curve = logq.score(pred, model.labels, lib.metadata, rows)
+    by_target = {s["target"]: s["metrics"] for s in scores}
+    truth = lib.metadata["shape"].to_numpy()[rows]
+    assert by_target["shape"]["accuracy"] == pytest.approx(np.mean(pred.shape == truth))
+    assert 0 <= by_target["shape"]["ECE"] <= 1
+    ln_r = np.log(lib.metadata["eq_radius"].to_numpy()[rows])
+    inside = (per_curve["log_radius_low"] <= ln_r) & (ln_r <= per_curve["log_radius_high"])
+    assert by_target[logq.LOG_R]["coverage_90"] == pytest.approx(inside.mean())
+    with pytest.raises(ValueError, match="not among the model's labels"):
+        logq.score(pred, [s for s in model.labels if s != truth[0]], lib.metadata, rows)
+
+
 def test_training_is_seeded(trained, small_library):
     model, lib = trained
     meta = lib.metadata

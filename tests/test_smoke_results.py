@@ -153,6 +153,11 @@ def test_10_realistic(recorded):
         assert set(part["input"]) == conditions and part["value"].between(0, 1).all()
     ideal = dict(input="ideal", protocol="simple_prediction", split="random", **LN_N)
     assert value(t, **ideal) == pytest.approx(clean_ln_n(recorded), rel=1e-9)
+    # the log-q family under every condition, with its calibration and size intervals
+    logq = t[t["model"] == "logq_realistic"]
+    for metric in ("accuracy", "ECE", "coverage_90"):
+        part = logq[logq["metric"] == metric]
+        assert set(part["input"]) == conditions and part["value"].between(0, 1).all(), metric
 
 
 def test_11_generalisation(recorded):

@@ -46,7 +46,7 @@ import pandas as pd
 
 from ..measurement import instrument
 from ..simulation import structures
-from . import model_set
+from . import metrics, model_set, targets
 
 #: bumped when a saved model's meaning changes: older records are refused by :meth:`LogQModel.load`
 FORMAT = 1
@@ -161,6 +161,8 @@ def prepare(q, I, mask=None, grid: LogQGrid | None = None) -> np.ndarray:
 # --- targets ------------------------------------------------------------------------------------
 
 SIZE_NAMES = ("log_n_atoms", "log_radius")
+#: the table target of the predicted ln R_eq (R in Å)
+LOG_R = "log_eq_radius"
 
 
 def size_targets(meta: pd.DataFrame) -> np.ndarray:
@@ -647,3 +649,46 @@ def fit_library(
     model.fit(Z, meta.iloc[fit_rows], Z_val, meta.iloc[val_rows])
     model.library = model_set.library_id(lib)
     return model
+
+
+def score(prediction: LogQPrediction, labels, meta: pd.DataFrame, rows, level: float = 0.9):
+    """Scores of a prediction for the library rows ``rows`` (columns of ``prediction.proba`` in
+    the order ``labels``): shape accuracy and expected calibration error; ln N (as
+    :data:`helpers.learning.targets.LOG_N`) and ln R_eq (:data:`LOG_R`) with the coverage of their
+    ``level`` intervals. Returns ([{"target", "metrics"}], per-curve columns: predicted shape, its
+    probability, ln R_eq with its interval, ln N)."""
+    part = meta.iloc[np.asarray(rows)]
+    true_shape = part["shape"].to_numpy()
+    labels = list(labels)
+    unknown = sorted(set(true_shape) - set(labels))
+    if unknown:
+        raise ValueError(f"shapes {unknown} are not among the model's labels {labels}.")
+    y = np.array([labels.index(s) for s in true_shape])
+    ivl = prediction.interval(level)
+    ln_n, ln_r = part["log_n_atoms"].to_numpy(), np.log(part["eq_radius"].to_numpy())
+    shape_scores = metrics.accuracy(true_shape, prediction.shape)
+    shape_scores["ECE"] = metrics.expected_calibration_error(prediction.proba, y)
+    n_scores = metrics.regression_metrics(ln_n, prediction.log_n_atoms)
+    n_scores["coverage_90"] = metrics.interval_coverage(
+        ln_n, ivl["log_n_atoms_low"], ivl["log_n_atoms_high"]
+    )
+    r_scores = {
+        "RMSE": float(np.sqrt(np.mean((ln_r - prediction.log_radius) ** 2))),
+        "coverage_90": metrics.interval_coverage(
+            ln_r, ivl["log_radius_low"], ivl["log_radius_high"]
+        ),
+    }
+    per_curve = dict(
+        shape_pred=prediction.shape,
+        confidence=prediction.proba.max(axis=1),
+        log_radius_pred=prediction.log_radius,
+        log_radius_low=ivl["log_radius_low"],
+        log_radius_high=ivl["log_radius_high"],
+        log_n_pred=prediction.log_n_atoms,
+    )
+    scores = [
+        dict(target=targets.SHAPE, metrics=shape_scores),
+        dict(target=targets.LOG_N, metrics=n_scores),
+        dict(target=LOG_R, metrics=r_scores),
+    ]
+    return scores, per_curve

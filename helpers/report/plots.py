@@ -567,6 +567,7 @@ def gain_bars(
     table: pd.DataFrame,
     panels=(
         ("cnn1d", "shape", "accuracy"),
+        ("logq_realistic", "shape", "accuracy"),
         ("logistic", "shape", "accuracy"),
         ("cnn1d", "size_class", "accuracy"),
         ("ridge", "log_n_Atoms", "Q2"),
@@ -575,7 +576,8 @@ def gain_bars(
 ) -> plt.Figure:
     """Per measurement condition (``input``), the study's clean models (simple prediction) next to
     models trained on realistic curves (training and prediction), for each split; one panel per
-    (model, target). Q² below -1 is drawn at -1."""
+    (model, target) (a family with realistic models only, such as ``logq_realistic``, shows those).
+    Q² below -1 is drawn at -1."""
     conditions = list(dict.fromkeys(table["input"]))
     series = [
         (p, s)

@@ -45,8 +45,7 @@ CLEAN = "clean"
 KFOLD, EXTRAPOLATION = "grouped_kfold", "extrapolation"
 #: the interval level whose coverage is reported
 LEVEL = 0.9
-#: the size targets of the log-q family, as table targets
-LOG_N, LOG_R = targets.LOG_N, "log_eq_radius"
+LOG_R = logq.LOG_R
 
 
 def folds(meta: pd.DataFrame, k: int = 5, seed: int = 0, extrapolation: bool = True) -> list:
@@ -126,41 +125,6 @@ def _curves(lib, test, condition, seed: int, k: int, absolute: bool):
     return I, mask & (np.nan_to_num(I) > 0)
 
 
-def _logq_scores(prediction, labels, meta, test) -> tuple[list[dict], dict]:
-    """Scores of a log-q prediction (columns of ``proba`` in the order ``labels``): shape
-    accuracy and calibration, ln N and ln R_eq with the coverage of their intervals."""
-    part = meta.iloc[test]
-    true_shape = part["shape"].to_numpy()
-    y = np.array([list(labels).index(s) for s in true_shape])
-    ivl = prediction.interval(LEVEL)
-    ln_n, ln_r = part["log_n_atoms"].to_numpy(), np.log(part["eq_radius"].to_numpy())
-    shape_scores = metrics.accuracy(true_shape, prediction.shape)
-    shape_scores["ECE"] = metrics.expected_calibration_error(prediction.proba, y)
-    n_scores = metrics.regression_metrics(ln_n, prediction.log_n_atoms)
-    n_scores["coverage_90"] = metrics.interval_coverage(
-        ln_n, ivl["log_n_atoms_low"], ivl["log_n_atoms_high"]
-    )
-    r_scores = {
-        "RMSE": float(np.sqrt(np.mean((ln_r - prediction.log_radius) ** 2))),
-        "coverage_90": metrics.interval_coverage(
-            ln_r, ivl["log_radius_low"], ivl["log_radius_high"]
-        ),
-    }
-    per_curve = dict(
-        shape_pred=prediction.shape,
-        confidence=prediction.proba.max(axis=1),
-        log_radius_pred=prediction.log_radius,
-        log_radius_low=ivl["log_radius_low"],
-        log_radius_high=ivl["log_radius_high"],
-        log_n_pred=prediction.log_n_atoms,
-    )
-    return [
-        dict(target=targets.SHAPE, metrics=shape_scores),
-        dict(target=LOG_N, metrics=n_scores),
-        dict(target=LOG_R, metrics=r_scores),
-    ], per_curve
-
-
 def _baseline_scores(fitted, X_shown, meta, test, repair) -> tuple[list[dict], dict]:
     """Scores of the study's families, with the Ridge radius (ln R_eq = prediction of
     sqrt_log_eq_radius squared) and the calibration of the classifiers' probabilities."""
@@ -214,7 +178,7 @@ def evaluate_fold(
                 continue
             model = fitted[model_name]
             prediction = model.predict(lib.q, I, mask)
-            scores, per_curve = _logq_scores(prediction, model.labels, meta, test)
+            scores, per_curve = logq.score(prediction, model.labels, meta, test, LEVEL)
             protocol = clean_protocol if model_name == "logq" else "training_and_prediction"
             out += [dict(s, input=name, model=model_name, protocol=protocol) for s in scores]
             per_model[model_name] = per_curve

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..learning import estimators, features, model_set, splits, targets
+from ..learning import estimators, features, logq, model_set, splits, targets
 from ..measurement import instrument
 from ..report import results
 
@@ -146,10 +146,17 @@ def compare(
     early_stopping: dict | None = None,
     section: str = "realistic",
     absolute=("ideal",),
+    logq_rounds: int = 8,
     **ranges,
 ):
     """Models trained on realistic curves against the study's (the clean models of notebooks
     02-03), on the same realistic test curves, for every test condition and split protocol.
+
+    The realistic models are those of :func:`fit_models` and, unless ``logq_rounds`` is 0, the
+    log-q family (:mod:`helpers.learning.logq`, model ``logq_realistic``) trained on
+    ``logq_rounds`` measured versions of every training curve under the same ``ranges``; it
+    validates on whole training structures held out on either protocol (its calibration needs
+    particles it has not seen).
 
     ``conditions``: name -> :class:`Measurement` for all test curves; "random conditions" (one draw
     per test curve from ``ranges``) is added. Polydispersity averages a curve only over sizes on
@@ -175,6 +182,11 @@ def compare(
             early_stopping=early_stopping,
             **ranges,
         )
+        if logq_rounds:
+            fit, val = model_set.validation_rows(lib.metadata, train, "grouped", seed=seed)
+            robust["logq"] = logq.fit_library(
+                lib, fit, val, realistic=True, rounds=logq_rounds, seed=seed, ranges=ranges
+            )
         clean = model_set.load_or_train(lib, protocol, seed=seed, epochs=clean_epochs)
         tests["random conditions"] = instrument.random_measurements(
             len(test), seed=instrument.derived_seed(seed, 5), **ranges
@@ -202,6 +214,19 @@ def compare(
                     s["target"],
                     s["metrics"],
                 )
+            if "logq" in robust:
+                model = robust["logq"]
+                prediction = model.predict(lib.q, I, mask & (np.nan_to_num(I) > 0))
+                for s in logq.score(prediction, model.labels, lib.metadata, test)[0]:
+                    table += results.rows(
+                        section,
+                        name,
+                        "logq_realistic",
+                        "training_and_prediction",
+                        protocol,
+                        s["target"],
+                        s["metrics"],
+                    )
             shown = instrument.as_full_grid(lib.q, I, mask)
             for s in model_set.score(clean, shown, lib.metadata, test, repair=True):
                 table += results.rows(
