@@ -75,7 +75,7 @@ def test_02_linear_models(recorded):
 def test_03_cnn(recorded):
     t = recorded("03_cnn1d")
     acc = t[t["metric"] == "accuracy"]
-    assert len(acc) == 6 and set(acc["target"]) == {"shape", "size_class", "size_parameter"}
+    assert len(acc) == 4 and set(acc["target"]) == {"shape", "size_class"}
     assert acc["value"].between(0.05, 1).all()
 
 
