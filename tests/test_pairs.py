@@ -168,3 +168,15 @@ def test_coinciding_atoms_are_named(route):
     pos = np.vstack([pos, pos[:1]])
     with pytest.raises(ValueError, match="same position"):
         P.pair_distribution(pos, None, Q.max(), route=route)
+
+
+def test_moment_pass_gives_the_same_bytes_on_any_number_of_threads(monkeypatch):
+    """Representatives go to a fixed number of lanes, so one thread and many sum the same way
+    (a Dask worker, a laptop and CI write the same library)."""
+    pos = np.random.default_rng(3).normal(size=(300, 3)) * 4.0
+    many = P.general_pairs(pos, None, 0.01)
+    monkeypatch.setattr(P, "_threads", lambda: 1)
+    one = P.general_pairs(pos, None, 0.01)
+    for a, b in ((many.distances, one.distances), (many.counts, one.counts)):
+        assert a.tobytes() == b.tobytes()
+    assert many.moments.tobytes() == one.moments.tobytes()

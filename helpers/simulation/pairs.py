@@ -26,7 +26,8 @@ checks that it applies and returns None otherwise, so any input gets the exact a
    distances: |G| = 120 for the icosahedron and the dodecahedron (Ih), 20 for the Marks
    decahedron (D5h). Binned as the general route.
 3. General route (``general_pairs``): every pair, on every core (numba prange, representatives
-   dealt round-robin, one histogram per thread), the atoms visited in a spatial order so that
+   dealt round-robin to a fixed number of lanes, ``LANES``, one histogram each, so that the sum
+   does not depend on the number of threads), the atoms visited in a spatial order so that
    consecutive distances fall in nearby bins.
 
 Binning of routes 2 and 3, exact to ~1e-9: a pair at d = c + delta in the bin of centre c (width
@@ -61,6 +62,11 @@ POSITION_TOL = 1e-10
 MOMENT_BIN_PHASE = 4e-2
 MOMENT_ORDER = 3
 _PATCH = 400  # atoms around the centroid used to find the nearest-neighbour vectors
+#: The moment pass deals the representatives round-robin to this many lanes, each with its own
+#: histogram, summed in lane order at the end: the result is the same bytes whatever the number of
+#: threads (a laptop, a CI runner and a Dask worker agree), and up to this many threads share the
+#: work.
+LANES = 16
 
 
 @dataclass(frozen=True)
@@ -459,7 +465,7 @@ def _moment_kernel():
 
     @numba.njit(parallel=True, cache=True, nogil=True)
     def accumulate(pos_a, rep, rep_label, w_lt, w_eq, w_gt, pos_b, label_b, inv_w, n_bins, n_t):
-        """For each representative r (round-robin over threads) and every atom j of b, with
+        """For each representative r (round-robin over n_t lanes) and every atom j of b, with
         weight w_lt / w_eq / w_gt[r] as label_b[j] is below / equal to / above rep_label[r]: bin
         the distance and add the weighted moments 0..3 of its offset from the bin centre (in bin
         units). Zero distances (a representative meeting itself) are counted, not binned."""
@@ -527,7 +533,7 @@ def _moment_pass(pos_a, rep, rep_label, w_lt, w_eq, w_gt, pos_b, label_b, width,
     n_bins = int(np.ceil(np.sqrt(np.sum(extent**2)) / width)) + 2
     import numba
 
-    n_threads = _threads()
+    n_threads = min(_threads(), LANES)
     previous = numba.get_num_threads()
     numba.set_num_threads(n_threads)
     try:
@@ -542,7 +548,7 @@ def _moment_pass(pos_a, rep, rep_label, w_lt, w_eq, w_gt, pos_b, label_b, width,
             np.ascontiguousarray(label_b, dtype=np.int64),
             1.0 / width,
             n_bins,
-            n_threads,
+            LANES,
         )
     finally:
         numba.set_num_threads(previous)
@@ -650,8 +656,8 @@ def sinc_sum(dist: PairDistribution, s: np.ndarray, eps: float = 1e-12) -> np.nd
     """
     import finufft
 
-    s = np.asarray(s, dtype=float)
-    c = np.asarray(dist.distances, dtype=float)
+    s = np.ascontiguousarray(s, dtype=float)
+    c = np.ascontiguousarray(dist.distances, dtype=float)
     if len(c) == 0:
         return np.zeros_like(s)
     t = np.vstack([dist.counts[None, :], dist.moments]) if len(dist.moments) else dist.counts[None]
