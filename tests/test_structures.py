@@ -181,3 +181,52 @@ def test_every_lattice_structure_of_the_study_has_unit_nearest_neighbours(shape,
     positions = S.unit_positions(shape, size)
     nearest = cKDTree(positions).query(positions, k=2)[0][:, 1]
     assert nearest.min() == pytest.approx(1.0, abs=1e-6)
+
+
+def _sites(positions, per_rnn):
+    """Positions as a set of integer points: coordinates times ``per_rnn`` (sqrt 2 for fcc, sqrt 3
+    for bcc sites, in units of Rnn), shifted to the particle's lowest corner."""
+    x = (np.asarray(positions) - np.min(positions, axis=0)) * per_rnn
+    u = np.round(x)
+    assert np.abs(x - u).max() < 1e-6
+    return set(map(tuple, u.astype(np.int64)))
+
+
+@pytest.mark.parametrize("shape", sorted(S._FCC_FACETS))
+def test_fcc_crystals_from_facets_are_the_builders_sites(shape):
+    """Every study size, and two beyond, site for site."""
+    for size in (*S.SHAPE_SPECS[shape].sizes, 13, 17):
+        built = S._run_builder(shape, size, "Au", 1.0, study_range=False).get_positions()
+        own = S.fcc_polyhedron(shape, size)
+        assert len(own) == len(built), (shape, size)
+        assert _sites(own, np.sqrt(2)) == _sites(built, np.sqrt(2)), (shape, size)
+        np.testing.assert_allclose(own.mean(axis=0), 0.0, atol=1e-9)
+
+
+def test_bcc_rhombic_dodecahedron_is_the_builders_where_the_builder_is_right():
+    for size in range(2, 7):
+        built = S.unit_positions("rhombic_dodecahedron", size)
+        assert _sites(S.bcc_rhombic_dodecahedron(size), np.sqrt(3)) == _sites(built, np.sqrt(3))
+    # from nShell 7 on the builder misplaces atoms; this construction stays on the lattice
+    for size in (7, 12):
+        own = S.unit_positions("rhombic_dodecahedron", size, study_range=False)
+        nearest = cKDTree(own).query(own, k=2)[0][:, 1]
+        assert nearest.min() == pytest.approx(1.0, abs=1e-9)
+    with pytest.raises(ValueError, match="positive integer"):
+        S.bcc_rhombic_dodecahedron(0)
+
+
+def test_sizes_reach_the_wanted_diameter():
+    rnn = 2.2435  # Mn, the smallest Rnn of the element table
+    for shape in ("cubefcc", "tetrahedron", "rhombic_dodecahedron", "octahedron"):
+        sizes = S.sizes_up_to(shape, 15.0, rnn)
+        assert sizes[0] == S.SHAPE_SPECS[shape].sizes[0] and sizes == list(
+            range(sizes[0], sizes[-1] + 1)
+        )
+        diameter = [
+            2 * S.describe_positions(S.unit_positions(shape, n, False))["eq_radius"] * rnn / 10
+            for n in sizes[-3:]
+        ]
+        assert diameter[-1] >= 15.0 and diameter[0] < 15.0, (shape, diameter)
+    # no correct builder for large pentagonal bipyramids: they stop below the first wrong size
+    assert S.sizes_up_to("pentagonal_bipyramid", 15.0, rnn)[-1] == 6

@@ -147,6 +147,123 @@ def _run_builder(shape: str, size: int, element: str, rnn_value: float, study_ra
     return atoms
 
 
+#: Sizes from which pyNanoMatBuilder 0.17.0 places atoms off the shape's lattice (closer than one
+#: nearest-neighbour distance to another atom; ``tests/test_structures.py``). The study's library
+#: keeps them as the study had them; beyond the study's range the rhombic dodecahedron is built by
+#: :func:`bcc_rhombic_dodecahedron` instead, and the pentagonal bipyramid has no correct builder
+#: here yet, so it stops below this size.
+BUILDER_OFF_LATTICE_FROM: dict[str, int] = {"rhombic_dodecahedron": 7, "pentagonal_bipyramid": 7}
+
+
+def bcc_rhombic_dodecahedron(n_shell: int) -> np.ndarray:
+    """Atom positions (units of Rnn, centred) of the bcc rhombic dodecahedron with {110} facets and
+    ``n_shell`` shells: every bcc site (x, y, z), integer coordinates in units of a/2 all of one
+    parity, with |x| + |y|, |y| + |z| and |x| + |z| at most 2 n_shell. The bcc cube edge is
+    a = 2 Rnn / sqrt(3). pyNanoMatBuilder's ``bccrDD`` builds exactly these sites up to nShell 6
+    (``tests/test_structures.py``) and misplaces atoms from nShell 7 on."""
+    if isinstance(n_shell, bool) or not isinstance(n_shell, (int, np.integer)) or n_shell < 1:
+        raise ValueError(f"n_shell must be a positive integer, got {n_shell!r}.")
+    m = 2 * int(n_shell)
+    r = np.arange(-m, m + 1)
+    x, y, z = np.meshgrid(r, r, r, indexing="ij")
+    keep = (
+        ((x - y) % 2 == 0)
+        & ((y - z) % 2 == 0)
+        & (np.abs(x) + np.abs(y) <= m)
+        & (np.abs(y) + np.abs(z) <= m)
+        & (np.abs(x) + np.abs(z) <= m)
+    )
+    sites = np.stack([x[keep], y[keep], z[keep]], axis=1).astype(float)
+    return sites / np.sqrt(3.0)  # a / 2 = Rnn / sqrt(3)
+
+
+#: The fcc single crystals as lattice sites inside facet planes. Site coordinates u are integers
+#: in units of a/2 (a = sqrt(2) Rnn the cubic cell), shifted to start at 0, with u_x + u_y + u_z of
+#: one parity. Per shape: the box (upper bound of each coordinate as (k, c): k n + c), the parity
+#: (k, c) of the coordinate sum (k n + c mod 2), and facets (normal, k, c): normal . u <= k n + c.
+#: Read off pyNanoMatBuilder's builds (facets of their convex hulls), and checked site for site
+#: against them at every size of the study and beyond (``tests/test_structures.py``).
+_FCC_FACETS: dict[str, tuple] = {
+    "cubefcc": (((2, 0), (2, 0), (2, 0)), (0, 0), ()),
+    "cuboctahedron": (
+        ((2, 0), (2, 0), (2, 0)),
+        (1, 0),
+        (
+            ((-1, 1, -1), 1, 0),
+            ((-1, -1, 1), 1, 0),
+            ((1, -1, -1), 1, 0),
+            ((-1, -1, -1), -1, 0),
+            ((-1, 1, 1), 3, 0),
+            ((1, -1, 1), 3, 0),
+            ((1, 1, -1), 3, 0),
+            ((1, 1, 1), 5, 0),
+        ),
+    ),
+    "dihedral_rhombic_dodecahedron": (
+        ((2, 0), (2, 0), (4, 0)),
+        (0, 0),
+        (
+            ((-1, 1, -1), 0, 0),
+            ((1, -1, -1), 0, 0),
+            ((-1, -1, 1), 2, 0),
+            ((1, 1, -1), 2, 0),
+            ((-1, -1, -1), -2, 0),
+            ((-1, 1, 1), 4, 0),
+            ((1, -1, 1), 4, 0),
+            ((1, 1, 1), 6, 0),
+        ),
+    ),
+    "octahedron": (
+        ((2, 0), (2, 0), (2, 0)),
+        (0, 0),
+        (
+            ((-1, 1, -1), 0, 0),
+            ((-1, -1, 1), 0, 0),
+            ((1, -1, -1), 0, 0),
+            ((-1, -1, -1), -2, 0),
+            ((-1, 1, 1), 2, 0),
+            ((1, -1, 1), 2, 0),
+            ((1, 1, -1), 2, 0),
+            ((1, 1, 1), 4, 0),
+        ),
+    ),
+    "tetrahedron": (
+        ((1, -1), (1, -1), (1, -1)),
+        (1, -1),
+        (
+            ((1, -1, 1), 1, -1),
+            ((1, 1, -1), 1, -1),
+            ((-1, 1, 1), 1, -1),
+            ((-1, -1, -1), -1, 1),
+        ),
+    ),
+}
+
+
+def fcc_polyhedron(shape: str, size: int) -> np.ndarray:
+    """Atom positions (units of Rnn, centred) of an fcc single crystal of the study (cube,
+    cuboctahedron, dihedral rhombic dodecahedron, octahedron, tetrahedron) at builder size
+    ``size``, as the lattice sites inside its facet planes (:data:`_FCC_FACETS`): the same sites as
+    pyNanoMatBuilder's build, in milliseconds at any size (the builder takes about a minute per
+    million atoms)."""
+    if shape not in _FCC_FACETS:
+        raise ValueError(
+            f"{shape!r} is not an fcc single crystal: use one of {list(_FCC_FACETS)}."
+        )
+    spec = check_shape_size(shape, size, study_range=False)
+    n = int(size)
+    box, (pk, pc), facets = _FCC_FACETS[shape]
+    axes = [np.arange(k * n + c + 1) for k, c in box]
+    u = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
+    keep = u.sum(axis=1) % 2 == (pk * n + pc) % 2
+    for normal, k, c in facets:
+        keep &= u @ np.asarray(normal) <= k * n + c
+    positions = u[keep] / np.sqrt(2.0)  # a / 2 = Rnn / sqrt(2)
+    if len(positions) == 0:  # pragma: no cover - every size >= the study's smallest has atoms
+        raise ValueError(f"no atom in {shape} of {spec.size_argument} {size}.")
+    return positions - positions.mean(axis=0)
+
+
 @functools.lru_cache(maxsize=128)
 def _unit_positions_cached(shape: str, size: int) -> np.ndarray:
     positions = _run_builder(shape, size, "Au", 1.0).get_positions()
@@ -157,13 +274,46 @@ def _unit_positions_cached(shape: str, size: int) -> np.ndarray:
 
 def unit_positions(shape: str, size: int, study_range: bool = True) -> np.ndarray:
     """Atom positions of (shape, size) in units of Rnn, centred on the centroid (read-only
-    array). ``study_range=False`` allows any size from the study's smallest up (large particles
-    for the engine benchmark; built every time, not cached)."""
+    array). ``study_range=False`` allows any size from the study's smallest up (large particles;
+    built every time, not cached) and builds the single crystals as lattice sites inside their
+    facets: the fcc ones with :func:`fcc_polyhedron` (pyNanoMatBuilder's sites, about a thousand
+    times faster) and the rhombic dodecahedron with :func:`bcc_rhombic_dodecahedron`
+    (pyNanoMatBuilder misplaces atoms from nShell 7 on; the same sites below). The study's range
+    keeps pyNanoMatBuilder's builds, atom order included, so the study's library stays the same
+    bytes."""
     check_shape_size(shape, size, study_range)
     if study_range:
         return _unit_positions_cached(shape, int(size))
-    positions = _run_builder(shape, int(size), "Au", 1.0, study_range=False).get_positions()
+    if shape == "rhombic_dodecahedron":
+        positions = bcc_rhombic_dodecahedron(int(size))
+    elif shape in _FCC_FACETS:
+        positions = fcc_polyhedron(shape, int(size))
+    else:
+        positions = _run_builder(shape, int(size), "Au", 1.0, study_range=False).get_positions()
     return positions - positions.mean(axis=0)
+
+
+def sizes_up_to(shape: str, eq_diameter_nm: float, rnn_angstrom: float) -> list[int]:
+    """The builder sizes of ``shape`` from the study's smallest to the first whose equivalent
+    diameter 2 R_eq reaches ``eq_diameter_nm`` at the nearest-neighbour distance ``rnn_angstrom``
+    (every integer size: one more shell is the finest step a closed polyhedron has). R_eq grows
+    linearly with the size for large sizes; it is extrapolated from the study's two largest sizes
+    (one more size is added as a margin). Shapes whose builder fails from some size on
+    (:data:`BUILDER_OFF_LATTICE_FROM`, no correct builder here) stop below it."""
+    spec = check_shape_size(shape, SHAPE_SPECS[shape].sizes[0])
+    if not eq_diameter_nm > 0 or not rnn_angstrom > 0:
+        raise ValueError("eq_diameter_nm and rnn_angstrom must be positive.")
+    a, b = spec.sizes[-2], spec.sizes[-1]
+    r_a, r_b = (
+        describe_positions(unit_positions(shape, n, study_range=False))["eq_radius"]
+        for n in (a, b)
+    )
+    slope = (r_b - r_a) / (b - a)
+    wanted = 10.0 * eq_diameter_nm / 2.0 / rnn_angstrom  # R_eq in units of Rnn
+    last = max(b, int(np.ceil(b + (wanted - r_b) / slope)) + 1)
+    if shape in BUILDER_OFF_LATTICE_FROM and shape != "rhombic_dodecahedron":
+        last = min(last, BUILDER_OFF_LATTICE_FROM[shape] - 1)
+    return list(range(spec.sizes[0], last + 1))
 
 
 def build(shape: str, size: int, element: str = "Co"):
@@ -199,10 +349,12 @@ def describe_positions(positions: np.ndarray) -> dict[str, float]:
     }
 
 
-def structure_row(shape: str, size: int, element: str, unit_description: dict) -> dict:
+def structure_row(
+    shape: str, size: int, element: str, unit_description: dict, study_range: bool = True
+) -> dict:
     """One metadata row: builder size parameters and the descriptors of ``describe_positions``
     (computed in units of Rnn) scaled to Å for ``element``."""
-    spec = check_shape_size(shape, size)
+    spec = check_shape_size(shape, size, study_range)
     scale = rnn(element)
     fixed = dict(spec.fixed)
     row = {
@@ -229,12 +381,23 @@ def describe(shape: str, size: int, element: str = "Co") -> dict:
 
 
 def structure_grid(shapes=SHAPES, sizes=None) -> list[tuple[str, int]]:
-    """The (shape, size) pairs of the study, or of a subset: ``sizes`` limits every shape's
-    range."""
+    """The (shape, size) pairs of the study, or of a subset: a list ``sizes`` limits every
+    shape's range; a dict {shape: [sizes]} gives each shape its own sizes, any from the study's
+    smallest up (:func:`unit_positions` with ``study_range=False``)."""
     out = []
     for shape in shapes:
         if shape not in SHAPE_SPECS:
             raise ValueError(f"unknown shape {shape!r}: choose among {', '.join(SHAPES)}.")
+        if isinstance(sizes, dict):
+            if shape not in sizes:
+                raise ValueError(
+                    f"sizes is a dict of sizes per shape but has none for {shape!r}: give every "
+                    "shape its list of sizes."
+                )
+            for size in sizes[shape]:
+                check_shape_size(shape, size, study_range=False)
+            out.extend((shape, int(s)) for s in sizes[shape])
+            continue
         allowed = SHAPE_SPECS[shape].sizes
         chosen = allowed if sizes is None else [s for s in sizes if s in allowed]
         out.extend((shape, int(s)) for s in chosen)
