@@ -166,3 +166,76 @@ def test_interrupted_rebuild_leaves_the_old_library_whole(tmp_path, monkeypatch)
     assert (tmp_path / "lib" / "intensities.npy").read_bytes() == before
     assert D.read_library(tmp_path / "lib", **small).intensities.shape[0] == 2 * 2 * 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lib"]  # no staging folder left
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    """A local Dask cluster of 2 worker processes, one thread each."""
+    import logging
+
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    ) as cluster:
+        yield cluster
+
+
+def test_generation_on_a_dask_cluster_gives_the_same_bytes(grid_library, dask_cluster):
+    from distributed import Client
+
+    with Client(dask_cluster) as client:
+        _, on_dask, meta, params = D.generate(progress=False, client=client, **SMALL)
+        assert len(client.scheduler_info()["workers"]) == 2
+    assert on_dask.tobytes() == grid_library.intensities.tobytes()
+    assert meta.equals(grid_library.metadata)
+    # a scheduler address: the client is opened and closed by generate itself
+    _, by_address, _, _ = D.generate(
+        progress=False, client=dask_cluster.scheduler_address, **SMALL
+    )
+    assert by_address.tobytes() == grid_library.intensities.tobytes()
+
+
+def test_a_client_that_is_not_one_is_named():
+    with pytest.raises(TypeError, match="distributed.Client or a scheduler address"):
+        D.generate(progress=False, client=2, **SMALL)
+
+
+def test_sizes_per_shape_go_past_the_study_on_the_fast_route(tmp_path):
+    """A dict of sizes per shape: sizes beyond the study's, the corrected builds, the exact fast
+    route from debye.FAST_ROUTE_MIN_ATOMS atoms on, and a manifest that reads back."""
+    from ase import Atoms
+
+    sizes = {"cubefcc": [17], "rhombic_dodecahedron": [2, 7]}
+    params = dict(shapes=list(sizes), sizes=sizes, elements=["Au"], b_iso=[0.3], q=D.Q_GRID[::40])
+    lib = D.build_library(tmp_path / "big", progress=False, **params)
+    meta = lib.metadata
+    assert list(meta["size_parameter_1"]) == [17, 2, 7]
+    cube = S.unit_positions("cubefcc", 17, study_range=False)
+    assert len(cube) >= X.FAST_ROUTE_MIN_ATOMS and meta["n_atoms"].iloc[0] == len(cube)
+    # nShell 7: the lattice construction (1695 atoms), not the builder's misplaced 1731
+    assert meta["n_atoms"].iloc[2] == len(S.bcc_rhombic_dodecahedron(7)) == 1695
+    rnn = S.rnn("Au")
+    direct = X.debye_intensity(
+        Atoms(f"Au{len(cube)}", positions=cube * rnn), lib.q, 0.3, route="binned"
+    )
+    np.testing.assert_allclose(lib.intensities[0], direct, rtol=1e-6)
+    assert D.read_library(lib.path, **params).manifest["params"]["sizes"] == {
+        "cubefcc": [17],
+        "rhombic_dodecahedron": [2, 7],
+    }
+    with pytest.raises(ValueError, match="has none for 'tetrahedron'"):
+        D.generate(**{**params, "shapes": ["tetrahedron"]}, progress=False)
+
+
+def test_sizes_preset_reaches_15_nm_in_every_shape_it_can_build():
+    sizes = D.preset("sizes")["sizes"]
+    assert set(sizes) == set(S.SHAPES)
+    for shape, chosen in sizes.items():
+        assert chosen[0] == S.SHAPE_SPECS[shape].sizes[0]
+        if shape != "pentagonal_bipyramid":
+            assert chosen[-1] > 20, shape

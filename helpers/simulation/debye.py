@@ -57,8 +57,9 @@ except ImportError:  # pragma: no cover - numba is in requirements.txt
 
 
 def check_q(q) -> np.ndarray:
-    """Return q as a float array after checking it is 1-D, finite, > 0 and strictly increasing."""
-    q = np.asarray(q, dtype=float)
+    """Return q as a contiguous float array after checking it is 1-D, finite, > 0 and strictly
+    increasing."""
+    q = np.ascontiguousarray(q, dtype=float)
     if q.ndim != 1 or q.size == 0:
         raise ValueError(
             f"q must be a non-empty 1-D array of scattering vectors in 1/Å, got shape {q.shape}."

@@ -42,12 +42,38 @@ Q_GRID.setflags(write=False)
 #: The study's isotropic Debye-Waller factors B in Å^2.
 B_ISO: tuple[float, ...] = (0.1, 0.3, 0.5, 0.9)
 FORMAT_VERSION = 1
-#: Named libraries: parameters that load_library(name) uses for any it is not given. "smoke" is the
-#: small library of the fast test run (every shape keeps two sizes, as a grouped split needs).
+#: The ``sizes`` library reaches at least this equivalent diameter 2 R_eq (nm) in every shape it
+#: can build and for every element (sizes chosen at the smallest Rnn of the element table).
+SIZES_MAX_NM = 15.0
+
+
+def _sizes_preset() -> dict:
+    """{shape: every builder size from the study's smallest to SIZES_MAX_NM}."""
+    rnn_min = float(structures.element_table()["rnn_angstrom"].min())
+    return {
+        shape: structures.sizes_up_to(shape, SIZES_MAX_NM, rnn_min) for shape in structures.SHAPES
+    }
+
+
+#: Named libraries: parameters that load_library(name) uses for any it is not given (a callable is
+#: called for its value). "smoke" is the small library of the fast test run (every shape keeps two
+#: sizes, as a grouped split needs). "sizes" is the study's 9 shapes, 17 elements and 4 B_iso at
+#: every size from the study's smallest up to at least SIZES_MAX_NM nm of equivalent diameter
+#: (:func:`helpers.simulation.structures.sizes_up_to`; the pentagonal bipyramid stops where
+#: pyNanoMatBuilder stops building it correctly, ``structures.BUILDER_OFF_LATTICE_FROM``).
 PRESETS: dict[str, dict] = {
     "study": {},
     "smoke": {"sizes": [2, 3, 4, 5], "elements": ["Au", "Co", "Fe"], "b_iso": [0.1, 0.9]},
+    "sizes": {"sizes": _sizes_preset},
 }
+
+
+def preset(name: str) -> dict:
+    """The parameters of the named library ``name`` (callables resolved); {} for a name that is
+    not a preset (the study's parameters)."""
+    return {k: v() if callable(v) else v for k, v in PRESETS.get(name, {}).items()}
+
+
 _FILES = ("q.npy", "intensities.npy", "metadata.csv")
 METADATA_COLUMNS = [
     "shape",
@@ -99,10 +125,14 @@ def _normalise_params(shapes=None, sizes=None, elements=None, b_iso=None, q=None
         if len(set(values)) != len(values) or not values:
             raise ValueError(f"{name} must be a non-empty list without repeats, got {values}.")
     grid = structures.structure_grid(shapes, sizes)  # validates shapes and sizes
+    if isinstance(sizes, dict):
+        sizes = {shape: sorted(int(s) for s in sizes[shape]) for shape in shapes}
+    elif sizes is not None:
+        sizes = sorted(int(s) for s in sizes)
     return (
         {
             "shapes": shapes,
-            "sizes": None if sizes is None else sorted(int(s) for s in sizes),
+            "sizes": sizes,
             "elements": elements,
             "b_iso": b_iso,
             "q_n": int(q.size),
@@ -121,16 +151,22 @@ def _normalise_params(shapes=None, sizes=None, elements=None, b_iso=None, q=None
     )
 
 
-def _structure_job(shape: str, size: int, s_targets: np.ndarray, positions=None):
+def _structure_job(
+    shape: str, size: int, s_targets: np.ndarray, positions=None, study_range: bool = True
+):
     """Worker: pair sum of one (shape, size) in units of Rnn at all targets, and its
-    descriptors."""
-    positions = structures.unit_positions(shape, size) if positions is None else positions
-    return (
-        shape,
-        size,
-        structures.describe_positions(positions),
-        debye.positions_sinc_sum(positions, s_targets),
-    )
+    descriptors. Below ``debye.FAST_ROUTE_MIN_ATOMS`` atoms (every structure of the study) the
+    binned pass; from there on the fastest exact route of :mod:`helpers.simulation.pairs`."""
+    if positions is None:
+        positions = structures.unit_positions(shape, size, study_range)
+    if len(positions) < debye.FAST_ROUTE_MIN_ATOMS:
+        s_sum = debye.positions_sinc_sum(positions, s_targets)
+    else:
+        from . import pairs
+
+        dist = pairs.pair_distribution(positions, None, float(np.max(s_targets)))
+        s_sum = pairs.sinc_sum(dist, s_targets, eps=debye.NUFFT_EPS)
+    return shape, size, structures.describe_positions(positions), s_sum
 
 
 def _sha256(path: Path) -> str:
@@ -151,6 +187,44 @@ def _versions() -> dict:
     return out
 
 
+def _on_dask(client, order, s_targets, given, study_range):
+    """The structure jobs on a Dask cluster (a ``distributed.Client`` or a scheduler address):
+    the targets are sent to every worker once; results arrive as they finish."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError as error:  # pragma: no cover - distributed is in requirements.txt
+        raise ImportError(
+            "generating on a Dask cluster needs the 'distributed' package: pip install distributed"
+        ) from error
+    own = not isinstance(client, Client)
+    if own and not isinstance(client, str):
+        raise TypeError(
+            "client must be a distributed.Client or a scheduler address such as "
+            f"'tcp://scheduler:8786', got {type(client).__name__}."
+        )
+    client = Client(client) if own else client
+    try:
+        shared = client.scatter(s_targets, broadcast=True)
+        futures = [
+            client.submit(
+                _structure_job,
+                shape,
+                size,
+                shared,
+                given.get((shape, size)),
+                study_range,
+                pure=False,
+            )
+            for shape, size in order
+        ]
+        for future in as_completed(futures):
+            yield future.result()
+            future.release()
+    finally:
+        if own:
+            client.close()
+
+
 def generate(
     shapes=None,
     sizes=None,
@@ -160,11 +234,17 @@ def generate(
     n_jobs=None,
     progress=True,
     unit_positions=None,
+    client=None,
 ):
     """Simulate the curves in memory: returns (q, intensities, metadata, params).
 
     ``unit_positions``: optional {(shape, size): positions in units of Rnn} of structures already
     built (by :func:`helpers.structures.unit_positions`); the others are built here.
+    ``client``: run the structures on a Dask cluster instead of local processes: a
+    ``distributed.Client`` (e.g. of a ``LocalCluster``) or the address of a running scheduler
+    (``"tcp://host:8786"``). Each structure is one task; the curves are assembled here in the
+    same order, so the result is the same bytes as a local run (the pair passes do not depend on
+    the number of threads).
     """
     from joblib import Parallel, delayed
     from tqdm import tqdm
@@ -173,15 +253,19 @@ def generate(
     rnn = np.array([structures.rnn(el) for el in params["elements"]])
     s_targets = (rnn[:, None] * q[None, :]).ravel()
     n_jobs = n_jobs or min(2, os.cpu_count() or 1)
-    # biggest structures first so that the two workers finish together
+    # biggest structures first so that the workers finish together
     order = sorted(grid, key=lambda g: (g[0] != "dodecahedron", -g[1]))
     given = unit_positions or {}
-    jobs = (
-        delayed(_structure_job)(shape, size, s_targets, given.get((shape, size)))
-        for shape, size in order
-    )
-    runner = Parallel(n_jobs=n_jobs, return_as="generator_unordered") if n_jobs > 1 else None
-    results_iter = runner(jobs) if runner else (job[0](*job[1], **job[2]) for job in jobs)
+    study_range = not isinstance(params["sizes"], dict)
+    if client is not None:
+        results_iter = _on_dask(client, order, s_targets, given, study_range)
+    else:
+        jobs = (
+            delayed(_structure_job)(shape, size, s_targets, given.get((shape, size)), study_range)
+            for shape, size in order
+        )
+        runner = Parallel(n_jobs=n_jobs, return_as="generator_unordered") if n_jobs > 1 else None
+        results_iter = runner(jobs) if runner else (job[0](*job[1], **job[2]) for job in jobs)
     done = {}
     for shape, size, desc, s_sum in tqdm(
         results_iter,
@@ -198,7 +282,7 @@ def generate(
     for shape, size in grid:
         desc, s_sum = done[(shape, size)]
         for e_i, el in enumerate(params["elements"]):
-            base = structures.structure_row(shape, size, el, desc)
+            base = structures.structure_row(shape, size, el, desc, study_range)
             base["log_n_atoms"] = float(np.log(desc["n_atoms"]))
             base["sqrt_log_eq_radius"] = float(np.sqrt(np.log(base["eq_radius"])))
             base["structure_id"] = f"{shape}-{size}"
@@ -211,9 +295,18 @@ def generate(
 
 
 def build_library(
-    path, shapes=None, sizes=None, elements=None, b_iso=None, q=None, n_jobs=None, progress=True
+    path,
+    shapes=None,
+    sizes=None,
+    elements=None,
+    b_iso=None,
+    q=None,
+    n_jobs=None,
+    progress=True,
+    client=None,
 ) -> Library:
-    """Generate a library and write it to the folder ``path``; returns it.
+    """Generate a library and write it to the folder ``path``; returns it. ``client``: generate
+    on a Dask cluster (:func:`generate`).
 
     Refuses to write into a folder that holds files but no manifest of ours (data it did not make).
     """
@@ -223,7 +316,9 @@ def build_library(
             f"{path} already holds files that this code did not write (no manifest.json): "
             "choose an empty or new folder; nothing was overwritten."
         )
-    q, intensities, meta, params = generate(shapes, sizes, elements, b_iso, q, n_jobs, progress)
+    q, intensities, meta, params = generate(
+        shapes, sizes, elements, b_iso, q, n_jobs, progress, client=client
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     # written beside the old library and moved into place at the end, so that an interrupted or
     # concurrent generation never leaves a half-written library behind a valid manifest
@@ -319,17 +414,16 @@ def load_library(
     n_jobs=None,
     progress=True,
     verbose=True,
+    client=None,
 ) -> Library:
     """Load ``data/library/<name>/``, regenerating it (and saying why) when it is missing or was
     made with other parameters. Damaged files raise :class:`LibraryError` instead of being
     overwritten. Parameters left at None take the value of the preset ``PRESETS[name]`` if there is
-    one, else the study's."""
+    one, else the study's. ``client``: generate on a Dask cluster (:func:`generate`)."""
     path = paths.library_dir(name)
     kwargs = dict(shapes=shapes, sizes=sizes, elements=elements, b_iso=b_iso, q=q)
-    kwargs = {
-        key: PRESETS.get(name, {}).get(key) if value is None else value
-        for key, value in kwargs.items()
-    }
+    named = preset(name)
+    kwargs = {key: named.get(key) if value is None else value for key, value in kwargs.items()}
     reason = None
     if not (path / "manifest.json").exists():
         reason = f"no library in {_show(path)} yet"
@@ -344,7 +438,7 @@ def load_library(
     if reason:
         if verbose:
             print(f"{reason}: generating it now.")
-        build_library(path, n_jobs=n_jobs, progress=progress, **kwargs)
+        build_library(path, n_jobs=n_jobs, progress=progress, client=client, **kwargs)
     return read_library(path, **kwargs)
 
 
