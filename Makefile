@@ -31,8 +31,13 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Smoke mode on two workers (each notebook runs whole on one; the smoke library is built first so
+# that no two workers build it at once), then the checks of what the notebooks recorded.
 test: lint
-	NP_SMOKE=1 $(PY) -m pytest --nbval-lax -q
+	rm -rf results/smoke
+	NP_SMOKE=1 $(PY) -c "from helpers.simulation import library; library.load_library('smoke', progress=False)"
+	NP_SMOKE=1 $(PY) -m pytest --nbval-lax -q -n 2 --dist loadscope
+	NP_SMOKE=1 NP_SMOKE_RECORDED=1 $(PY) -m pytest -q tests/test_smoke_results.py
 
 bench: venv
 	$(PY) -m pip install --quiet -r requirements-bench.txt
