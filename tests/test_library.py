@@ -80,6 +80,10 @@ def test_manifest_records_parameters_versions_and_checksums(grid_library):
         manifest["versions"]["pyNanoMatBuilder"]
         and len(manifest["sha256"]["intensities.npy"]) == 64
     )
+    # the cost of every structure's job, for costing larger libraries
+    seconds = manifest["structure_seconds"]
+    assert set(seconds) == set(grid_library.metadata["structure_id"])
+    assert all(t > 0 for t in seconds.values()) and manifest["wall_seconds"] >= 0
 
 
 def test_same_parameters_same_numbers_serial_or_parallel(grid_library):

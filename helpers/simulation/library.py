@@ -25,6 +25,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
@@ -156,7 +157,9 @@ def _structure_job(
 ):
     """Worker: pair sum of one (shape, size) in units of Rnn at all targets, and its
     descriptors. Below ``debye.FAST_ROUTE_MIN_ATOMS`` atoms (every structure of the study) the
-    binned pass; from there on the fastest exact route of :mod:`helpers.simulation.pairs`."""
+    binned pass; from there on the fastest exact route of :mod:`helpers.simulation.pairs`.
+    Returns (shape, size, descriptors, pair sums, seconds this job took)."""
+    start = time.perf_counter()
     if positions is None:
         positions = structures.unit_positions(shape, size, study_range)
     if len(positions) < debye.FAST_ROUTE_MIN_ATOMS:
@@ -166,7 +169,8 @@ def _structure_job(
 
         dist = pairs.pair_distribution(positions, None, float(np.max(s_targets)))
         s_sum = pairs.sinc_sum(dist, s_targets, eps=debye.NUFFT_EPS)
-    return shape, size, structures.describe_positions(positions), s_sum
+    seconds = time.perf_counter() - start
+    return shape, size, structures.describe_positions(positions), s_sum, seconds
 
 
 def _sha256(path: Path) -> str:
@@ -235,6 +239,7 @@ def generate(
     progress=True,
     unit_positions=None,
     client=None,
+    timings: dict | None = None,
 ):
     """Simulate the curves in memory: returns (q, intensities, metadata, params).
 
@@ -244,7 +249,8 @@ def generate(
     ``distributed.Client`` (e.g. of a ``LocalCluster``) or the address of a running scheduler
     (``"tcp://host:8786"``). Each structure is one task; the curves are assembled here in the
     same order, so the result is the same bytes as a local run (the pair passes do not depend on
-    the number of threads).
+    the number of threads). ``timings``, if given, receives {structure_id: seconds} of each
+    structure's job (building it and its pair sums), the cost model of a larger library.
     """
     from joblib import Parallel, delayed
     from tqdm import tqdm
@@ -267,7 +273,7 @@ def generate(
         runner = Parallel(n_jobs=n_jobs, return_as="generator_unordered") if n_jobs > 1 else None
         results_iter = runner(jobs) if runner else (job[0](*job[1], **job[2]) for job in jobs)
     done = {}
-    for shape, size, desc, s_sum in tqdm(
+    for shape, size, desc, s_sum, seconds in tqdm(
         results_iter,
         total=len(grid),
         desc="structures",
@@ -276,6 +282,8 @@ def generate(
         mininterval=1.0,
     ):
         done[(shape, size)] = (desc, s_sum.reshape(len(rnn), q.size))
+        if timings is not None:
+            timings[f"{shape}-{size}"] = round(seconds, 3)
 
     f0 = {el: debye.form_factor(el, q) for el in params["elements"]}
     rows, curves = [], []
@@ -316,9 +324,12 @@ def build_library(
             f"{path} already holds files that this code did not write (no manifest.json): "
             "choose an empty or new folder; nothing was overwritten."
         )
+    timings = {}
+    start = time.perf_counter()
     q, intensities, meta, params = generate(
-        shapes, sizes, elements, b_iso, q, n_jobs, progress, client=client
+        shapes, sizes, elements, b_iso, q, n_jobs, progress, client=client, timings=timings
     )
+    wall = time.perf_counter() - start
     path.parent.mkdir(parents=True, exist_ok=True)
     # written beside the old library and moved into place at the end, so that an interrupted or
     # concurrent generation never leaves a half-written library behind a valid manifest
@@ -334,6 +345,9 @@ def build_library(
             "n_curves": int(len(meta)),
             "versions": _versions(),
             "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+            # not part of the data: how long this generation took, in all and per structure
+            "wall_seconds": round(wall, 1),
+            "structure_seconds": timings,
             "sha256": {name: _sha256(staging / name) for name in _FILES},
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2))
