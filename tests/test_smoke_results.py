@@ -17,7 +17,6 @@ import pytest
 from helpers import paths
 from helpers.report import results
 
-
 #: set by ``make test`` for its second step: the notebooks ran (in smoke mode) just before
 RECORDED_ENV = "NP_SMOKE_RECORDED"
 
