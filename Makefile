@@ -26,6 +26,7 @@ run: venv
 		NP_SMOKE=0 $(VENV)/bin/papermill --kernel python3 --cwd notebooks --log-level WARNING "$$nb" "$$nb" || exit 1; \
 		echo "== $$nb: $$(( $$(date +%s) - start )) s"; \
 	done
+	$(PY) -m helpers.report.summary
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -42,6 +43,7 @@ test: lint
 bench: venv
 	$(PY) -m pip install --quiet -r requirements-bench.txt
 	$(PY) benchmarks/bench_library.py
+	$(PY) benchmarks/bench_engine.py
 
 lab: venv
 	$(VENV)/bin/jupyter lab notebooks/

@@ -44,3 +44,39 @@ def test_markdown_table_keeps_significant_digits_and_blanks_missing_values():
     assert summary.markdown_table(df) == (
         "| a | b |\n|---|---|\n| x | 0.12346 |\n| y |  |\n| z | 0.00015234 |\n| w | 0.99998 |"
     )
+
+
+def test_summary_opens_with_the_grouped_k_fold_headline(tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, "ROOT", tmp_path)
+    monkeypatch.setenv(paths.SMOKE_ENV, "0")
+    table = []
+    for fold, acc in enumerate([0.8, 0.9, 1.0]):
+        table += results.rows(
+            "generalisation",
+            "clean",
+            "logq",
+            "clean",
+            "grouped_kfold",
+            "shape",
+            {"accuracy": acc, "ECE": 0.05},
+            level=fold,
+        )
+    table += results.rows(
+        "generalisation", "clean", "logq", "clean", "extrapolation", "shape", {"accuracy": 0.6}
+    )
+    table += results.rows(  # a test input outside the headline
+        "generalisation",
+        "resolution",
+        "logq",
+        "clean",
+        "grouped_kfold",
+        "shape",
+        {"accuracy": 0.5},
+        level=0,
+    )
+    results.write_results(table, "11_generalisation")
+    results.write_results(table[:1], "03_cnn1d")
+    text = open(summary.write_summary()).read()
+    assert text.index("structure-grouped K-fold") < text.index("CNN1D (study")
+    assert "| clean | logq | clean | shape | accuracy | 0.9 ± 0.1 | 0.8–1 | 3 | 0.6 |" in text
+    assert "| resolution |" not in text

@@ -118,3 +118,56 @@ def side_by_side(table) -> pd.DataFrame:
     study = study_results().rename(columns={"value": "study"}).set_index(keys)
     merged = study.join(wide, how="inner")
     return merged.reset_index()
+
+
+def read_engine_benchmark() -> pd.DataFrame:
+    """The table ``benchmarks/bench_engine.py`` saved (shape, size, n_atoms, seconds, engine)."""
+    if not paths.ENGINE_BENCHMARK.exists():
+        raise FileNotFoundError(
+            f"{paths.ENGINE_BENCHMARK.relative_to(paths.ROOT)} is missing: run "
+            "`.venv/bin/python benchmarks/bench_engine.py` (or `make bench`) to measure it."
+        )
+    return pd.read_csv(paths.ENGINE_BENCHMARK)
+
+
+def engine_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Per shape, from the engine benchmark's table: the log-log slope of the exact pair engine's
+    time against N (the fitted exponent), its time at the largest N measured, and its speed-up
+    over the binned pass and over debyecalculator where both were measured at the same size."""
+    out = []
+    for shape, rows_ in table[np.isfinite(table["seconds"])].groupby("shape", sort=False):
+        new = rows_[rows_["engine"].str.startswith("new")].sort_values("n_atoms")
+        if len(new) == 0:
+            continue
+        slope = (
+            float(np.polyfit(np.log(new["n_atoms"]), np.log(new["seconds"]), 1)[0])
+            if len(new) >= 2
+            else np.nan
+        )
+        line = {
+            "shape": shape,
+            "exponent": round(slope, 2),
+            "largest N": int(new["n_atoms"].iloc[-1]),
+            "seconds at largest N": float(new["seconds"].iloc[-1]),
+        }
+        for peer, label in (("binned (measured)", "x binned"), ("debyecalculator", "x debyecalc")):
+            theirs = rows_[rows_["engine"].str.startswith(peer)].set_index("size")["seconds"]
+            ours = new.set_index("size")["seconds"]
+            both = ours.index.intersection(theirs.index)
+            line[f"{label} (N)"] = (
+                f"{theirs[both[-1]] / ours[both[-1]]:.0f} "
+                f"({int(new.set_index('size').loc[both[-1], 'n_atoms']):,})"
+                if len(both)
+                else NOT_MEASURED
+            )
+        out.append(line)
+    return pd.DataFrame(out)
+
+
+def fold_summary(table: pd.DataFrame, split: str = "grouped_kfold") -> pd.DataFrame:
+    """Mean, standard deviation (ddof 1), minimum, maximum and number of folds (rows of ``split``,
+    one per fold in ``level``) of every (input, model, protocol, target, metric)."""
+    kfold = table[table["split"] == split]
+    keys = ["input", "model", "protocol", "target", "metric"]
+    summary = kfold.groupby(keys, sort=False)["value"].agg(["mean", "std", "min", "max", "count"])
+    return summary.reset_index()

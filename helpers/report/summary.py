@@ -1,8 +1,9 @@
 """``results/summary.md``: every table of the study next to this repo's numbers, with links to
 figures.
 
-Written from the tidy ``results/<notebook>.csv`` files (whatever notebooks have been run), by the
-last notebook (10, run last by ``make run``), or by ``python -m helpers.summary``. Smoke runs write
+Written from the tidy ``results/<notebook>.csv`` files (whatever notebooks have been run; the
+structure-grouped K-fold table first), by the notebooks that close a study (10 and 11), or by
+``python -m helpers.report.summary``. Smoke runs write
 ``results/smoke/summary.md``.
 """
 
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .. import paths
+from ..learning import targets
 from . import results
 
 TITLES = {
@@ -63,6 +65,62 @@ def _headline(table: pd.DataFrame) -> pd.DataFrame:
     return wide
 
 
+#: the generalisation chapter's table, summarised first: the headline for a particle no model saw
+KFOLD_STEM, KFOLD_SPLIT, EXTRAPOLATION_SPLIT = (
+    "11_generalisation",
+    "grouped_kfold",
+    "extrapolation",
+)
+KFOLD_METRICS = ("accuracy", "ECE", "RMSE", "coverage_90")
+#: the test inputs of the headline: clean curves, the changed bounds, every effect at once
+KFOLD_INPUTS = ("clean", "bounds", "all together")
+
+
+def _kfold_lines(table: pd.DataFrame, relative: str) -> list[str]:
+    """Mean ± sd over the structure-grouped folds (and the extrapolation fold) of the headline
+    metrics, per test input and model."""
+    folds = results.fold_summary(table, KFOLD_SPLIT)
+    ridge_q2 = (folds["model"] == "ridge") & (folds["metric"] == "Q2")
+    ln_n = folds["target"] == targets.LOG_N
+    folds = folds[(folds["metric"].isin(KFOLD_METRICS) | (ridge_q2 & ln_n))]
+    folds = folds[folds["target"].isin(["shape", targets.LOG_N, "log_eq_radius"])]
+    folds = folds[folds["input"].str.startswith(KFOLD_INPUTS)]
+    if folds.empty:
+        return []
+    extra = table[table["split"] == EXTRAPOLATION_SPLIT].set_index(
+        ["input", "model", "protocol", "target", "metric"]
+    )["value"]
+    keys = list(
+        zip(
+            folds["input"],
+            folds["model"],
+            folds["protocol"],
+            folds["target"],
+            folds["metric"],
+            strict=True,
+        )
+    )
+    view = folds[["input", "model", "protocol", "target", "metric"]].copy()
+    view["mean ± sd over folds"] = [
+        f"{m:.4g} ± {s:.2g}" for m, s in zip(folds["mean"], folds["std"], strict=True)
+    ]
+    view["range over folds"] = [
+        f"{lo:.4g}–{hi:.4g}" for lo, hi in zip(folds["min"], folds["max"], strict=True)
+    ]
+    view["folds"] = folds["count"].to_numpy()
+    view["extrapolation fold"] = [extra.get(k, np.nan) for k in keys]
+    return [
+        "## A particle no model has seen (structure-grouped K-fold)",
+        "",
+        f"Notebook: [`notebooks/{KFOLD_STEM}.ipynb`]({relative}notebooks/{KFOLD_STEM}.ipynb). "
+        "Every structure is in exactly one test fold; validation structures come from the "
+        "training folds only. The headline for a particle the model has not seen.",
+        "",
+        markdown_table(view),
+        "",
+    ]
+
+
 def write_summary() -> Path:
     out_dir = paths.results_dir()
     figures = paths.figures_dir()
@@ -78,6 +136,9 @@ def write_summary() -> Path:
         "per degradation level.",
         "",
     ]
+    kfold_path = out_dir / f"{KFOLD_STEM}.csv"
+    if kfold_path.exists():
+        lines += _kfold_lines(pd.read_csv(kfold_path), relative)
     for stem, title in TITLES.items():
         path = out_dir / f"{stem}.csv"
         if not path.exists():

@@ -24,7 +24,7 @@ many points with the seed of the split. Here every structure is tested exactly o
 
 The tidy table has the repo's columns (:mod:`helpers.report.results`) with ``split`` =
 ``grouped_kfold`` and ``level`` = the fold index (``split`` = ``extrapolation``, no level, for the
-extrapolation fold); :func:`fold_summary` gives mean, standard deviation and minimum over folds.
+extrapolation fold); :func:`fold_summary` gives mean, standard deviation and range over folds.
 The per-curve predictions (probabilities' confidence, sizes and intervals) feed the reliability
 diagram, the parity plots and the accuracy per held-out size and per shape.
 """
@@ -241,12 +241,9 @@ def run(
 
 
 def fold_summary(table: pd.DataFrame) -> pd.DataFrame:
-    """Mean, standard deviation (ddof 1), minimum and number of the grouped folds of every
-    (input, model, protocol, target, metric)."""
-    kfold = table[table["split"] == KFOLD]
-    keys = ["input", "model", "protocol", "target", "metric"]
-    summary = kfold.groupby(keys, sort=False)["value"].agg(["mean", "std", "min", "count"])
-    return summary.reset_index()
+    """Mean, standard deviation (ddof 1), minimum, maximum and number of the grouped folds of every
+    (input, model, protocol, target, metric) (:func:`helpers.report.results.fold_summary`)."""
+    return results.fold_summary(table, KFOLD)
 
 
 def _selected(
