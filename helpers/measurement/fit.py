@@ -1,0 +1,186 @@
+"""A physics check of an answer: fit a measured curve with the exact Debye curves of a library.
+
+Model. For one candidate family (shape, element, B_iso) of a library, the measured intensity is
+
+    I_model(q) = scale * sum_k w_k I_k(q) / sum_k w_k + background,
+
+the number-weighted log-normal size average of the family's curves I_k (equivalent radii R_k; the
+weights ``w_k ∝ exp(-(ln R_k - ln R_0)² / 2σ²)`` of :func:`helpers.measurement.instrument
+.polydisperse`), an unknown overall scale (a measurement in arbitrary units) and a flat
+background (incoherent and fluorescence scattering, a solvent left over). R_0 runs over the
+family's sizes and σ over a grid (σ = 0: one particle size); for each (R_0, σ) the scale and the
+background enter linearly and are solved exactly by weighted least squares, the background kept
+>= 0 and the scale > 0. The best (R_0, σ) minimises chi².
+
+Weights. With the measurement's standard deviations ``sigma``, chi² = sum((I - I_model) / sigma)²
+and chi²_red = chi² / (n - 4) (scale, background, R_0, σ) is a goodness of fit: about 1 for a
+model that explains the data within its errors. Without them the residuals are taken relative to
+the measured intensity (a constant relative error, which is what a curve spanning many decades
+needs so that the wide angles count): chi²_red then compares candidates but is no absolute test.
+
+The library curves are put on the measured q by linear interpolation of ln I in ln q; measured
+points outside the library's q range are left out (and counted). No resolution smearing is
+applied: a fit of a curve measured with a coarse resolution will show it in its residuals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+#: σ of ln R_eq tried by default (0: one size; 0.3: a broad log-normal distribution)
+SIGMAS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
+#: the free parameters of the model, for chi²_red
+N_PARAMETERS = 4
+
+
+@dataclass
+class FitResult:
+    """The best fit of one candidate family. ``radius_A``: R_0, the centre of the log-normal
+    distribution of the equivalent radius (Å); ``n_atoms``: the atom count of the library
+    particle at R_0; ``fitted``: I_model at ``q`` (the measured points used), ``residuals``:
+    (I - I_model) / weight."""
+
+    shape: str
+    element: str
+    b_iso: float
+    radius_A: float
+    n_atoms: int
+    polydispersity: float
+    scale: float
+    background: float
+    chi2_red: float
+    n_points: int
+    q: np.ndarray = field(repr=False)
+    fitted: np.ndarray = field(repr=False)
+    residuals: np.ndarray = field(repr=False)
+    weighted_by_sigma: bool = False
+    at_size_edge: bool = False
+
+    def as_row(self) -> dict:
+        """The scalar fields, one row of a comparison table."""
+        keep = (
+            "shape element b_iso radius_A n_atoms polydispersity scale background chi2_red "
+            "n_points weighted_by_sigma at_size_edge"
+        ).split()
+        return {k: getattr(self, k) for k in keep}
+
+
+def _on_measured_q(lib_q, curves, q) -> np.ndarray:
+    """Library curves (n, L) interpolated linearly in (ln q, ln I) onto the measured ``q``."""
+    x = np.log(lib_q)
+    log_curves = np.log(np.clip(curves, np.finfo(float).tiny, None))
+    xq = np.log(q)
+    return np.exp(np.stack([np.interp(xq, x, c) for c in log_curves]))
+
+
+def _linear_fit(model, data, weight) -> tuple[float, float, float]:
+    """(scale, background, chi²) minimising sum(((data - scale model - background) / weight)²)
+    with scale > 0 and background >= 0."""
+    a = np.stack([model / weight, 1.0 / weight], axis=1)
+    b = data / weight
+    (scale, background), *_ = np.linalg.lstsq(a, b, rcond=None)
+    if background < 0 or scale <= 0:
+        background = 0.0
+        scale = max(float(a[:, 0] @ b / (a[:, 0] @ a[:, 0])), np.finfo(float).tiny)
+    chi2 = float(np.sum((b - scale * a[:, 0] - background * a[:, 1]) ** 2))
+    return float(scale), float(background), chi2
+
+
+def _check(q, intensity, sigma):
+    q = np.asarray(q, dtype=float)
+    intensity = np.asarray(intensity, dtype=float)
+    if q.ndim != 1 or intensity.shape != q.shape:
+        raise ValueError(
+            f"q and intensity must be 1-D arrays of one length, got {q.shape} and "
+            f"{intensity.shape}."
+        )
+    if sigma is not None:
+        sigma = np.asarray(sigma, dtype=float)
+        if sigma.shape != q.shape:
+            raise ValueError(f"sigma must have the length of q ({q.size}), got {sigma.shape}.")
+    return q, intensity, sigma
+
+
+def fit_family(
+    lib, q, intensity, shape: str, element: str, b_iso: float, sigma=None, sigmas=SIGMAS
+) -> FitResult:
+    """The best fit of the measured curve (``q`` in 1/Å, ``intensity`` in any units, NaN where
+    not measured, ``sigma`` its standard deviations or None) by one family of the library ``lib``
+    (see the module doc). Raises ValueError if the library has no such family or fewer than
+    N_PARAMETERS + 1 measured points fall inside its q range."""
+    q, intensity, sigma = _check(q, intensity, sigma)
+    meta = lib.metadata
+    family = meta[
+        (meta["shape"] == shape)
+        & (meta["element"] == element)
+        & np.isclose(meta["b_iso"], float(b_iso))
+    ].sort_values("eq_radius")
+    if family.empty:
+        raise ValueError(
+            f"the library has no curves of {shape} / {element} / B = {b_iso}: choose among its "
+            "shapes, elements and B_iso values."
+        )
+    use = np.isfinite(intensity) & (q >= lib.q[0]) & (q <= lib.q[-1])
+    if sigma is not None:
+        use &= np.isfinite(sigma) & (sigma > 0)
+    if use.sum() <= N_PARAMETERS:
+        raise ValueError(
+            f"only {int(use.sum())} measured points lie in the library's q range "
+            f"[{lib.q[0]:g}, {lib.q[-1]:g}] 1/Å: a fit needs more than {N_PARAMETERS}."
+        )
+    qm, data = q[use], intensity[use]
+    weight = sigma[use] if sigma is not None else np.abs(data)
+    rows = meta.index.get_indexer(family.index)
+    curves = _on_measured_q(lib.q, lib.intensities[rows], qm)
+    log_r = np.log(family["eq_radius"].to_numpy(float))
+    best = None
+    for s in sigmas:
+        if s < 0 or not np.isfinite(s):
+            raise ValueError(f"polydispersity values must be finite and >= 0, got {s}.")
+        for k in range(len(family)):
+            if s == 0:
+                model = curves[k]
+            else:
+                w = np.exp(-((log_r - log_r[k]) ** 2) / (2 * s * s))
+                model = w @ curves / w.sum()
+            scale, background, chi2 = _linear_fit(model, data, weight)
+            if best is None or chi2 < best[0]:
+                best = (chi2, k, s, scale, background, model)
+    chi2, k, s, scale, background, model = best
+    fitted = scale * model + background
+    dof = max(use.sum() - N_PARAMETERS, 1)
+    centre = family.iloc[k]
+    return FitResult(
+        shape=shape,
+        element=element,
+        b_iso=float(b_iso),
+        radius_A=float(centre["eq_radius"]),
+        n_atoms=int(centre["n_atoms"]),
+        polydispersity=float(s),
+        scale=scale,
+        background=background,
+        chi2_red=chi2 / dof,
+        n_points=int(use.sum()),
+        q=qm,
+        fitted=fitted,
+        residuals=(data - fitted) / weight,
+        weighted_by_sigma=sigma is not None,
+        at_size_edge=k in (0, len(family) - 1),
+    )
+
+
+def fit_candidates(lib, q, intensity, candidates, sigma=None, sigmas=SIGMAS):
+    """Fit every candidate family ``(shape, element, b_iso)``; returns (table sorted by chi²_red,
+    {(shape, element, b_iso): FitResult})."""
+    fits = {}
+    for shape, element, b_iso in candidates:
+        fits[(shape, element, float(b_iso))] = fit_family(
+            lib, q, intensity, shape, element, b_iso, sigma=sigma, sigmas=sigmas
+        )
+    if not fits:
+        raise ValueError("no candidate to fit: give at least one (shape, element, b_iso).")
+    table = pd.DataFrame([f.as_row() for f in fits.values()]).sort_values("chi2_red")
+    return table.reset_index(drop=True), fits

@@ -1,0 +1,72 @@
+"""The physics fit: library Debye curves, log-normal polydispersity, scale and flat background."""
+
+import numpy as np
+import pytest
+
+from helpers.measurement import fit, instrument
+
+
+def _row(lib, **where):
+    meta = lib.metadata
+    mask = np.ones(len(meta), dtype=bool)
+    for key, value in where.items():
+        mask &= np.isclose(meta[key], value) if key == "b_iso" else (meta[key] == value)
+    return int(np.flatnonzero(mask.to_numpy())[0])
+
+
+def test_recovers_size_polydispersity_scale_and_background(small_library):
+    lib = small_library
+    row = _row(lib, shape="icosahedron", element="Au", b_iso=0.1, size_parameter_1=3)
+    truth = instrument.polydisperse(lib, [row], 0.1)[0]
+    q = lib.q[::2]
+    measured = 37.0 * truth[::2] + 5.0
+    result = fit.fit_family(lib, q, measured, "icosahedron", "Au", 0.1)
+    assert result.radius_A == pytest.approx(lib.metadata.loc[row, "eq_radius"])
+    assert result.polydispersity == 0.1 and result.n_atoms == lib.metadata.loc[row, "n_atoms"]
+    assert result.scale == pytest.approx(37.0, rel=1e-3)
+    assert result.background == pytest.approx(5.0, rel=1e-2)
+    assert result.chi2_red < 1e-6 and not result.weighted_by_sigma
+    np.testing.assert_allclose(result.fitted, measured, rtol=1e-3)
+
+
+def test_the_right_shape_fits_best_and_sigma_gives_an_absolute_chi2(small_library):
+    lib = small_library
+    row = _row(lib, shape="octahedron", element="Fe", b_iso=0.9, size_parameter_1=4)
+    clean = 2.0 * lib.intensities[row]
+    sigma = 0.02 * clean
+    noisy = clean + np.random.default_rng(0).normal(0.0, 1.0, clean.size) * sigma
+    candidates = [(s, "Fe", 0.9) for s in ("cubefcc", "icosahedron", "octahedron")]
+    table, fits = fit.fit_candidates(lib, lib.q, noisy, candidates, sigma=sigma)
+    assert table["shape"].iloc[0] == "octahedron"
+    best = fits[("octahedron", "Fe", 0.9)]
+    assert best.weighted_by_sigma and 0.7 < best.chi2_red < 1.4  # noise at its stated level
+    assert table["chi2_red"].iloc[1] > 10 * best.chi2_red
+    assert best.at_size_edge  # size 4 is the library's largest octahedron
+
+
+def test_points_outside_the_library_and_missing_points_are_left_out(small_library):
+    lib = small_library
+    row = _row(lib, shape="cubefcc", element="Au", b_iso=0.9, size_parameter_1=2)
+    q = np.concatenate([lib.q, [lib.q[-1] + 1.0, lib.q[-1] + 2.0]])
+    measured = np.concatenate([lib.intensities[row], [1.0, 1.0]])
+    measured[10:20] = np.nan
+    result = fit.fit_family(lib, q, measured, "cubefcc", "Au", 0.9)
+    assert result.n_points == lib.q.size - 10 and result.q.size == result.n_points
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(shape="tetrahedron"), "no curves of tetrahedron"),
+        (dict(q_scale=100.0), "only 3 measured points"),
+        (dict(sigmas=(-0.1,)), "finite and >= 0"),
+        (dict(bad_sigma=True), "sigma must have the length"),
+    ],
+)
+def test_bad_requests_are_named(small_library, kwargs, match):
+    lib = small_library
+    q = lib.q * kwargs.pop("q_scale", 1.0)
+    sigma = np.ones(3) if kwargs.pop("bad_sigma", False) else None
+    args = dict(shape="cubefcc", element="Au", b_iso=0.1) | kwargs
+    with pytest.raises(ValueError, match=match):
+        fit.fit_family(lib, q, lib.intensities[0], sigma=sigma, **args)
