@@ -76,6 +76,8 @@ def test_check_curve_names_points_by_their_labels():
     labels = [f"line {k + 3}" for k in range(Q.size)]
     with pytest.raises(ValueError, match="q decreases at line 6"):
         files.check_curve(_with(Q, 3, 0.001), I, labels=labels)
+    with pytest.raises(ValueError, match="labels has 11 names for 12 points"):
+        files.check_curve(Q, I, labels=labels[1:])
 
 
 # ---------------------------------------------------------------------------------------- units
@@ -326,16 +328,46 @@ def test_nxcansas_scaling_factor_is_applied_and_the_mask_returned(tmp_path):
     assert not np.isnan(curve.intensity).any()  # the mask is the caller's to apply
 
 
-def test_nxcansas_bad_contents_are_refused(tmp_path):
+def _set_attr(group, dataset, name, value):
+    group[dataset].attrs[name] = value
+
+
+def _replace(group, name, values):
+    del group[name]
+    group[name] = values
+
+
+BROKEN_NXCANSAS = [
+    ("no signal", lambda d: d.attrs.update(signal="Intensity"), r"intensity 'Intensity'"),
+    ("no q axis", lambda d: d.attrs.update(I_axes="Qmod"), r"the q axis 'Qmod' named by I_axes"),
+    ("short q", lambda d: _replace(d, "Q", 10 * Q[:-1]), r"Q has shape \(11,\) but I has \(12,"),
+    ("idev named", lambda d: _set_attr(d, "I", "uncertainties", "Ierr"), r"names 'Ierr'"),
+    ("two idevs", lambda d: _set_attr(d, "I", "uncertainties", "Idev,Ierr"), "names several"),
+    ("no scale", lambda d: _set_attr(d, "I", "scaling_factor", "k"), r"scaling_factor names 'k'"),
+    (
+        "scale shape",
+        lambda d: (
+            d.create_dataset("k", data=[1.0, 2.0]),
+            _set_attr(d, "I", "scaling_factor", "k"),
+        ),
+        r"scaling factor 'k' has shape \(2,\)",
+    ),
+    ("bad idev", lambda d: d["Idev"].__setitem__(3, 0.0), r"sasdata01: sigma is <= 0 .*index 3"),
+]
+
+
+@pytest.mark.parametrize(
+    "case, edit, message", BROKEN_NXCANSAS, ids=[c[0] for c in BROKEN_NXCANSAS]
+)
+def test_a_broken_nxcansas_group_is_refused(tmp_path, case, edit, message):
     path = _nxcansas(tmp_path / "a.h5")
     with h5py.File(path, "a") as f:
-        f["sasentry01/sasdata01/Idev"][3] = 0.0
-    with pytest.raises(ValueError, match=r"sasentry01/sasdata01: sigma is <= 0 .*index 3"):
+        edit(f["sasentry01/sasdata01"])
+    with pytest.raises(ValueError, match=message):
         files.read_nxcansas(path)
-    with h5py.File(path, "a") as f:
-        f["sasentry01/sasdata01/I"].attrs["uncertainties"] = "Ierr"
-    with pytest.raises(ValueError, match=r"I@uncertainties names 'Ierr'"):
-        files.read_nxcansas(path)
+
+
+def test_files_without_an_nxcansas_curve_are_refused(tmp_path):
     empty = tmp_path / "empty.h5"
     with h5py.File(empty, "w") as f:
         f.create_group("entry").attrs["NX_class"] = "NXentry"
@@ -370,3 +402,5 @@ def test_a_q_range_ten_times_off_is_flagged():
     assert files.looks_like_wrong_unit(np.linspace(0.005, 0.5, 50)) is None  # SAXS only
     assert "read as 1/nm" in files.looks_like_wrong_unit(0.1 * np.linspace(0.005, 0.4, 50))
     assert "read as 1/Å" in files.looks_like_wrong_unit(10 * saxs_waxs)
+    with pytest.raises(ValueError, match="no finite value"):
+        files.looks_like_wrong_unit([np.nan])
