@@ -10,7 +10,8 @@ The subpackages follow the data flow; each imports only from itself and the laye
     distance counts of large particles), ``debye``, ``library``.
 ``measurement``
     what an instrument records of I(q): ``degrade`` (the study's degradations), ``instrument``
-    (polydispersity, resolution, background, counting noise, q window, scale).
+    (polydispersity, resolution, background, counting noise, q window, scale), ``files``
+    (measured curves from text and NXcanSAS files, q in 1/Å, checked).
 ``learning``
     curves + metadata -> fitted models -> scores: ``targets``, ``features``, ``splits``,
     ``estimators``, ``metrics``, ``model_set``, ``attribution``, ``logq`` (curves on a log-q
