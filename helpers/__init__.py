@@ -11,7 +11,8 @@ The subpackages follow the data flow; each imports only from itself and the laye
 ``measurement``
     what an instrument records of I(q): ``degrade`` (the study's degradations), ``instrument``
     (polydispersity, resolution, background, counting noise, q window, scale), ``files``
-    (measured curves from text and NXcanSAS files, q in 1/Å, checked).
+    (measured curves from text and NXcanSAS files, q in 1/Å, checked), ``domain`` (what a q range
+    can tell: size, shape), ``fit`` (a measured curve fitted by the library's exact curves).
 ``learning``
     curves + metadata -> fitted models -> scores: ``targets``, ``features``, ``splits``,
     ``estimators``, ``metrics``, ``model_set``, ``attribution``, ``logq`` (curves on a log-q
