@@ -16,7 +16,8 @@ The subpackages follow the data flow; each imports only from itself and the laye
 ``learning``
     curves + metadata -> fitted models -> scores: ``targets``, ``features``, ``splits``,
     ``estimators``, ``metrics``, ``model_set``, ``attribution``, ``logq`` (curves on a log-q
-    grid, calibrated shape and size with intervals).
+    grid, calibrated shape and size with intervals), ``novelty`` (how unlike every training
+    curve a curve is).
 ``report``
     results tables, ``results/summary.md``, figures (drawing only): ``results``, ``summary``,
     ``plots``.
