@@ -55,7 +55,7 @@ SINGLE_CRYSTALS = (
     "tetrahedron",
     "rhombic_dodecahedron",
 )
-CSV = paths.ROOT / "results" / "engine_benchmark.csv"
+CSV = paths.ENGINE_BENCHMARK
 
 
 def size_for(shape: str, target: float) -> int:

@@ -113,3 +113,33 @@ def test_parity_with_intervals_and_accuracy_by_label_their_axes():
     fig = plots.accuracy_by(table, "shape", "shape of the held-out particle")
     assert _labelled(fig) and len(fig.axes[0].get_lines()) == 2
     plt.close(fig)
+
+
+def test_curves_over_sizes_draws_every_chosen_size(small_library):
+    fig = plots.curves_over_sizes(small_library, "cubefcc", "Au", 0.1, n_shown=3)
+    assert _labelled(fig) and len(fig.axes[0].get_lines()) == 3
+    assert fig.axes[0].get_xscale() == "log" and fig.axes[1].get_xscale() == "linear"
+    plt.close(fig)
+    with pytest.raises(ValueError, match="no cubefcc of Pb"):
+        plots.curves_over_sizes(small_library, "cubefcc", "Pb", 0.1)
+
+
+def test_engine_scaling_reads_the_benchmark_table():
+    table = pd.DataFrame(
+        {
+            "shape": ["cubefcc"] * 4,
+            "n_atoms": [1e3, 1e4, 1e3, 1e4],
+            "seconds": [0.01, 0.05, 0.02, 2.0],
+            "engine": [
+                "new (lattice)",
+                "new (lattice)",
+                "binned (measured)",
+                "binned (EXTRAPOLATED N^2)",
+            ],
+        }
+    )
+    fig = plots.engine_scaling(table)
+    assert _labelled(fig) and fig.axes[0].get_yscale() == "log"
+    plt.close(fig)
+    with pytest.raises(ValueError, match="columns"):
+        plots.engine_scaling(table.drop(columns="engine"))

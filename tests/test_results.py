@@ -1,5 +1,6 @@
 """The tidy results table and its compact views."""
 
+import pandas as pd
 import pytest
 
 from helpers.report import results
@@ -49,3 +50,25 @@ def test_by_level_keeps_each_degradation_apart():
     assert list(wide.columns.get_level_values("split").unique()) == ["random", "grouped"]
     with pytest.raises(ValueError, match="own input name"):
         results.by_level(table + table)
+
+
+def test_engine_summary_fits_the_exponent_and_compares_like_for_like():
+    table = pd.DataFrame(
+        {
+            "shape": ["cubefcc"] * 5,
+            "size": [3, 10, 30, 3, 10],
+            "n_atoms": [172, 4631, 111_000, 172, 4631],
+            "seconds": [
+                0.01,
+                0.01 * (4631 / 172),
+                0.01 * (111_000 / 172),
+                0.02,
+                0.5 * (4631 / 172),
+            ],
+            "engine": ["new (lattice)"] * 3 + ["binned (measured)", "debyecalculator (measured)"],
+        }
+    )
+    line = results.engine_summary(table).iloc[0]
+    assert line["exponent"] == pytest.approx(1.0, abs=1e-6) and line["largest N"] == 111_000
+    assert line["x binned (N)"] == "2 (172)"
+    assert line["x debyecalc (N)"].startswith("50 (4,631)")

@@ -199,6 +199,103 @@ def size_and_biso_effect(lib, shape: str, element: str, b_iso: float, size: int)
     return fig
 
 
+def curves_over_sizes(lib, shape: str, element: str, b_iso: float, n_shown: int = 7):
+    """One shape at ``n_shown`` sizes spread over the library's range (log-spaced in N). Left: the
+    SAXS part, log-log, I / N² (the fringes move in as 1/R). Right: the WAXS part as I / (N f²),
+    offset per size, with the element's fcc or bcc reflections (the peaks sharpen as 1/R)."""
+    q, meta = lib.q, lib.metadata
+    part = meta[(meta["shape"] == shape) & (meta["element"] == element)]
+    part = part[np.isclose(part["b_iso"], b_iso)].sort_values("n_atoms")
+    if part.empty:
+        raise ValueError(
+            f"the library has no {shape} of {element} at B = {b_iso}: load one that has."
+        )
+    pick = np.unique(np.geomspace(1, len(part), min(n_shown, len(part))).round().astype(int) - 1)
+    rows = part.iloc[pick]
+    fig, (ax_s, ax_w) = plt.subplots(
+        1, 2, figsize=(13, 5.2), gridspec_kw={"width_ratios": [1, 1.3]}
+    )
+    cmap = plt.get_cmap("viridis")
+    saxs, waxs = q < SAXS_WAXS_SPLIT, q >= SAXS_WAXS_SPLIT
+    f2 = debye.form_factor(element, q) ** 2
+    for k, (i, row) in enumerate(rows.iterrows()):
+        colour = cmap(k / max(1, len(rows) - 1))
+        curve = lib.intensities[meta.index.get_loc(i)]
+        label = f"2R_eq = {2 * row['eq_radius'] / 10:.1f} nm (N = {row['n_atoms']:,})"
+        ax_s.loglog(q[saxs], curve[saxs] / row["n_atoms"] ** 2, color=colour, lw=1.1, label=label)
+        ax_w.plot(
+            q[waxs], curve[waxs] / (row["n_atoms"] * f2[waxs]) + 1.5 * k, color=colour, lw=0.9
+        )
+    lattice = "bcc" if structures.SHAPE_SPECS[shape].lattice == "bcc" else "fcc"
+    for hkl, qb in list(structures.bragg_positions(element, lattice).items())[:5]:
+        ax_w.axvline(qb, color=GREY, ls="--", lw=0.7)
+        ax_w.text(qb + 0.1, 1.5 * len(rows) + 0.6, hkl, fontsize=7, rotation=90, color=GREY)
+    ax_s.set(
+        xlabel="q (1/Å)",
+        ylabel="I(q) / N² (electrons²)",
+        title=f"{shape}, {element}, B = {b_iso} Å²: SAXS part",
+    )
+    ax_s.legend(fontsize=7, loc="lower left")
+    ax_w.set(
+        xlabel="q (1/Å)",
+        ylabel="I(q) / (N f(q)²) + offset",
+        title=f"WAXS part, {lattice} reflections of {element} (dashed)",
+    )
+    fig.tight_layout()
+    return fig
+
+
+def engine_scaling(table: pd.DataFrame) -> plt.Figure:
+    """Time of one Debye curve against the number of atoms, log-log: the exact pair engine per
+    shape (solid), the study-size binned pass (measured: open squares; extrapolated as N²: dotted)
+    and debyecalculator on the CPU (crosses), from ``benchmarks/bench_engine.py``'s table."""
+    needed = {"shape", "n_atoms", "seconds", "engine"}
+    if not needed <= set(table.columns):
+        raise ValueError(f"the benchmark table needs the columns {sorted(needed)}.")
+    colours = shape_colours()
+    fig, ax = plt.subplots(figsize=(8.5, 5.5))
+    done = table[np.isfinite(table["seconds"])]
+    for shape, rows in done.groupby("shape", sort=False):
+        colour = colours.get(shape, GREY)
+        new = rows[rows["engine"].str.startswith("new")].sort_values("n_atoms")
+        ax.loglog(new["n_atoms"], new["seconds"], "o-", color=colour, lw=1.3, ms=4, label=shape)
+        binned = rows[rows["engine"].str.startswith("binned")].sort_values("n_atoms")
+        measured = binned["engine"].str.contains("measured")
+        ax.loglog(binned["n_atoms"], binned["seconds"], ":", color=colour, lw=0.9)
+        ax.loglog(
+            binned.loc[measured, "n_atoms"],
+            binned.loc[measured, "seconds"],
+            "s",
+            mfc="none",
+            color=colour,
+            ms=5,
+        )
+        dc = rows[rows["engine"].str.startswith("debyecalculator")]
+        ax.loglog(dc["n_atoms"], dc["seconds"], "x", color=colour, ms=6)
+    n = np.geomspace(done["n_atoms"].min(), done["n_atoms"].max(), 10)
+    t0 = done.loc[done["engine"].str.startswith("new"), "seconds"].min()
+    for power, style in ((1, "-"), (2, "--")):
+        ax.loglog(n, t0 * (n / n[0]) ** power, color="k", ls=style, lw=0.6, alpha=0.5)
+        ax.text(
+            n[-1],
+            t0 * (n[-1] / n[0]) ** power,
+            f" ∝ N{'²' if power == 2 else ''}",
+            fontsize=8,
+            va="center",
+        )
+    ax.plot([], [], "s", mfc="none", color=GREY, label="binned pass, measured (dotted: ∝ N²)")
+    ax.plot([], [], "x", color=GREY, label="debyecalculator, CPU")
+    ax.set(
+        xlabel="number of atoms N",
+        ylabel="time for one curve, 1999 q points (s)",
+        title="Exact Debye curve: time against particle size (2 cores)",
+    )
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, ncol=2, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
 def target_distributions(meta: pd.DataFrame) -> plt.Figure:
     """Histograms of the size targets over the library's curves, stacked by shape."""
     targets = ["log_n_atoms", "size_parameter_1", "eq_radius", "sqrt_log_eq_radius"]
