@@ -25,12 +25,23 @@ The subpackages follow the data flow; each imports only from itself and the laye
     the chapters' protocols, one call per notebook step: ``baseline``, ``robustness``,
     ``realistic``, ``explainability``, ``generalisation`` (every family on structure-grouped
     K folds).
+``characterisation``
+    a measured curve -> shape probabilities, size with intervals, a physics fit and warnings:
+    :func:`characterise` (also ``helpers.characterise``).
 """
 
 import os as _os
 import sys as _sys
 
-LAYERS = ("paths", "simulation", "measurement", "learning", "report", "studies")
+LAYERS = (
+    "paths",
+    "simulation",
+    "measurement",
+    "learning",
+    "report",
+    "studies",
+    "characterisation",
+)
 
 #: OpenBLAS's worker threads spin while they wait for work. On 2 cores shared with TensorFlow's
 #: threads (or a second process) they made a logistic fit of the smoke library 23x slower (317 s
@@ -44,3 +55,11 @@ if BLAS_THREADS_ENV not in _os.environ:
         from threadpoolctl import threadpool_limits as _limits
 
         _limits(1, user_api="blas")
+
+
+def characterise(q, intensity, sigma=None, q_unit="1/Å", model=None):
+    """Characterise measured curves: :func:`helpers.characterisation.characterise` (imported on
+    first use, so that ``import helpers`` stays light)."""
+    from .characterisation import characterise as _characterise
+
+    return _characterise(q, intensity, sigma=sigma, q_unit=q_unit, model=model)

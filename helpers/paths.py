@@ -16,6 +16,8 @@ DATA_DIR = ROOT / "data"
 REFERENCE_DIR = DATA_DIR / "reference"  # small committed tables (element Rnn, the study's numbers)
 LIBRARY_DIR = DATA_DIR / "library"  # generated scattering libraries, one sub-folder per name
 MODELS_DIR = ROOT / "models"
+#: the model that characterises measured curves (``make model`` writes it)
+CHARACTERISE_DIR = MODELS_DIR / "characterise"
 #: the engine benchmark's table (benchmarks/bench_engine.py writes it, the data chapter draws it;
 #: a measurement of this machine, the same in smoke and full runs)
 ENGINE_BENCHMARK = ROOT / "results" / "engine_benchmark.csv"

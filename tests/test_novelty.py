@@ -60,7 +60,7 @@ def test_bad_inputs_are_named(tmp_path):
     z = logq.prepare(q, _family(np.random.default_rng(1), 30)[1], grid=GRID)
     with pytest.raises(ValueError, match=r"\(n, L, 2\)"):
         model.scores(z[..., 0])
-    with pytest.raises(ValueError, match="at least 20"):
+    with pytest.raises(ValueError, match="at least 10"):
         novelty.Novelty.fit(z, z[:5])
     masked = z.copy()
     masked[:, :3, 1] = 0.0

@@ -32,6 +32,8 @@ LEVEL = 0.99
 #: at most this many reference curves are kept (a seeded random subset): the cost of a score is
 #: one pass over them
 MAX_REFERENCE = 4000
+#: fewest validation curves that calibrate a score (its resolution is 1 / their number)
+MIN_VALIDATION = 10
 
 
 def _inputs(Z, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -82,9 +84,10 @@ class Novelty:
             keep = np.random.default_rng(seed).choice(len(ref), MAX_REFERENCE, replace=False)
             ref = ref[np.sort(keep)]
         values, measured = _inputs(Z_validation, "Z_validation")
-        if len(values) < 20:
+        if len(values) < MIN_VALIDATION:
             raise ValueError(
-                f"{len(values)} validation curves cannot calibrate a score: give at least 20."
+                f"{len(values)} validation curves cannot calibrate a score: give at least "
+                f"{MIN_VALIDATION}."
             )
         reference = ref.astype("float32")
         distances = np.sort(_nearest(reference.astype(float), values, measured))

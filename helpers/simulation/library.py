@@ -391,13 +391,7 @@ def read_library(path, shapes=None, sizes=None, elements=None, b_iso=None, q=Non
     fix."""
     path = Path(path)
     wanted, _, _ = _normalise_params(shapes, sizes, elements, b_iso, q)
-    manifest_path = path / "manifest.json"
-    if not manifest_path.exists():
-        raise LibraryError(
-            f"no library at {path} (manifest.json missing): "
-            f"build it with load_library() or build_library({str(path)!r})."
-        )
-    manifest = json.loads(manifest_path.read_text())
+    manifest = _manifest(path)
     diffs = _param_differences(manifest.get("params", {}), wanted)
     if diffs:
         raise LibraryError(
@@ -405,6 +399,25 @@ def read_library(path, shapes=None, sizes=None, elements=None, b_iso=None, q=Non
             "call load_library(...) with these parameters to regenerate it, "
             "or build_library(path, ...) into another folder."
         )
+    return open_library(path)
+
+
+def _manifest(path: Path) -> dict:
+    manifest_path = path / "manifest.json"
+    if not manifest_path.exists():
+        raise LibraryError(
+            f"no library at {path} (manifest.json missing): "
+            f"build it with load_library() or build_library({str(path)!r})."
+        )
+    return json.loads(manifest_path.read_text())
+
+
+def open_library(path) -> Library:
+    """Read the library in ``path`` whatever its parameters (its manifest says them), after
+    checking its files against their checksums (:class:`LibraryError` if one is missing or
+    damaged)."""
+    path = Path(path)
+    manifest = _manifest(path)
     for name in _FILES:
         if not (path / name).exists() or _sha256(path / name) != manifest["sha256"][name]:
             raise LibraryError(

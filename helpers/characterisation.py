@@ -1,0 +1,331 @@
+"""Characterise a measured curve: shape probabilities, size with intervals, a physics fit of the
+answer, and what the data cannot tell.
+
+One call, :func:`characterise` (exported as ``helpers.characterise``), on one curve or on a 2-D
+array of curves sharing one q grid. The steps, each from a layer below:
+
+1. **check** the input (:func:`helpers.measurement.files.check_curve`: NaN-only, too few points,
+   intensities <= 0, unsorted or repeated q, sigma <= 0 are errors naming the fix) and convert q to
+   1/Å from ``q_unit`` (never assumed beyond the documented default);
+2. **domain** (:func:`helpers.measurement.domain.coverage`): which q ranges the curve covers
+   against those that carry the size and the shape; without the wide angles the model was trained
+   to see, the shape is reported as "not determinable from this q range" instead of a label;
+3. **model** (:class:`helpers.learning.logq.LogQModel`, trained on curves measured under random
+   conditions, in arbitrary units, on any window): calibrated shape probabilities, ln N and ln R_eq
+   with 90 % intervals;
+4. **novelty** (:class:`helpers.learning.novelty.Novelty`): how unlike every training curve the
+   curve is; above its level a named warning;
+5. **size range**: an interval reaching outside the training library's sizes is named;
+6. **physics fit** (:mod:`helpers.measurement.fit`): the most probable shapes (all shapes when the
+   shape is not determinable), every element and B_iso of the library, fitted with the library's
+   exact curves, a log-normal polydispersity, a scale and a flat background; the best fit's
+   parameters, chi²_red and curve come back, and where model and fit disagree (another shape, a
+   radius outside the model's interval) the result says so.
+
+The trained model lives in ``models/characterise/`` (:data:`helpers.paths.CHARACTERISE_DIR`) with
+its library's fingerprint; :func:`Characteriser.load` finds it, and a missing or stale model gives
+the command that makes it (``make model``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import paths
+from .learning import logq, model_set, novelty
+from .measurement import domain, files
+from .measurement import fit as physics
+from .simulation import library, structures
+
+#: the interval level of the size answers
+LEVEL = 0.9
+#: shapes whose probability reaches this share of the most probable one are fitted too
+FIT_SHARE = 0.1
+#: how many shapes the physics fit tries at most (all of them when the shape is not determinable)
+FIT_SHAPES = 3
+MAKE_MODEL = "make model"
+#: the q_max range of the random training conditions when none is given
+#: (:func:`helpers.measurement.instrument.random_measurements`' default)
+DEFAULT_Q_MAX = (5.0, 19.99)
+
+
+@dataclass
+class Characterisation:
+    """The answer for one curve. ``shape``: the most probable label, or
+    :data:`NOT_DETERMINABLE`; ``probabilities``: {label: p} (calibrated, summing to 1, reported
+    even when the shape is not determinable); sizes as medians with ``LEVEL`` intervals;
+    ``warnings``: named problems; ``fit``: the best physics fit (None if no fit was possible)
+    and ``fits`` the table of every candidate tried."""
+
+    shape: str
+    probabilities: dict
+    n_atoms: float
+    n_atoms_low: float
+    n_atoms_high: float
+    radius_A: float
+    radius_A_low: float
+    radius_A_high: float
+    novelty_score: float
+    coverage: domain.Coverage
+    warnings: list = field(default_factory=list)
+    fit: physics.FitResult | None = None
+    fits: pd.DataFrame | None = None
+    q: np.ndarray | None = field(default=None, repr=False)
+    intensity: np.ndarray | None = field(default=None, repr=False)
+
+    def as_row(self) -> dict:
+        """One row of the batch table (columns of the issue: shape, p_<label>, sizes, warnings)."""
+        row = {"shape": self.shape}
+        row.update({f"p_{label}": p for label, p in self.probabilities.items()})
+        for key in (
+            "n_atoms",
+            "n_atoms_low",
+            "n_atoms_high",
+            "radius_A",
+            "radius_A_low",
+            "radius_A_high",
+            "novelty_score",
+        ):
+            row[key] = getattr(self, key)
+        if self.fit is not None:
+            row.update(
+                fit_shape=self.fit.shape,
+                fit_element=self.fit.element,
+                fit_radius_A=self.fit.radius_A,
+                fit_polydispersity=self.fit.polydispersity,
+                fit_chi2_red=self.fit.chi2_red,
+            )
+        row["warnings"] = "; ".join(self.warnings)
+        return row
+
+
+NOT_DETERMINABLE = "not determinable from this q range"
+
+
+@dataclass
+class Characteriser:
+    """A trained model, its novelty reference and the library it was trained on."""
+
+    model: logq.LogQModel
+    novelty: novelty.Novelty
+    library: library.Library
+    #: the q_max below which the model was never trained (its training ranges)
+    trained_q_max: float = domain.SHAPE_Q_MAX
+
+    @classmethod
+    def load(cls, folder=None) -> Characteriser:
+        """The model saved by :meth:`save` in ``folder`` (default ``paths.CHARACTERISE_DIR``),
+        with the library it was trained on (``data/library/<name>/``, checked by its fingerprint);
+        a missing or stale model raises with the command that makes it."""
+        folder = Path(folder or paths.CHARACTERISE_DIR)
+        record = folder / "characteriser.json"
+        if not record.exists():
+            raise FileNotFoundError(
+                f"no trained characterisation model in {folder}: run `{MAKE_MODEL}` to make it."
+            )
+        meta = json.loads(record.read_text())
+        try:
+            lib = library.open_library(paths.library_dir(meta["library_name"]))
+        except library.LibraryError as error:
+            raise FileNotFoundError(
+                f"the library {meta['library_name']!r} the model was trained on is missing or "
+                f"damaged ({error}): run `{MAKE_MODEL}`."
+            ) from None
+        if model_set.library_id(lib) != meta["library"]:
+            raise ValueError(
+                f"the model in {folder} was trained on another version of the library "
+                f"{meta['library_name']!r}: run `{MAKE_MODEL}` to train it again."
+            )
+        model = logq.LogQModel.load(folder / "logq", library=lib)
+        return cls(
+            model,
+            novelty.Novelty.load(folder / "novelty.npz"),
+            lib,
+            float(meta["trained_q_max"]),
+        )
+
+    def save(self, folder, library_name: str) -> Path:
+        """Write the model, the novelty reference and a record of the library (its folder name
+        under ``data/library/`` and fingerprint) and of the trained q range."""
+        folder = Path(folder)
+        self.model.save(folder / "logq")
+        self.novelty.save(folder / "novelty.npz")
+        record = {
+            "library_name": library_name,
+            "library": model_set.library_id(self.library),
+            "trained_q_max": self.trained_q_max,
+        }
+        tmp = folder / ".characteriser.json.tmp"
+        tmp.write_text(json.dumps(record, indent=1))
+        tmp.replace(folder / "characteriser.json")
+        return folder
+
+    # --------------------------------------------------------------------------------------------
+
+    def _fit(self, q, intensity, sigma, shapes):
+        """(table, fits) of the physics fit of ``shapes`` (those of the library; all of its shapes
+        if none is) with every element and B_iso; (None, {}) if too few measured points lie in
+        the library's q range."""
+        meta = self.library.metadata
+        inside = np.isfinite(intensity) & (q >= self.library.q[0]) & (q <= self.library.q[-1])
+        if inside.sum() <= physics.N_PARAMETERS:
+            return None, {}
+        present = [s for s in shapes if s in set(meta["shape"])] or sorted(set(meta["shape"]))
+        candidates = [
+            (shape, element, b)
+            for shape in present
+            for element in sorted(set(meta["element"]))
+            for b in sorted(set(meta["b_iso"]))
+        ]
+        return physics.fit_candidates(self.library, q, intensity, candidates, sigma=sigma)
+
+    def one(self, q, intensity, sigma=None) -> Characterisation:
+        """Characterise one curve with q already in 1/Å (see :func:`characterise`)."""
+        files.check_curve(q, intensity, sigma)
+        q = np.asarray(q, dtype=float)
+        intensity = np.asarray(intensity, dtype=float)
+        warnings = []
+        unit = files.looks_like_wrong_unit(q)
+        if unit:
+            warnings.append(unit)
+        measured = np.isfinite(intensity)
+        cover = domain.coverage(q, measured, shape_q_max=self.trained_q_max)
+        Z = logq.prepare(q, intensity[None, :], measured[None, :], self.model.grid)
+        pred = self.model.predict_inputs(Z)
+        ivl = pred.interval(LEVEL)
+        labels = list(self.model.labels)
+        proba = {label: float(p) for label, p in zip(labels, pred.proba[0], strict=True)}
+        shape = str(pred.shape[0]) if cover.shape_determinable else NOT_DETERMINABLE
+        if not cover.shape_determinable:
+            warnings.append(next(n for n in cover.notes if n.startswith("shape not determinable")))
+        if not cover.size_determinable:
+            warnings.append(cover.notes[0])
+        score = float(self.novelty.scores(Z)[0])
+        if score > self.novelty.level:
+            warnings.append(
+                f"unlike the training curves (novelty score {score:.3f} > {self.novelty.level}): "
+                "another kind of particle, a wrong unit or background, or aggregates; trust no "
+                "answer without the fit below"
+            )
+        radii = self.library.metadata["eq_radius"]
+        low, high = float(ivl["radius_low"][0]), float(ivl["radius_high"][0])
+        if low < radii.min() or high > radii.max():
+            warnings.append(
+                f"the size interval ({low:.3g}-{high:.3g} Å) reaches outside the training library "
+                f"(R_eq {radii.min():.3g}-{radii.max():.3g} Å)"
+            )
+        order = np.argsort(pred.proba[0])[::-1]
+        if cover.shape_determinable:
+            top = pred.proba[0][order[0]]
+            chosen = [labels[k] for k in order[:FIT_SHAPES] if pred.proba[0][k] >= FIT_SHARE * top]
+        else:
+            chosen = labels
+        table, fits = self._fit(q, intensity, sigma, chosen)
+        best = None
+        if table is None:
+            warnings.append("no physics fit: too few measured points inside the library's q range")
+        else:
+            first = table.iloc[0]
+            best = fits[(first["shape"], first["element"], float(first["b_iso"]))]
+            if cover.shape_determinable and best.shape != shape:
+                warnings.append(
+                    f"model and fit disagree on the shape: the model says {shape}, the best fit "
+                    f"is {best.shape} (chi²_red {best.chi2_red:.3g})"
+                )
+            if not low <= best.radius_A <= high:
+                warnings.append(
+                    f"model and fit disagree on the size: the fit's R_0 = {best.radius_A:.3g} Å "
+                    f"is outside the model's {LEVEL:.0%} interval"
+                )
+            if best.at_size_edge:
+                warnings.append("the best fit sits at the edge of the library's sizes")
+        return Characterisation(
+            shape=shape,
+            probabilities=proba,
+            n_atoms=float(pred.n_atoms[0]),
+            n_atoms_low=float(ivl["n_atoms_low"][0]),
+            n_atoms_high=float(ivl["n_atoms_high"][0]),
+            radius_A=float(pred.radius_A[0]),
+            radius_A_low=low,
+            radius_A_high=high,
+            novelty_score=score,
+            coverage=cover,
+            warnings=warnings,
+            fit=best,
+            fits=table,
+            q=q,
+            intensity=intensity,
+        )
+
+    def characterise(self, q, intensity, sigma=None, q_unit: str = "1/Å"):
+        """:func:`characterise` with this model."""
+        q_a = files.to_inverse_angstrom(q, q_unit)
+        intensity = np.asarray(intensity, dtype=float)
+        if intensity.ndim == 1:
+            return self.one(q_a, intensity, sigma)
+        if intensity.ndim != 2 or intensity.shape[1] != q_a.size:
+            raise ValueError(
+                f"intensity must be one curve (len(q),) or curves (n, len(q)) = (n, {q_a.size}), "
+                f"got shape {intensity.shape}."
+            )
+        sigmas = [None] * len(intensity) if sigma is None else np.asarray(sigma, dtype=float)
+        return pd.DataFrame(
+            [self.one(q_a, row, s).as_row() for row, s in zip(intensity, sigmas, strict=True)]
+        )
+
+
+_DEFAULT: Characteriser | None = None
+
+
+def characterise(
+    q, intensity, sigma=None, q_unit: str = "1/Å", model: Characteriser | None = None
+):
+    """Shape probabilities, size with intervals, a physics fit and warnings for a measured curve.
+
+    ``q``: the scattering vector in ``q_unit`` ("1/Å" or "1/nm", any common spelling);
+    ``intensity``: one curve (len(q),) in any units, NaN where not measured, or a 2-D array of
+    curves (n, len(q)) on that grid; ``sigma``: standard deviations of the intensity (same shape)
+    or None. One curve gives a :class:`Characterisation`; several a DataFrame, one row per curve
+    (:meth:`Characterisation.as_row`). ``model``: a :class:`Characteriser` (default: the one
+    ``make model`` saved)."""
+    global _DEFAULT
+    if model is None:
+        if _DEFAULT is None:
+            _DEFAULT = Characteriser.load()
+        model = _DEFAULT
+    return model.characterise(q, intensity, sigma, q_unit)
+
+
+def train(
+    lib, seed: int = 0, rounds: int = 4, validation_size: float = 0.15, ranges=None, **options
+) -> Characteriser:
+    """Train the characterisation model on the whole library ``lib``: the log-q network on curves
+    measured under random conditions (``ranges``, those of
+    :func:`helpers.measurement.instrument.random_measurements`; ``rounds`` versions of every
+    curve), early-stopped and calibrated on whole structures held out, and the novelty reference
+    (clean training curves; validation curves measured like the training ones)."""
+    ranges = dict(ranges or {})
+    fit_rows, val_rows = model_set.validation_rows(
+        lib.metadata, np.arange(len(lib)), "grouped", validation_size, seed
+    )
+    model = logq.fit_library(
+        lib, fit_rows, val_rows, realistic=True, rounds=rounds, seed=seed, ranges=ranges, **options
+    )
+    reference = logq.prepare(lib.q, lib.intensities[fit_rows], grid=model.grid)
+    validation = logq.measured_versions(lib, val_rows, 1, model.grid, seed=seed + 1, **ranges)[0]
+    lowest_q_max = float(ranges.get("q_max", DEFAULT_Q_MAX)[0])
+    return Characteriser(
+        model, novelty.Novelty.fit(reference, validation, seed=seed), lib, lowest_q_max
+    )
+
+
+def bragg_positions(fit_result: physics.FitResult) -> dict:
+    """{hkl: q} of the reflections of the fitted lattice (fcc, or bcc for the rhombic
+    dodecahedron; the twinned shapes show broadened fcc-like peaks)."""
+    lattice = "bcc" if structures.SHAPE_SPECS[fit_result.shape].lattice == "bcc" else "fcc"
+    return structures.bragg_positions(fit_result.element, lattice)

@@ -1,0 +1,105 @@
+"""helpers.characterise: a measured curve -> shape, size with intervals, a fit, warnings."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import helpers
+from helpers import paths
+from helpers.characterisation import NOT_DETERMINABLE, Characteriser, train
+from helpers.learning import logq
+from helpers.measurement import instrument
+from helpers.simulation import library
+
+GRID = logq.LogQGrid(q_min=0.02, q_max=6.0, n=64)
+
+
+@pytest.fixture(scope="module")
+def characteriser(small_library):
+    """A tiny model on the small library (q up to 6 Å⁻¹): 2 epochs, trained for q_max >= 4."""
+    return train(
+        small_library,
+        rounds=2,
+        validation_size=0.4,
+        ranges={"q_max": (4.0, 6.0), "q_min": (0.02, 0.1)},
+        epochs=2,
+        width=4,
+        grid=GRID,
+        epoch_fraction=1.0,
+    )
+
+
+def _measured(lib, k=5, scale=1e-3):
+    """A library curve, polydisperse and in arbitrary units."""
+    return scale * instrument.polydisperse(lib, [k], 0.05)[0]
+
+
+def test_one_curve_gets_probabilities_sizes_a_fit_and_warnings(characteriser, small_library):
+    lib = small_library
+    result = helpers.characterise(lib.q, _measured(lib), model=characteriser)
+    assert sum(result.probabilities.values()) == pytest.approx(1.0)
+    assert result.shape in result.probabilities  # the wide angles are measured
+    assert result.radius_A_low <= result.radius_A <= result.radius_A_high
+    assert result.n_atoms_low <= result.n_atoms <= result.n_atoms_high
+    assert 0 <= result.novelty_score <= 1 and result.coverage.shape_determinable
+    assert result.fit is not None and np.isfinite(result.fit.chi2_red)
+    assert len(result.fits) >= 4  # every element and B_iso of the shapes tried
+    assert isinstance(result.warnings, list)
+
+
+def test_without_wide_angles_the_shape_is_not_determinable(characteriser, small_library):
+    lib = small_library
+    saxs = lib.q < 1.0
+    result = characteriser.characterise(lib.q[saxs], _measured(lib)[saxs])
+    assert result.shape == NOT_DETERMINABLE and np.isfinite(result.radius_A)
+    assert any(w.startswith("shape not determinable") for w in result.warnings)
+    assert set(result.fits["shape"]) == set(lib.metadata["shape"])  # every shape fitted
+
+
+def test_a_batch_gives_one_row_per_curve_and_nm_equals_angstrom(characteriser, small_library):
+    lib = small_library
+    curves = np.stack([_measured(lib, k) for k in (0, 7, 20)])
+    table = characteriser.characterise(lib.q, curves)
+    assert isinstance(table, pd.DataFrame) and len(table) == 3
+    labels = [f"p_{s}" for s in characteriser.model.labels]
+    needed = ["shape", "n_atoms", "n_atoms_low", "n_atoms_high", "radius_A", "radius_A_low"]
+    assert set(labels + needed + ["radius_A_high", "warnings"]) <= set(table.columns)
+    np.testing.assert_allclose(table[labels].sum(axis=1), 1.0, rtol=1e-9)
+    in_nm = characteriser.characterise(10.0 * lib.q, curves, q_unit="1/nm")
+    pd.testing.assert_frame_equal(in_nm, table)
+
+
+def test_bad_curves_are_named(characteriser, small_library):
+    lib = small_library
+    bad = _measured(lib).copy()
+    bad[3] = -1.0
+    with pytest.raises(ValueError, match="<= 0"):
+        characteriser.characterise(lib.q, bad)
+    with pytest.raises(ValueError, match="1/Å"):
+        characteriser.characterise(lib.q, _measured(lib), q_unit="furlongs")
+
+
+def test_saved_model_is_found_and_a_missing_one_names_the_command(
+    characteriser, small_library, tmp_path, monkeypatch
+):
+    with pytest.raises(FileNotFoundError, match="make model"):
+        Characteriser.load(tmp_path / "nothing")
+    monkeypatch.setattr(paths, "LIBRARY_DIR", tmp_path / "library")
+    copy = library.build_library(
+        paths.library_dir("small"), progress=False, **_params(small_library)
+    )
+    model = Characteriser(characteriser.model, characteriser.novelty, copy, 4.0)
+    model.save(tmp_path / "model", "small")
+    again = Characteriser.load(tmp_path / "model")
+    a = again.characterise(copy.q, _measured(copy))
+    b = model.characterise(copy.q, _measured(copy))
+    assert a.probabilities == pytest.approx(b.probabilities) and a.radius_A == pytest.approx(
+        b.radius_A
+    )
+
+
+def _params(lib):
+    p = lib.manifest["params"]
+    return dict(
+        shapes=p["shapes"], sizes=p["sizes"], elements=p["elements"], b_iso=p["b_iso"], q=lib.q
+    )
