@@ -40,7 +40,7 @@ from . import paths
 from .learning import logq, model_set, novelty
 from .measurement import domain, files
 from .measurement import fit as physics
-from .simulation import library, structures
+from .simulation import library
 
 #: the interval level of the size answers
 LEVEL = 0.9
@@ -322,10 +322,3 @@ def train(
     return Characteriser(
         model, novelty.Novelty.fit(reference, validation, seed=seed), lib, lowest_q_max
     )
-
-
-def bragg_positions(fit_result: physics.FitResult) -> dict:
-    """{hkl: q} of the reflections of the fitted lattice (fcc, or bcc for the rhombic
-    dodecahedron; the twinned shapes show broadened fcc-like peaks)."""
-    lattice = "bcc" if structures.SHAPE_SPECS[fit_result.shape].lattice == "bcc" else "fcc"
-    return structures.bragg_positions(fit_result.element, lattice)
