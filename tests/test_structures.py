@@ -218,7 +218,13 @@ def test_bcc_rhombic_dodecahedron_is_the_builders_where_the_builder_is_right():
 
 def test_sizes_reach_the_wanted_diameter():
     rnn = 2.2435  # Mn, the smallest Rnn of the element table
-    for shape in ("cubefcc", "tetrahedron", "rhombic_dodecahedron", "octahedron"):
+    for shape in (
+        "cubefcc",
+        "tetrahedron",
+        "rhombic_dodecahedron",
+        "octahedron",
+        "pentagonal_bipyramid",
+    ):
         sizes = S.sizes_up_to(shape, 15.0, rnn)
         assert sizes[0] == S.SHAPE_SPECS[shape].sizes[0] and sizes == list(
             range(sizes[0], sizes[-1] + 1)
@@ -228,8 +234,6 @@ def test_sizes_reach_the_wanted_diameter():
             for n in sizes[-3:]
         ]
         assert diameter[-1] >= 15.0 and diameter[0] < 15.0, (shape, diameter)
-    # no correct builder for large pentagonal bipyramids: they stop below the first wrong size
-    assert S.sizes_up_to("pentagonal_bipyramid", 15.0, rnn)[-1] == 6
 
 
 def _same_points(a, b, tol=1e-9):
@@ -267,6 +271,7 @@ def test_pentagonal_bipyramid_is_the_builders_where_the_builder_is_right():
         built = S.unit_positions("pentagonal_bipyramid", size)
         own = S.pentagonal_bipyramid(size)
         assert _same_points(own, built), size
+        assert _same_points(S.unit_positions("pentagonal_bipyramid", size, False), built)
         np.testing.assert_allclose(own.mean(axis=0), 0.0, atol=1e-12)
     import pyNanoMatBuilder.johnsonNPs as J
 
@@ -292,8 +297,10 @@ def test_pentagonal_bipyramid_atom_count_is_the_closed_form(s, e, m):
 @pytest.mark.parametrize("size", [7, 12, 30])
 def test_large_pentagonal_bipyramids_have_the_builders_bonds(size):
     """Every atom's nearest neighbour at 1 Rnn (none closer); bonds only at 1 Rnn and, along the
-    axis, at the builder's 1.0515 Rnn (as at sizeP <= 6); at most 12 neighbours, 12 in the core."""
-    own = S.pentagonal_bipyramid(size)
+    axis, at the builder's 1.0515 Rnn (as at sizeP <= 6); at most 12 neighbours, 12 in the core;
+    unit_positions uses this construction from the builder's first wrong size on."""
+    own = S.unit_positions("pentagonal_bipyramid", size, study_range=False)
+    assert _same_points(own, S.pentagonal_bipyramid(size))
     tree = cKDTree(own)
     nearest = tree.query(own, k=2)[0][:, 1]
     np.testing.assert_allclose(nearest, 1.0, atol=1e-9)

@@ -60,8 +60,9 @@ def _sizes_preset() -> dict:
 #: called for its value). "smoke" is the small library of the fast test run (every shape keeps two
 #: sizes, as a grouped split needs). "sizes" is the study's 9 shapes, 17 elements and 4 B_iso at
 #: every size from the study's smallest up to at least SIZES_MAX_NM nm of equivalent diameter
-#: (:func:`helpers.simulation.structures.sizes_up_to`; the pentagonal bipyramid stops where
-#: pyNanoMatBuilder stops building it correctly, ``structures.BUILDER_OFF_LATTICE_FROM``).
+#: (:func:`helpers.simulation.structures.sizes_up_to`; where pyNanoMatBuilder stops building a
+#: shape correctly, ``structures.BUILDER_OFF_LATTICE_FROM``, the rhombic dodecahedron and the
+#: pentagonal bipyramid are built by ``structures`` itself, the same sites below those sizes).
 PRESETS: dict[str, dict] = {
     "study": {},
     "smoke": {"sizes": [2, 3, 4, 5], "elements": ["Au", "Co", "Fe"], "b_iso": [0.1, 0.9]},

@@ -5,6 +5,9 @@ The 9 shape labels, their builder classes and size arguments are those of the st
 distance Rnn, so one (shape, size) is the same structure, in units of Rnn, for every element:
 :func:`unit_positions` builds it once at Rnn = 1 and :func:`build` scales it for an element
 (``tests/test_structures.py`` checks this against a direct build at the element's own Rnn).
+Outside the study's range the single crystals, and the pentagonal bipyramid where
+pyNanoMatBuilder misplaces atoms, are built here from their lattice sites (the builder's own sites
+wherever it is right, checked in the tests).
 """
 
 from __future__ import annotations
@@ -149,9 +152,9 @@ def _run_builder(shape: str, size: int, element: str, rnn_value: float, study_ra
 
 #: Sizes from which pyNanoMatBuilder 0.17.0 places atoms off the shape's lattice (closer than one
 #: nearest-neighbour distance to another atom; ``tests/test_structures.py``). The study's library
-#: keeps them as the study had them; beyond the study's range the rhombic dodecahedron is built by
-#: :func:`bcc_rhombic_dodecahedron` instead, and the pentagonal bipyramid has no correct builder
-#: here yet, so it stops below this size.
+#: keeps them as the study had them; outside the study's range :func:`unit_positions` builds these
+#: shapes from these sizes on with :func:`bcc_rhombic_dodecahedron` and
+#: :func:`pentagonal_bipyramid` instead (the same sites as the builder below these sizes).
 BUILDER_OFF_LATTICE_FROM: dict[str, int] = {"rhombic_dodecahedron": 7, "pentagonal_bipyramid": 7}
 
 
@@ -353,19 +356,32 @@ def unit_positions(shape: str, size: int, study_range: bool = True) -> np.ndarra
     built every time, not cached) and builds the single crystals as lattice sites inside their
     facets: the fcc ones with :func:`fcc_polyhedron` (pyNanoMatBuilder's sites, about a thousand
     times faster) and the rhombic dodecahedron with :func:`bcc_rhombic_dodecahedron`
-    (pyNanoMatBuilder misplaces atoms from nShell 7 on; the same sites below). The study's range
-    keeps pyNanoMatBuilder's builds, atom order included, so the study's library stays the same
-    bytes."""
+    (pyNanoMatBuilder misplaces atoms from nShell 7 on; the same sites below), and the pentagonal
+    bipyramid from sizeP 7 on with :func:`pentagonal_bipyramid` (pyNanoMatBuilder misplaces atoms
+    there; below, its builds are kept, atom order included, and are the same sites). The study's
+    range keeps pyNanoMatBuilder's builds, atom order included, so the study's library stays the
+    same bytes."""
     check_shape_size(shape, size, study_range)
     if study_range:
         return _unit_positions_cached(shape, int(size))
-    if shape == "rhombic_dodecahedron":
-        positions = bcc_rhombic_dodecahedron(int(size))
-    elif shape in _FCC_FACETS:
-        positions = fcc_polyhedron(shape, int(size))
+    construction = _construction(shape, int(size))
+    if construction is not None:
+        positions = construction(int(size))
     else:
         positions = _run_builder(shape, int(size), "Au", 1.0, study_range=False).get_positions()
     return positions - positions.mean(axis=0)
+
+
+def _construction(shape: str, size: int):
+    """The function of one size argument that builds (shape, size) here outside the study's
+    range, or None where pyNanoMatBuilder's build is used (see :func:`unit_positions`)."""
+    if shape == "rhombic_dodecahedron":
+        return bcc_rhombic_dodecahedron
+    if shape == "pentagonal_bipyramid" and size >= BUILDER_OFF_LATTICE_FROM[shape]:
+        return pentagonal_bipyramid
+    if shape in _FCC_FACETS:
+        return functools.partial(fcc_polyhedron, shape)
+    return None
 
 
 def sizes_up_to(shape: str, eq_diameter_nm: float, rnn_angstrom: float) -> list[int]:
@@ -373,21 +389,29 @@ def sizes_up_to(shape: str, eq_diameter_nm: float, rnn_angstrom: float) -> list[
     diameter 2 R_eq reaches ``eq_diameter_nm`` at the nearest-neighbour distance ``rnn_angstrom``
     (every integer size: one more shell is the finest step a closed polyhedron has). R_eq grows
     linearly with the size for large sizes; it is extrapolated from the study's two largest sizes
-    (one more size is added as a margin). Shapes whose builder fails from some size on
-    (:data:`BUILDER_OFF_LATTICE_FROM`, no correct builder here) stop below it."""
+    (one more size is added as a margin). Where the last size is built here, not by
+    pyNanoMatBuilder (milliseconds), it is checked: if it falls short (the pentagonal bipyramid,
+    whose fixed elongation and Marks notches make R_eq grow more slowly than the study's sizes
+    suggest), the sizes go on to the first that reaches, plus the margin. Every shape reaches the
+    diameter: where pyNanoMatBuilder fails (:data:`BUILDER_OFF_LATTICE_FROM`),
+    :func:`unit_positions` builds the sites itself."""
     spec = check_shape_size(shape, SHAPE_SPECS[shape].sizes[0])
     if not eq_diameter_nm > 0 or not rnn_angstrom > 0:
         raise ValueError("eq_diameter_nm and rnn_angstrom must be positive.")
+
+    def eq_radius(n: int) -> float:
+        return describe_positions(unit_positions(shape, n, study_range=False))["eq_radius"]
+
     a, b = spec.sizes[-2], spec.sizes[-1]
-    r_a, r_b = (
-        describe_positions(unit_positions(shape, n, study_range=False))["eq_radius"]
-        for n in (a, b)
-    )
+    r_a, r_b = eq_radius(a), eq_radius(b)
     slope = (r_b - r_a) / (b - a)
     wanted = 10.0 * eq_diameter_nm / 2.0 / rnn_angstrom  # R_eq in units of Rnn
     last = max(b, int(np.ceil(b + (wanted - r_b) / slope)) + 1)
-    if shape in BUILDER_OFF_LATTICE_FROM and shape != "rhombic_dodecahedron":
-        last = min(last, BUILDER_OFF_LATTICE_FROM[shape] - 1)
+    if _construction(shape, last) is not None and eq_radius(last) < wanted:
+        reached = last + 1
+        while eq_radius(reached) < wanted:
+            reached += 1
+        last = reached + 1
     return list(range(spec.sizes[0], last + 1))
 
 
