@@ -113,6 +113,25 @@ class Library:
     def __len__(self) -> int:
         return len(self.metadata)
 
+    def subset(self, rows) -> Library:
+        """The library of the rows ``rows`` only (positions, in the order given; metadata
+        re-indexed from 0). Its manifest's fingerprint names the rows, so that a model cached
+        for the whole library is never taken for one of a subset."""
+        rows = np.asarray(rows)
+        if rows.ndim != 1 or rows.size == 0 or not np.issubdtype(rows.dtype, np.integer):
+            raise ValueError("rows must be a non-empty 1-D array of integer row positions.")
+        if rows.min() < 0 or rows.max() >= len(self):
+            raise ValueError(f"rows must lie in 0..{len(self) - 1}.")
+        digest = hashlib.sha256(np.ascontiguousarray(rows, dtype=np.int64).tobytes()).hexdigest()
+        manifest = {**self.manifest, "sha256": {**self.manifest["sha256"], "rows": digest}}
+        return Library(
+            self.q,
+            self.intensities[rows],
+            self.metadata.iloc[rows].reset_index(drop=True),
+            manifest,
+            self.path,
+        )
+
 
 def _normalise_params(shapes=None, sizes=None, elements=None, b_iso=None, q=None) -> dict:
     shapes = list(structures.SHAPES if shapes is None else shapes)
