@@ -116,6 +116,14 @@ class Characteriser:
     library: library.Library
     #: the q_max below which the model was never trained (its training ranges)
     trained_q_max: float = domain.SHAPE_Q_MAX
+    #: the library rows the physics fit and the size-range check use (None: all); a model
+    #: trained on one side of a split keeps the other side's structures out of its fit too
+    rows: np.ndarray | None = None
+
+    @property
+    def reference(self) -> library.Library:
+        """The library of the physics fit: :attr:`library`, limited to :attr:`rows`."""
+        return self.library if self.rows is None else self.library.subset(self.rows)
 
     @classmethod
     def load(cls, folder=None) -> Characteriser:
@@ -142,11 +150,13 @@ class Characteriser:
                 f"{meta['library_name']!r}: run `{MAKE_MODEL}` to train it again."
             )
         model = logq.LogQModel.load(folder / "logq", library=lib)
+        rows = meta.get("rows")
         return cls(
             model,
             novelty.Novelty.load(folder / "novelty.npz"),
             lib,
             float(meta["trained_q_max"]),
+            None if rows is None else np.asarray(rows, dtype=int),
         )
 
     def save(self, folder, library_name: str) -> Path:
@@ -159,6 +169,7 @@ class Characteriser:
             "library_name": library_name,
             "library": model_set.library_id(self.library),
             "trained_q_max": self.trained_q_max,
+            "rows": None if self.rows is None else [int(r) for r in self.rows],
         }
         tmp = folder / ".characteriser.json.tmp"
         tmp.write_text(json.dumps(record, indent=1))
@@ -171,8 +182,9 @@ class Characteriser:
         """(table, fits) of the physics fit of ``shapes`` (those of the library; all of its shapes
         if none is) with every element and B_iso; (None, {}) if too few measured points lie in
         the library's q range."""
-        meta = self.library.metadata
-        inside = np.isfinite(intensity) & (q >= self.library.q[0]) & (q <= self.library.q[-1])
+        reference = self.reference
+        meta = reference.metadata
+        inside = np.isfinite(intensity) & (q >= reference.q[0]) & (q <= reference.q[-1])
         if inside.sum() <= physics.N_PARAMETERS:
             return None, {}
         present = [s for s in shapes if s in set(meta["shape"])] or sorted(set(meta["shape"]))
@@ -182,7 +194,7 @@ class Characteriser:
             for element in sorted(set(meta["element"]))
             for b in sorted(set(meta["b_iso"]))
         ]
-        return physics.fit_candidates(self.library, q, intensity, candidates, sigma=sigma)
+        return physics.fit_candidates(reference, q, intensity, candidates, sigma=sigma)
 
     def one(self, q, intensity, sigma=None) -> Characterisation:
         """Characterise one curve with q already in 1/Å (see :func:`characterise`)."""
@@ -212,7 +224,7 @@ class Characteriser:
                 "another kind of particle, a wrong unit or background, or aggregates; trust no "
                 "answer without the fit below"
             )
-        radii = self.library.metadata["eq_radius"]
+        radii = self.reference.metadata["eq_radius"]
         low, high = float(ivl["radius_low"][0]), float(ivl["radius_high"][0])
         if low < radii.min() or high > radii.max():
             warnings.append(
@@ -302,16 +314,26 @@ def characterise(
 
 
 def train(
-    lib, seed: int = 0, rounds: int = 4, validation_size: float = 0.15, ranges=None, **options
+    lib,
+    seed: int = 0,
+    rounds: int = 4,
+    validation_size: float = 0.15,
+    ranges=None,
+    rows=None,
+    reference_rows=None,
+    **options,
 ) -> Characteriser:
-    """Train the characterisation model on the whole library ``lib``: the log-q network on curves
-    measured under random conditions (``ranges``, those of
+    """Train the characterisation model on the library ``lib`` (its rows ``rows``, default all):
+    the log-q network on curves measured under random conditions (``ranges``, those of
     :func:`helpers.measurement.instrument.random_measurements`; ``rounds`` versions of every
     curve), early-stopped and calibrated on whole structures held out, and the novelty reference
-    (clean training curves; validation curves measured like the training ones)."""
+    (clean training curves; validation curves measured like the training ones). The physics fit
+    of the answers uses the curves ``reference_rows`` of ``lib`` (default all): on a split, pass
+    the training side's rows to keep the test structures out of the fit as well as the model."""
     ranges = dict(ranges or {})
+    rows = np.arange(len(lib)) if rows is None else np.asarray(rows)
     fit_rows, val_rows = model_set.validation_rows(
-        lib.metadata, np.arange(len(lib)), "grouped", validation_size, seed
+        lib.metadata, rows, "grouped", validation_size, seed
     )
     model = logq.fit_library(
         lib, fit_rows, val_rows, realistic=True, rounds=rounds, seed=seed, ranges=ranges, **options
@@ -320,5 +342,80 @@ def train(
     validation = logq.measured_versions(lib, val_rows, 1, model.grid, seed=seed + 1, **ranges)[0]
     lowest_q_max = float(ranges.get("q_max", DEFAULT_Q_MAX)[0])
     return Characteriser(
-        model, novelty.Novelty.fit(reference, validation, seed=seed), lib, lowest_q_max
+        model,
+        novelty.Novelty.fit(reference, validation, seed=seed),
+        lib,
+        lowest_q_max,
+        None if reference_rows is None else np.asarray(reference_rows, dtype=int),
     )
+
+
+#: the recipe of ``make model``: the library it trains on, the rows (elements and B_iso) and the
+#: rounds and epochs that keep it within 10 minutes on 2 cores (README, "Run time"); the physics
+#: fit uses every curve of the library
+MODEL_RECIPE = {
+    "library_name": "sizes",
+    "elements": ("Ag", "Au", "Cu", "Fe", "Ni", "Pd", "Pt"),
+    "b_iso": (0.3, 0.9),
+    "rounds": 4,
+    "epochs": 40,
+}
+
+
+def recipe_rows(meta: pd.DataFrame, elements=None, b_iso=None) -> np.ndarray:
+    """The library rows of the listed elements and B_iso (all where None), in library order."""
+    keep = np.ones(len(meta), dtype=bool)
+    if elements is not None:
+        missing = sorted(set(elements) - set(meta["element"]))
+        if missing:
+            raise ValueError(
+                f"elements {missing} are not in the library: choose among "
+                f"{sorted(set(meta['element']))}."
+            )
+        keep &= meta["element"].isin(list(elements)).to_numpy()
+    if b_iso is not None:
+        keep &= np.isin(meta["b_iso"].to_numpy(), np.asarray(b_iso, dtype=float))
+    if not keep.any():
+        raise ValueError("no library row has these elements and B_iso.")
+    return np.flatnonzero(keep)
+
+
+def make_model(folder=None, seed: int = 0, progress: bool = True, **recipe) -> Path:
+    """Train the model ``characterise`` uses by default and save it (``make model``): the
+    :data:`MODEL_RECIPE` (any of its keys overridden by ``recipe``; other keys are
+    :class:`helpers.learning.logq.LogQModel` fields or :func:`train` options) on its library
+    (generated if missing), written to a new folder beside ``folder`` (default
+    ``paths.CHARACTERISE_DIR``) and moved into place, so that an interrupted run leaves the old
+    model whole."""
+    import shutil
+    import tempfile
+    import time
+
+    options = {**MODEL_RECIPE, **recipe}
+    name = options.pop("library_name")
+    elements, b_iso = options.pop("elements"), options.pop("b_iso")
+    folder = Path(folder or paths.CHARACTERISE_DIR)
+    start = time.perf_counter()
+    lib = library.load_library(name, progress=progress)
+    rows = recipe_rows(lib.metadata, elements, b_iso)
+    model = train(lib, seed=seed, rows=rows, **options)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.new."))
+    old = folder.with_name(f".{folder.name}.old")
+    try:
+        model.save(staging, name)
+        if old.exists():
+            shutil.rmtree(old)
+        if folder.exists():
+            folder.rename(old)
+        staging.rename(folder)
+    finally:
+        for leftover in (staging, old):
+            if leftover.exists():
+                shutil.rmtree(leftover)
+    if progress:
+        seconds = time.perf_counter() - start
+        print(
+            f"characterisation model saved in {folder.name}/ ({len(rows)} curves, {seconds:.0f} s)"
+        )
+    return folder

@@ -103,3 +103,58 @@ def _params(lib):
     return dict(
         shapes=p["shapes"], sizes=p["sizes"], elements=p["elements"], b_iso=p["b_iso"], q=lib.q
     )
+
+
+def test_reference_rows_keep_held_out_structures_out_of_the_fit(
+    characteriser, small_library, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(paths, "LIBRARY_DIR", tmp_path / "library")
+    lib = library.build_library(
+        paths.library_dir("small"), progress=False, **_params(small_library)
+    )
+    meta = lib.metadata
+    k = 5
+    held_out = meta["structure_id"].iloc[k]
+    others = np.flatnonzero(meta["structure_id"] != held_out)
+    limited = Characteriser(
+        characteriser.model, characteriser.novelty, lib, characteriser.trained_q_max, others
+    )
+    assert held_out not in set(limited.reference.metadata["structure_id"])
+    result = limited.characterise(lib.q, _measured(lib, k))
+    ref = limited.reference.metadata
+    family = ref[
+        (ref["shape"] == result.fit.shape)
+        & (ref["element"] == result.fit.element)
+        & np.isclose(ref["b_iso"], result.fit.b_iso)
+    ]
+    assert result.fit.radius_A in set(family["eq_radius"])
+    limited.save(tmp_path / "model", "small")
+    assert np.array_equal(Characteriser.load(tmp_path / "model").rows, others)
+
+
+def test_make_model_trains_saves_and_replaces_whole(small_library, tmp_path, monkeypatch):
+    from helpers.characterisation import make_model
+
+    monkeypatch.setattr(paths, "LIBRARY_DIR", tmp_path / "library")
+    library.build_library(paths.library_dir("small"), progress=False, **_params(small_library))
+    options = dict(
+        library_name="small",
+        elements=["Au"],
+        b_iso=None,
+        rounds=1,
+        epochs=1,
+        width=4,
+        grid=GRID,
+        epoch_fraction=1.0,
+        validation_size=0.4,
+        ranges={"q_max": (4.0, 6.0)},
+        progress=False,
+    )
+    folder = make_model(tmp_path / "models" / "characterise", **options)
+    first = Characteriser.load(folder)
+    assert first.rows is None and len(first.reference) == len(small_library)
+    make_model(folder, seed=1, **options)
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["characterise"]
+    with pytest.raises(ValueError, match="not in the library"):
+        make_model(folder, **{**options, "elements": ["Xx"]})
+    assert Characteriser.load(folder).model.seed == 1
