@@ -30,7 +30,7 @@ the command that makes it (``make model``).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +40,7 @@ from . import paths
 from .learning import logq, model_set, novelty
 from .measurement import domain, files
 from .measurement import fit as physics
-from .simulation import library
+from .simulation import library, structures
 
 #: the interval level of the size answers
 LEVEL = 0.9
@@ -60,7 +60,8 @@ class Characterisation:
     :data:`NOT_DETERMINABLE`; ``probabilities``: {label: p} (calibrated, summing to 1, reported
     even when the shape is not determinable); sizes as medians with ``LEVEL`` intervals;
     ``warnings``: named problems; ``fit``: the best physics fit (None if no fit was possible)
-    and ``fits`` the table of every candidate tried."""
+    and ``fits`` the table of every candidate tried; ``q`` (1/Å), ``intensity``, ``sigma``: the
+    curve as characterised, kept for :meth:`figure`."""
 
     shape: str
     probabilities: dict
@@ -77,6 +78,7 @@ class Characterisation:
     fits: pd.DataFrame | None = None
     q: np.ndarray | None = field(default=None, repr=False)
     intensity: np.ndarray | None = field(default=None, repr=False)
+    sigma: np.ndarray | None = field(default=None, repr=False)
 
     def as_row(self) -> dict:
         """One row of the batch table (columns of the issue: shape, p_<label>, sizes, warnings)."""
@@ -102,6 +104,110 @@ class Characterisation:
             )
         row["warnings"] = "; ".join(self.warnings)
         return row
+
+    def as_record(self) -> dict:
+        """Every field of the answer as plain JSON values (str, float, int, bool, None, lists,
+        dicts; NaN and infinities become None): the shape, the probabilities, the sizes with
+        their ``LEVEL`` intervals, the novelty score, the coverage, the warnings, the best fit's
+        parameters and chi²_red (``fit``, None without a fit) and every candidate tried
+        (``fits``)."""
+        record = {
+            "shape": self.shape,
+            "shape_determinable": self.shape != NOT_DETERMINABLE,
+            "probabilities": self.probabilities,
+            "interval_level": LEVEL,
+            **{
+                key: getattr(self, key)
+                for key in (
+                    "n_atoms",
+                    "n_atoms_low",
+                    "n_atoms_high",
+                    "radius_A",
+                    "radius_A_low",
+                    "radius_A_high",
+                    "novelty_score",
+                )
+            },
+            "coverage": asdict(self.coverage),
+            "warnings": list(self.warnings),
+            "fit": None if self.fit is None else self.fit.as_row(),
+            "fits": [] if self.fits is None else self.fits.to_dict("records"),
+        }
+        return plain_json(record)
+
+    def figure(self, source: str = ""):
+        """The measured curve, the best fit and its residuals, and the answer in the title
+        (:func:`helpers.report.plots.characterisation_fit`): a log-log small-angle panel and a
+        linear wide-angle panel with the Bragg positions of the fitted lattice marked.
+        ``source`` (e.g. the file name) heads the title."""
+        from .report import plots  # matplotlib only when a figure is asked for
+
+        if self.q is None or self.intensity is None:
+            raise ValueError(
+                "this result holds no curve to draw (q and intensity are None): make it with "
+                "characterise() or Characteriser.one(), which store them."
+            )
+        fit = self.fit
+        bragg, bragg_label = fitted_bragg_positions(fit.shape, fit.element) if fit else ({}, "")
+        determinable = self.shape != NOT_DETERMINABLE
+        return plots.characterisation_fit(
+            self.q,
+            self.intensity,
+            sigma=self.sigma,
+            shape=self.shape,
+            probability=self.probabilities.get(self.shape) if determinable else None,
+            radius_A=self.radius_A,
+            radius_A_low=self.radius_A_low,
+            radius_A_high=self.radius_A_high,
+            level=LEVEL,
+            fit_q=None if fit is None else fit.q,
+            fitted=None if fit is None else fit.fitted,
+            residuals=None if fit is None else fit.residuals,
+            residuals_per_sigma=bool(fit and fit.weighted_by_sigma),
+            chi2_red=None if fit is None else fit.chi2_red,
+            fit_label="" if fit is None else fit_description(fit),
+            bragg=bragg,
+            bragg_label=bragg_label,
+            source=source,
+        )
+
+
+def fit_description(fit: physics.FitResult) -> str:
+    """A short line naming the fitted family and its parameters."""
+    return (
+        f"fit: {fit.shape}, {fit.element}, B = {fit.b_iso:g} Å², R_0 = {fit.radius_A:.3g} Å, "
+        f"σ(ln R) = {fit.polydispersity:g}"
+    )
+
+
+def fitted_bragg_positions(shape: str, element: str) -> tuple[dict, str]:
+    """({hkl: q in Å⁻¹}, legend label): the reflections of the lattice of ``shape`` for
+    ``element``. fcc and bcc shapes get their own lattice's; icosahedral and decahedral particles
+    are twinned fcc (strained fcc tetrahedra), whose peaks lie near, not exactly at, the fcc
+    positions: they get those, and the label says so."""
+    lattice = structures.SHAPE_SPECS[shape].lattice
+    if lattice in ("fcc", "bcc"):
+        return structures.bragg_positions(element, lattice), f"{lattice} reflections of {element}"
+    return (
+        structures.bragg_positions(element, "fcc"),
+        f"fcc reflections of {element} ({lattice}: twinned fcc, peaks near them)",
+    )
+
+
+def plain_json(value):
+    """``value`` with numpy scalars and arrays, tuples and pandas values turned into plain JSON
+    values, and NaN and ±inf into None (JSON has no NaN)."""
+    if isinstance(value, dict):
+        return {str(key): plain_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [plain_json(item) for item in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    raise TypeError(f"{type(value).__name__} {value!r} has no plain JSON form.")
 
 
 NOT_DETERMINABLE = "not determinable from this q range"
@@ -272,6 +378,7 @@ class Characteriser:
             fits=table,
             q=q,
             intensity=intensity,
+            sigma=None if sigma is None else np.asarray(sigma, dtype=float),
         )
 
     def characterise(self, q, intensity, sigma=None, q_unit: str = "1/Å"):

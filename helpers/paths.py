@@ -22,6 +22,8 @@ CHARACTERISE_DIR = MODELS_DIR / "characterise"
 #: a measurement of this machine, the same in smoke and full runs)
 ENGINE_BENCHMARK = ROOT / "results" / "engine_benchmark.csv"
 SMOKE_ENV = "NP_SMOKE"
+#: the resolution of every saved figure (dots per inch)
+FIGURE_DPI = 130
 
 
 def smoke_mode() -> bool:
@@ -56,7 +58,7 @@ def library_dir(name: str) -> Path:
     return LIBRARY_DIR / name
 
 
-def save_figure(fig, name: str, dpi: int = 130) -> Path:
+def save_figure(fig, name: str, dpi: int = FIGURE_DPI) -> Path:
     """Save a matplotlib figure as ``figures/<name>.png`` (the only way figures are written)."""
     if not name or "/" in name or name.endswith(".png"):
         raise ValueError(
