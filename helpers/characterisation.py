@@ -233,10 +233,10 @@ class Characteriser:
 
     @classmethod
     def load(cls, folder=None) -> Characteriser:
-        """The model saved by :meth:`save` in ``folder`` (default ``paths.CHARACTERISE_DIR``),
+        """The model saved by :meth:`save` in ``folder`` (default :func:`paths.characterise_dir`),
         with the library it was trained on (``data/library/<name>/``, checked by its fingerprint);
         a missing or stale model raises with the command that makes it."""
-        folder = Path(folder or paths.CHARACTERISE_DIR)
+        folder = Path(folder or paths.characterise_dir())
         record = folder / "characteriser.json"
         if not record.exists():
             raise FileNotFoundError(
@@ -439,6 +439,11 @@ def train(
     the training side's rows to keep the test structures out of the fit as well as the model."""
     ranges = dict(ranges or {})
     rows = np.arange(len(lib)) if rows is None else np.asarray(rows)
+    if "grid" not in options:  # the default log-q grid, within the library's q range
+        default = logq.LogQGrid()
+        options["grid"] = logq.LogQGrid(
+            max(default.q_min, float(lib.q[0])), min(default.q_max, float(lib.q[-1])), default.n
+        )
     fit_rows, val_rows = model_set.validation_rows(
         lib.metadata, rows, "grouped", validation_size, seed
     )
@@ -458,13 +463,15 @@ def train(
 
 
 #: the recipe of ``make model``: the library it trains on, the rows (elements and B_iso) and the
-#: rounds and epochs that keep it within 10 minutes on 2 cores (README, "Run time"); the physics
-#: fit uses every curve of the library
+#: rounds and epochs that keep it within 10 minutes on 2 cores (README, "Run time"); one round of
+#: small-angle-only curves (:func:`helpers.learning.logq.fit_library`) for the size of curves
+#: without wide angles; the physics fit uses every curve of the library
 MODEL_RECIPE = {
     "library_name": "sizes",
     "elements": ("Ag", "Au", "Cu", "Fe", "Ni", "Pd", "Pt"),
     "b_iso": (0.3, 0.9),
     "rounds": 4,
+    "saxs_rounds": 1,
     "epochs": 40,
 }
 
@@ -487,13 +494,14 @@ def recipe_rows(meta: pd.DataFrame, elements=None, b_iso=None) -> np.ndarray:
     return np.flatnonzero(keep)
 
 
-def make_model(folder=None, seed: int = 0, progress: bool = True, **recipe) -> Path:
+def make_model(folder=None, seed: int = 0, progress: bool = True, within=None, **recipe) -> Path:
     """Train the model ``characterise`` uses by default and save it (``make model``): the
     :data:`MODEL_RECIPE` (any of its keys overridden by ``recipe``; other keys are
     :class:`helpers.learning.logq.LogQModel` fields or :func:`train` options) on its library
     (generated if missing), written to a new folder beside ``folder`` (default
-    ``paths.CHARACTERISE_DIR``) and moved into place, so that an interrupted run leaves the old
-    model whole."""
+    :func:`paths.characterise_dir`) and moved into place, so that an interrupted run leaves the old
+    model whole. ``within``: library rows (e.g. the training side of a split) outside which
+    nothing is used, neither to train nor to fit (default: the whole library)."""
     import shutil
     import tempfile
     import time
@@ -501,11 +509,14 @@ def make_model(folder=None, seed: int = 0, progress: bool = True, **recipe) -> P
     options = {**MODEL_RECIPE, **recipe}
     name = options.pop("library_name")
     elements, b_iso = options.pop("elements"), options.pop("b_iso")
-    folder = Path(folder or paths.CHARACTERISE_DIR)
+    folder = Path(folder or paths.characterise_dir())
     start = time.perf_counter()
     lib = library.load_library(name, progress=progress)
     rows = recipe_rows(lib.metadata, elements, b_iso)
-    model = train(lib, seed=seed, rows=rows, **options)
+    if within is not None:
+        within = np.unique(np.asarray(within, dtype=int))
+        rows = np.intersect1d(rows, within)
+    model = train(lib, seed=seed, rows=rows, reference_rows=within, **options)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.new."))
     old = folder.with_name(f".{folder.name}.old")
@@ -526,3 +537,213 @@ def make_model(folder=None, seed: int = 0, progress: bool = True, **recipe) -> P
             f"characterisation model saved in {folder.name}/ ({len(rows)} curves, {seconds:.0f} s)"
         )
     return folder
+
+
+# --- a blind test through files ----------------------------------------------------------------
+
+#: the file that marks a folder of blind-test files as made by :func:`write_blind_files`
+BLIND_MARKER = ".blind-test"
+
+
+def write_blind_files(
+    lib, rows, folder, conditions: dict, n_files: int, seed: int = 0, pool=None
+) -> pd.DataFrame:
+    """Simulated measurements of library ``rows`` written as text files for a blind test of the
+    command line: ``n_files`` curves (rows drawn at random, without replacement while there are
+    enough), measured under ``conditions`` ({name: Measurement}, taken in turn) in arbitrary
+    units (a random scale 0.01-100), only their measured points with I > 0 written, q in 1/nm
+    and 1/Å in turn. The files say nothing of the particle; the truth comes back as a table (one
+    row per file: file, row, condition, q_unit and the library's labels). ``pool``: the rows
+    polydispersity may average over (the test side of the split). ``folder`` must be new, empty,
+    or one this function made (it is then emptied)."""
+    import shutil
+
+    from .measurement import instrument
+
+    folder = Path(folder)
+    if folder.exists() and any(folder.iterdir()):
+        if not (folder / BLIND_MARKER).exists():
+            raise ValueError(
+                f"{folder} holds files this function did not write: give a new or empty folder."
+            )
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / BLIND_MARKER).write_text("files written by write_blind_files\n")
+    if not conditions:
+        raise ValueError("give at least one measurement condition.")
+    rows = np.asarray(rows)
+    rng = np.random.default_rng(instrument.derived_seed(seed, 11))
+    chosen = rng.choice(rows, size=n_files, replace=n_files > rows.size)
+    names = list(conditions)
+    which = [names[i % len(names)] for i in range(n_files)]
+    measurements = instrument.with_random_scale(
+        [conditions[n] for n in which], n_files, seed=instrument.derived_seed(seed, 12)
+    )
+    I, mask = instrument.measure(
+        lib, chosen, measurements, seed=instrument.derived_seed(seed, 13), pool=pool
+    )
+    meta = lib.metadata
+    table = []
+    width = len(str(n_files - 1))
+    for i, row in enumerate(chosen):
+        keep = mask[i] & np.isfinite(I[i]) & (I[i] > 0)
+        unit = ("1/nm", "1/Å")[i % 2]
+        name = f"blind_{i:0{width}d}.dat"
+        files.write_ascii(
+            folder / name, lib.q[keep], I[i][keep], q_unit=unit, comments=["a simulated curve"]
+        )
+        table.append(
+            {
+                "file": name,
+                "row": int(row),
+                "condition": which[i],
+                "q_unit": unit,
+                **{k: meta[k].iloc[row] for k in ("shape", "element", "b_iso", "eq_radius")},
+                "n_atoms": int(meta["n_atoms"].iloc[row]),
+            }
+        )
+    return pd.DataFrame(table)
+
+
+def read_answers(folder) -> pd.DataFrame:
+    """The command line's JSON answers in ``folder``, one row per file (by file name): the shape,
+    its probability and the model's sizes with intervals, the best fit's shape, element and
+    radius, chi²_red, the novelty score and the number of warnings."""
+    rows = []
+    for path in sorted(Path(folder).glob("*.json")):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        fit = record.get("fit") or {}
+        rows.append(
+            {
+                "file": Path(record["file"]).name,
+                "shape_answer": record["shape"],
+                "p_shape": record["probabilities"].get(record["shape"]),
+                **{k: record[k] for k in ("radius_A", "radius_A_low", "radius_A_high", "n_atoms")},
+                "fit_shape": fit.get("shape"),
+                "fit_element": fit.get("element"),
+                "fit_radius_A": fit.get("radius_A"),
+                "fit_chi2_red": fit.get("chi2_red"),
+                "novelty_score": record["novelty_score"],
+                "n_warnings": len(record["warnings"]),
+            }
+        )
+    if not rows:
+        raise ValueError(f"no .json answers in {folder}: run the command line on the files first.")
+    return pd.DataFrame(rows)
+
+
+def score_answers(truth: pd.DataFrame, answers: pd.DataFrame, tolerance: float = 0.1):
+    """(per condition and overall, per file) scores of ``answers`` (:func:`read_answers`) against
+    ``truth`` (:func:`write_blind_files`): the share of files answered, the shape accuracy of the
+    model and of the fit, the share with the model's (and the fit's) radius within ``tolerance``
+    of the true R_eq, the coverage of the model's 90 % radius interval, the share of shapes not
+    determinable. A file without an answer counts as wrong."""
+    merged = truth.merge(answers, on="file", how="left")
+    answered = merged["shape_answer"].notna()
+    true_r = merged["eq_radius"].astype(float)
+    per_file = merged.assign(
+        answered=answered,
+        shape_right=answered & (merged["shape_answer"] == merged["shape"]),
+        fit_shape_right=answered & (merged["fit_shape"] == merged["shape"]),
+        radius_within=answered & ((merged["radius_A"] / true_r - 1).abs() <= tolerance),
+        fit_radius_within=answered & ((merged["fit_radius_A"] / true_r - 1).abs() <= tolerance),
+        covered=answered
+        & (merged["radius_A_low"] <= true_r)
+        & (true_r <= merged["radius_A_high"]),
+        not_determinable=merged["shape_answer"] == NOT_DETERMINABLE,
+    )
+    columns = [
+        "answered",
+        "shape_right",
+        "fit_shape_right",
+        "radius_within",
+        "fit_radius_within",
+        "covered",
+        "not_determinable",
+    ]
+    summary = per_file.groupby("condition", sort=False)[columns].mean()
+    summary.loc["all files"] = per_file[columns].mean()
+    summary.insert(0, "files", per_file.groupby("condition", sort=False).size())
+    summary.loc["all files", "files"] = len(per_file)
+    summary["files"] = summary["files"].astype(int)
+    return summary, per_file
+
+
+# --- public measured curves ---------------------------------------------------------------------
+
+
+def read_published(folder=None) -> pd.DataFrame:
+    """``published.csv`` of the measured curves' folder (default ``paths.MEASURED_DIR``): per file
+    the q unit, the published size and shape, R_eq derived from them, the lowest q to use and
+    whether intensities <= 0 are masked."""
+    path = Path(folder or paths.MEASURED_DIR) / "published.csv"
+    if not path.exists():
+        raise FileNotFoundError(f"no {path.name} in {path.parent}: it lists the measured curves.")
+    return pd.read_csv(path, dtype={"q_min_A": float, "mask_nonpositive": bool})
+
+
+def characterise_published(published: pd.DataFrame, model=None, folder=None):
+    """Characterise every curve of ``published`` (:func:`read_published`), each read from
+    ``folder`` (default ``paths.MEASURED_DIR``) with its q unit, its masking of intensities <= 0
+    and its lowest q; returns (a table of the answers next to the published R_eq,
+    {file: Characterisation})."""
+    folder = Path(folder or paths.MEASURED_DIR)
+    rows, answers = [], {}
+    for item in published.itertuples(index=False):
+        curve = files.read_curve(
+            folder / item.file,
+            q_unit=item.q_unit,
+            nonpositive="mask" if item.mask_nonpositive else "error",
+        )
+        keep = (
+            curve.q >= item.q_min_A if np.isfinite(item.q_min_A) else np.ones_like(curve.q, bool)
+        )
+        sigma = None if curve.sigma is None else curve.sigma[keep]
+        result = characterise(curve.q[keep], curve.intensity[keep], sigma, model=model)
+        answers[item.file] = result
+        fit = result.fit
+        rows.append(
+            {
+                "file": item.file,
+                "published R_eq (Å)": item.published_radius_A,
+                "model R_eq (Å)": result.radius_A,
+                "model 90 % interval (Å)": f"{result.radius_A_low:.3g}-{result.radius_A_high:.3g}",
+                "fit R_0 (Å)": None if fit is None else fit.radius_A,
+                "fit shape / element": None if fit is None else f"{fit.shape} / {fit.element}",
+                "fit polydispersity": None if fit is None else fit.polydispersity,
+                "fit χ²_red": None if fit is None else fit.chi2_red,
+                "shape answer": result.shape,
+                "novelty": result.novelty_score,
+                "warnings": len(result.warnings),
+            }
+        )
+    return pd.DataFrame(rows), answers
+
+
+def blind_result_rows(summary: pd.DataFrame, section: str = "blind test") -> list[dict]:
+    """The rows of ``results/<notebook>.csv`` for a :func:`score_answers` summary: one per
+    condition and score (model ``characterise``, split ``grouped``; input: the condition)."""
+    from .report import results
+
+    names = {
+        "shape_right": ("shape", "accuracy"),
+        "fit_shape_right": ("fit_shape", "accuracy"),
+        "radius_within": ("radius", "within_10_percent"),
+        "fit_radius_within": ("fit_radius", "within_10_percent"),
+        "covered": ("radius", "interval_coverage_90"),
+        "not_determinable": ("shape", "not_determinable"),
+        "answered": ("file", "answered"),
+    }
+    out = []
+    for condition, row in summary.iterrows():
+        for column, (target, metric) in names.items():
+            out += results.rows(
+                section,
+                condition,
+                "characterise",
+                "blind_files",
+                "grouped",
+                target,
+                {metric: float(row[column])},
+            )
+    return out

@@ -3,7 +3,7 @@
 ::
 
     python -m helpers characterise FILE... [--q-unit 1/nm] [--out DIR] [--model DIR]
-                                           [--entry NAME] [--quiet]
+                                           [--entry NAME] [--mask-nonpositive] [--quiet]
     np-characterise FILE... [options]        # the same, the console script of pyproject.toml
 
 For every file: read it (:func:`helpers.measurement.files.read_curve`: text columns or NXcanSAS;
@@ -42,7 +42,11 @@ SCRIPT = "np-characterise"
 PROG = "python -m helpers characterise"
 EXIT_OK, EXIT_FAILED, EXIT_NO_MODEL = 0, 1, 2
 #: what a reader's keyword is called on this command line (for its error messages)
-_OPTIONS = {"q_unit=": "--q-unit", "entry=": "--entry"}
+_OPTIONS = {
+    "q_unit=": "--q-unit",
+    "entry=": "--entry",
+    "nonpositive='mask'": "--mask-nonpositive",
+}
 
 _DESCRIPTION = (
     "Characterise measured SAXS/WAXS curves of metal nanoparticles: shape probabilities, size "
@@ -88,6 +92,13 @@ def _add_characterise_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="the SASentry to read from NXcanSAS files that hold several curves",
     )
+    parser.add_argument(
+        "--mask-nonpositive",
+        action="store_true",
+        help="read intensities <= 0 (noise around zero after background subtraction, zeros "
+        "where nothing was recorded) as points not measured instead of refusing the file "
+        "(text files); the JSON lists them",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -117,6 +128,7 @@ def main(argv=None) -> int:
             model=args.model,
             entry=args.entry,
             quiet=args.quiet,
+            mask_nonpositive=args.mask_nonpositive,
         )
     raise AssertionError(f"unhandled command {args.command!r}")  # argparse allows no other
 
@@ -136,6 +148,7 @@ def characterise_main(argv=None) -> int:
         entry=args.entry,
         quiet=args.quiet,
         prog=SCRIPT,
+        mask_nonpositive=args.mask_nonpositive,
     )
 
 
@@ -200,7 +213,14 @@ def _software_version() -> str | None:
 
 
 def characterise_file(
-    path, characteriser, out: Path, name: str, model_record: dict, q_unit=None, entry=None
+    path,
+    characteriser,
+    out: Path,
+    name: str,
+    model_record: dict,
+    q_unit=None,
+    entry=None,
+    mask_nonpositive: bool = False,
 ) -> dict:
     """Read ``path``, characterise it with ``characteriser`` and write ``<out>/<name>.json`` and
     ``<out>/<name>.png``; returns the JSON record. Raises what the reader or the
@@ -212,7 +232,9 @@ def characterise_file(
     from .characterisation import plain_json
     from .measurement import files
 
-    curve = files.read_curve(path, q_unit=q_unit, entry=entry)
+    curve = files.read_curve(
+        path, q_unit=q_unit, entry=entry, nonpositive="mask" if mask_nonpositive else "error"
+    )
     result = characteriser.characterise(curve.q, curve.intensity, curve.sigma)  # q in 1/Å
     measured = curve.q[np.isfinite(curve.intensity)]
     record = {
@@ -229,6 +251,7 @@ def characterise_file(
             "q_max_inverse_angstrom": float(measured.max()),
             "sigma_read": curve.sigma is not None,
             "dq_read_not_used": curve.dq is not None,
+            "masked_nonpositive": list(curve.metadata.get("masked_nonpositive", [])),
             "metadata": {
                 key: value
                 for key, value in curve.metadata.items()
@@ -246,9 +269,8 @@ def characterise_file(
             {"json": out / f"{name}.json", "png": out / f"{name}.png"},
             {
                 "json": lambda tmp: tmp.write_text(text, encoding="utf-8"),
-                "png": lambda tmp: fig.savefig(
-                    tmp, dpi=paths.FIGURE_DPI, bbox_inches="tight", format="png"
-                ),
+                # the figure sets its own margins: no "tight" bounding box, which draws it twice
+                "png": lambda tmp: fig.savefig(tmp, dpi=paths.FIGURE_DPI, format="png"),
             },
         )
     finally:
@@ -312,7 +334,14 @@ def result_table(rows) -> str:
 
 
 def characterise_files(
-    files_, q_unit=None, out=DEFAULT_OUT, model=None, entry=None, quiet=False, prog=PROG
+    files_,
+    q_unit=None,
+    out=DEFAULT_OUT,
+    model=None,
+    entry=None,
+    quiet=False,
+    prog=PROG,
+    mask_nonpositive=False,
 ) -> int:
     """Characterise every file of ``files_`` (see the module doc); returns the exit code.
     ``prog``: the command's name in its messages."""
@@ -330,7 +359,7 @@ def characterise_files(
     from .characterisation import MAKE_MODEL, Characteriser
     from .learning import model_set
 
-    folder = Path(model) if model is not None else paths.CHARACTERISE_DIR
+    folder = Path(model) if model is not None else paths.characterise_dir()
     try:
         characteriser = Characteriser.load(folder)
     except (OSError, ValueError, KeyError) as error:
@@ -373,7 +402,14 @@ def characterise_files(
             if name is None:
                 raise ValueError(problem)
             record = characterise_file(
-                path, characteriser, out, name, model_record, q_unit=q_unit, entry=entry
+                path,
+                characteriser,
+                out,
+                name,
+                model_record,
+                q_unit=q_unit,
+                entry=entry,
+                mask_nonpositive=mask_nonpositive,
             )
         except (OSError, ValueError) as error:  # bad input: its message names the fix
             tqdm.write(f"{path}: FAILED: {_explain(error, path)}", file=stderr)

@@ -119,6 +119,7 @@ def test_make_model_trains_saves_and_replaces_whole(small_library, tmp_path, mon
     from helpers.characterisation import make_model
 
     monkeypatch.setattr(paths, "LIBRARY_DIR", tmp_path / "library")
+    monkeypatch.setitem(library.PRESETS, "small", _params(small_library))  # load_library's name
     library.build_library(paths.library_dir("small"), progress=False, **_params(small_library))
     options = dict(
         library_name="small",
@@ -141,6 +142,8 @@ def test_make_model_trains_saves_and_replaces_whole(small_library, tmp_path, mon
     with pytest.raises(ValueError, match="not in the library"):
         make_model(folder, **{**options, "elements": ["Xx"]})
     assert Characteriser.load(folder).model.seed == 1
+
+
 def test_the_figure_marks_the_fitted_lattice_and_the_record_is_plain_json(
     characteriser, small_library
 ):

@@ -7,6 +7,7 @@ import sys
 import tomllib
 
 import h5py
+import pandas as pd
 import pytest
 
 from helpers import cli, paths
@@ -136,6 +137,23 @@ def test_a_bad_file_is_reported_and_the_others_are_written(
     )
 
 
+def test_intensities_at_or_below_zero_are_masked_on_request(
+    model_dir, small_library, tmp_path, capsys
+):
+    q, intensity, sigma = _curve(small_library)
+    subtracted = intensity.copy()
+    subtracted[[10, 40]] = (-1.0, 0.0)
+    path = _ascii(tmp_path / "subtracted.dat", q, subtracted, sigma, header="q (1/A) I sigma")
+    out = tmp_path / "out"
+    assert _run(path, "--out", out, "--model", model_dir, "--quiet") == cli.EXIT_FAILED
+    assert "--mask-nonpositive" in capsys.readouterr().err
+    code = _run(path, "--out", out, "--model", model_dir, "--quiet", "--mask-nonpositive")
+    assert code == cli.EXIT_OK
+    record = _read(out / "subtracted.json")
+    assert record["input"]["masked_nonpositive"] == ["line 12", "line 42"]
+    assert record["input"]["n_measured"] == q.size - 2
+
+
 def test_a_file_without_a_q_unit_needs_the_option(model_dir, small_library, tmp_path, capsys):
     q, intensity, sigma = _curve(small_library)
     plain = _ascii(tmp_path / "plain.txt", q, intensity, sigma, header="q I sigma")
@@ -194,3 +212,33 @@ def test_help_through_python_m_and_the_console_script(capsys):
     with pytest.raises(SystemExit) as stop:
         cli.characterise_main(["--help"])
     assert stop.value.code == 0 and capsys.readouterr().out.startswith(f"usage: {cli.SCRIPT}")
+
+
+def test_blind_files_round_trip_through_the_command_line_and_are_scored(
+    model_dir, small_library, tmp_path, capsys
+):
+    from helpers.characterisation import read_answers, score_answers, write_blind_files
+
+    lib = small_library
+    conditions = {
+        "ideal": instrument.Measurement(),
+        "window": instrument.Measurement(q_min=0.05, q_max=4.5, photons=1e7),
+    }
+    folder = tmp_path / "blind"
+    truth = write_blind_files(lib, range(len(lib)), folder, conditions, n_files=5, seed=3)
+    assert list(truth["condition"]) == ["ideal", "window", "ideal", "window", "ideal"]
+    again = write_blind_files(lib, range(len(lib)), folder, conditions, n_files=5, seed=3)
+    pd.testing.assert_frame_equal(truth, again)  # seeded, and its own folder may be rewritten
+    text = (folder / truth["file"][0]).read_text()
+    assert truth["shape"][0] not in text and truth["element"][0] not in text  # blind
+    files_ = sorted(folder.glob("blind_*.dat"))
+    out = tmp_path / "answers"
+    assert _run(*files_, "--out", out, "--model", model_dir, "--quiet") == cli.EXIT_OK
+    answers = read_answers(out)
+    summary, per_file = score_answers(truth, answers)
+    assert list(summary.index) == ["ideal", "window", "all files"]
+    assert summary.loc["all files", "files"] == 5 and summary["answered"].eq(1.0).all()
+    right = per_file["shape_right"].mean()
+    assert summary.loc["all files", "shape_right"] == pytest.approx(right)
+    with pytest.raises(ValueError, match="did not write"):
+        write_blind_files(lib, range(len(lib)), out, conditions, n_files=2)

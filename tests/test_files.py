@@ -236,6 +236,21 @@ def test_intensities_at_or_below_zero_are_refused_or_masked_on_request(tmp_path)
         files.read_curve(path, nonpositive="clip")
 
 
+def test_write_ascii_round_trips_in_either_unit(tmp_path):
+    values = _with(I, 3, np.nan)
+    for unit in ("1/nm", "1/Å"):
+        path = files.write_ascii(tmp_path / "w.dat", Q, values, SIGMA, unit, comments=["run 1"])
+        curve = files.read_curve(path)
+        assert curve.q_unit_read == unit and curve.metadata["header"][0] == "# run 1"
+        np.testing.assert_allclose(curve.q, Q, rtol=1e-9)
+        np.testing.assert_allclose(curve.intensity, values, rtol=1e-9)
+        np.testing.assert_allclose(curve.sigma, SIGMA, rtol=1e-9)
+    assert [p.name for p in tmp_path.iterdir()] == ["w.dat"]
+    with pytest.raises(ValueError, match="<= 0"):
+        files.write_ascii(tmp_path / "bad.dat", Q, -I)
+    assert not (tmp_path / "bad.dat").exists()
+
+
 # ------------------------------------------------------------------------------------- NXcanSAS
 
 

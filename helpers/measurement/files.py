@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -509,6 +510,36 @@ def read_ascii(path, q_unit: str | None = None, nonpositive: str = "error") -> M
         source=os.fspath(path),
         metadata=metadata,
     )
+
+
+def write_ascii(path, q, intensity, sigma=None, q_unit: str = "1/Å", comments=()) -> Path:
+    """Write a measured curve as text columns q, I (, sigma) that :func:`read_ascii` reads back:
+    ``comments`` as ``#`` lines, then a column header stating the q unit (``q`` given in 1/Å and
+    written in ``q_unit``). The curve is checked first (:func:`check_curve`); NaN intensities are
+    written as ``nan``. Written beside ``path`` and moved into place; an existing file is
+    replaced only if it is a regular file."""
+    check_curve(q, intensity, sigma)
+    unit = _require_unit(q_unit)
+    path = Path(path)
+    if path.exists() and not path.is_file():
+        raise ValueError(f"{path} exists and is not a file: choose another path.")
+    q_out = np.asarray(q, dtype=float) / Q_UNITS[unit]
+    columns = [q_out, np.asarray(intensity, dtype=float)]
+    names = [f"q ({unit})", "I"]
+    if sigma is not None:
+        columns.append(np.asarray(sigma, dtype=float))
+        names.append("sigma")
+    lines = [f"# {line}" for line in comments] + ["  ".join(names)]
+    lines += ["  ".join(f"{v:.10g}" for v in row) for row in zip(*columns)]
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(lines) + "\n")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
 
 
 # ------------------------------------------------------------------------------------ NXcanSAS

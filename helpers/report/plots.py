@@ -824,6 +824,11 @@ def accuracy_by(table: pd.DataFrame, x: str, xlabel: str, title: str = "") -> pl
     return fig
 
 
+def _plain(value, _position=None) -> str:
+    """A tick label without mathtext: 0.01, 2, 1e+05."""
+    return f"{value:g}"
+
+
 def _answer_title(shape, probability, radius_A, radius_A_low, radius_A_high, level, chi2_red):
     """One line: the shape (with its probability), R_eq with its interval, the fit's chi²_red."""
     shape_text = f"shape {shape}" + ("" if probability is None else f" (p = {probability:.2f})")
@@ -903,6 +908,12 @@ def characterisation_fit(
             if log:
                 ax.set_xscale("log")
                 ax.set_yscale("log")
+                for axis in (
+                    ax.xaxis,
+                    ax.yaxis,
+                ):  # plain labels: mathtext ones cost most of a draw
+                    axis.set_major_formatter(matplotlib.ticker.FuncFormatter(_plain))
+                    axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         else:
             ax.text(0.5, 0.5, "not measured", transform=ax.transAxes, ha="center", color=GREY)
             ax_r.text(0.5, 0.5, "not measured", transform=ax_r.transAxes, ha="center", color=GREY)
@@ -937,8 +948,8 @@ def characterisation_fit(
         ax.tick_params(labelbottom=False)
         if not has_fit:
             ax_r.text(0.5, 0.5, "no fit", transform=ax_r.transAxes, ha="center", color=GREY)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=7, loc="best")
+        if ax.get_legend_handles_labels()[0]:  # a fixed corner: "best" scans every point
+            ax.legend(fontsize=7, loc="upper right")
     answer = _answer_title(
         shape, probability, radius_A, radius_A_low, radius_A_high, level, chi2_red
     )
