@@ -48,6 +48,12 @@ LEVEL = 0.9
 FIT_SHARE = 0.1
 #: how many shapes the physics fit tries at most (all of them when the shape is not determinable)
 FIT_SHAPES = 3
+#: the physics fit's screen: σ of ln R_eq tried for every (shape, element) at the middle B_iso
+SCREEN_SIGMAS = (0.0, 0.1)
+#: the (shape, element) pairs of the screen fitted in full (every B_iso and σ)
+FIT_PAIRS = 3
+#: the sizes the physics fit tries for R_0: the model's interval widened by this factor each way
+FIT_RADIUS_FACTOR = 2.0
 MAKE_MODEL = "make model"
 #: the q_max range of the random training conditions when none is given
 #: (:func:`helpers.measurement.instrument.random_measurements`' default)
@@ -225,11 +231,17 @@ class Characteriser:
     #: the library rows the physics fit and the size-range check use (None: all); a model
     #: trained on one side of a split keeps the other side's structures out of its fit too
     rows: np.ndarray | None = None
+    _families: dict | None = field(default=None, init=False, repr=False, compare=False)
+
+    _reference: library.Library | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def reference(self) -> library.Library:
-        """The library of the physics fit: :attr:`library`, limited to :attr:`rows`."""
-        return self.library if self.rows is None else self.library.subset(self.rows)
+        """The library of the physics fit: :attr:`library`, limited to :attr:`rows` (made once)."""
+        if self._reference is None:
+            whole = self.rows is None
+            self._reference = self.library if whole else self.library.subset(self.rows)
+        return self._reference
 
     @classmethod
     def load(cls, folder=None) -> Characteriser:
@@ -284,23 +296,41 @@ class Characteriser:
 
     # --------------------------------------------------------------------------------------------
 
-    def _fit(self, q, intensity, sigma, shapes):
+    def _fit(self, q, intensity, sigma, shapes, radius_range=None):
         """(table, fits) of the physics fit of ``shapes`` (those of the library; all of its shapes
-        if none is) with every element and B_iso; (None, {}) if too few measured points lie in
-        the library's q range."""
+        if none is), in two stages: a screen of every (shape, element) at the middle B_iso with
+        σ in :data:`SCREEN_SIGMAS`, then the full fit (every B_iso, every σ of
+        :data:`helpers.measurement.fit.SIGMAS`) of the :data:`FIT_PAIRS` best pairs; R_0 runs
+        over the library sizes in ``radius_range`` (Å). The table lists the full fits first (by
+        chi²_red, column ``stage`` "fit"), then the screen (``stage`` "screen"). (None, {}) if too
+        few measured points lie in the library's q range."""
         reference = self.reference
         meta = reference.metadata
         inside = np.isfinite(intensity) & (q >= reference.q[0]) & (q <= reference.q[-1])
         if inside.sum() <= physics.N_PARAMETERS:
             return None, {}
+        if self._families is None:
+            self._families = physics.family_rows(reference)
         present = [s for s in shapes if s in set(meta["shape"])] or sorted(set(meta["shape"]))
-        candidates = [
-            (shape, element, b)
-            for shape in present
-            for element in sorted(set(meta["element"]))
-            for b in sorted(set(meta["b_iso"]))
-        ]
-        return physics.fit_candidates(reference, q, intensity, candidates, sigma=sigma)
+        elements = sorted(set(meta["element"]))
+        b_values = sorted(set(meta["b_iso"].astype(float)))
+        middle = b_values[(len(b_values) - 1) // 2]
+        options = dict(sigma=sigma, families=self._families, radius_range=radius_range)
+        screen, _ = physics.fit_candidates(
+            reference,
+            q,
+            intensity,
+            [(shape, element, middle) for shape in present for element in elements],
+            sigmas=SCREEN_SIGMAS,
+            **options,
+        )
+        pairs = screen[["shape", "element"]].head(FIT_PAIRS).itertuples(index=False)
+        candidates = [(shape, element, b) for shape, element in pairs for b in b_values]
+        table, fits = physics.fit_candidates(reference, q, intensity, candidates, **options)
+        table = pd.concat(
+            [table.assign(stage="fit"), screen.assign(stage="screen")], ignore_index=True
+        )
+        return table, fits
 
     def one(self, q, intensity, sigma=None) -> Characterisation:
         """Characterise one curve with q already in 1/Å (see :func:`characterise`)."""
@@ -343,7 +373,8 @@ class Characteriser:
             chosen = [labels[k] for k in order[:FIT_SHAPES] if pred.proba[0][k] >= FIT_SHARE * top]
         else:
             chosen = labels
-        table, fits = self._fit(q, intensity, sigma, chosen)
+        window = (low / FIT_RADIUS_FACTOR, high * FIT_RADIUS_FACTOR)
+        table, fits = self._fit(q, intensity, sigma, chosen, window)
         best = None
         if table is None:
             warnings.append("no physics fit: too few measured points inside the library's q range")

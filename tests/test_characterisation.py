@@ -123,7 +123,7 @@ def test_make_model_trains_saves_and_replaces_whole(small_library, tmp_path, mon
     library.build_library(paths.library_dir("small"), progress=False, **_params(small_library))
     options = dict(
         library_name="small",
-        elements=["Au"],
+        elements=["Au", "Fe"],
         b_iso=None,
         rounds=1,
         epochs=1,

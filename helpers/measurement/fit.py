@@ -120,20 +120,43 @@ def _check(q, intensity, sigma):
     return q, intensity, sigma
 
 
+def family_rows(lib) -> dict:
+    """{(shape, element, b_iso): library rows} of every family of ``lib`` (for
+    :func:`fit_candidates`' ``families``: looked up once instead of once per fit)."""
+    meta = lib.metadata
+    groups = meta.groupby(["shape", "element", "b_iso"], sort=False).indices
+    return {(s, e, float(b)): np.asarray(rows) for (s, e, b), rows in groups.items()}
+
+
 def fit_family(
-    lib, q, intensity, shape: str, element: str, b_iso: float, sigma=None, sigmas=SIGMAS
+    lib,
+    q,
+    intensity,
+    shape: str,
+    element: str,
+    b_iso: float,
+    sigma=None,
+    sigmas=SIGMAS,
+    rows=None,
+    radius_range=None,
 ) -> FitResult:
     """The best fit of the measured curve (``q`` in 1/Å, ``intensity`` in any units, NaN where
     not measured, ``sigma`` its standard deviations or None) by one family of the library ``lib``
-    (see the module doc). Raises ValueError if the library has no such family or fewer than
-    N_PARAMETERS + 1 measured points fall inside its q range."""
+    (see the module doc). ``rows``: the family's library rows if known (:func:`family_rows`);
+    ``radius_range``: (low, high) R_eq in Å, the sizes tried for R_0 (the polydisperse averages
+    still use every size of the family; at least the size nearest to the range is tried).
+    Raises ValueError if the library has no such family or fewer than N_PARAMETERS + 1 measured
+    points fall inside its q range."""
     q, intensity, sigma = _check(q, intensity, sigma)
     meta = lib.metadata
-    family = meta[
-        (meta["shape"] == shape)
-        & (meta["element"] == element)
-        & np.isclose(meta["b_iso"], float(b_iso))
-    ].sort_values("eq_radius")
+    if rows is None:
+        selected = (
+            (meta["shape"] == shape)
+            & (meta["element"] == element)
+            & np.isclose(meta["b_iso"], float(b_iso))
+        )
+        rows = np.flatnonzero(selected.to_numpy())
+    family = meta.iloc[np.asarray(rows, dtype=int)].sort_values("eq_radius")
     if family.empty:
         raise ValueError(
             f"the library has no curves of {shape} / {element} / B = {b_iso}: choose among its "
@@ -150,17 +173,37 @@ def fit_family(
     qm, data = q[use], intensity[use]
     weight = sigma[use] if sigma is not None else np.abs(data)
     rows = meta.index.get_indexer(family.index)
-    curves = _on_measured_q(lib.q, lib.intensities[rows], qm)
-    log_r = np.log(family["eq_radius"].to_numpy(float))
+    radii = family["eq_radius"].to_numpy(float)
+    log_r = np.log(radii)
+    tried = np.arange(len(family))
+    if radius_range is not None:
+        low, high = radius_range
+        tried = np.flatnonzero((radii >= low) & (radii <= high))
+        if tried.size == 0:
+            tried = np.array([int(np.argmin(np.abs(log_r - np.log(np.sqrt(low * high)))))])
     for s in sigmas:
         if s < 0 or not np.isfinite(s):
             raise ValueError(f"polydispersity values must be finite and >= 0, got {s}.")
-    # every (σ, R_0) model at once, σ-major: row j is σ = sigmas[j // K], R_0 = R[j % K]
-    models = np.concatenate([_size_average(curves, log_r, s) for s in sigmas])
+    # the curves a polydisperse average of the tried sizes reaches (weights above 1e-6)
+    reach = 5.3 * max(sigmas)
+    near = np.flatnonzero(
+        (log_r >= log_r[tried].min() - reach) & (log_r <= log_r[tried].max() + reach)
+    )
+    curves = _on_measured_q(lib.q, lib.intensities[rows[near]], qm)
+    # every (σ, R_0) model at once, σ-major: row j is σ = sigmas[j // K], R_0 = R[tried[j % K]]
+    centres = np.searchsorted(near, tried)
+    models = np.concatenate([_size_average(curves, log_r[near], s)[centres] for s in sigmas])
     scales, backgrounds, chi2s = _linear_fits(models, data, weight)
     j = int(np.argmin(chi2s))
-    n_sizes = len(family)
-    best = (chi2s[j], j % n_sizes, sigmas[j // n_sizes], scales[j], backgrounds[j], models[j])
+    n_sizes = tried.size
+    best = (
+        chi2s[j],
+        int(tried[j % n_sizes]),
+        sigmas[j // n_sizes],
+        scales[j],
+        backgrounds[j],
+        models[j],
+    )
     chi2, k, s, scale, background, model = best
     scale, background = float(scale), float(background)
     fitted = scale * model + background
@@ -185,13 +228,32 @@ def fit_family(
     )
 
 
-def fit_candidates(lib, q, intensity, candidates, sigma=None, sigmas=SIGMAS):
+def fit_candidates(
+    lib, q, intensity, candidates, sigma=None, sigmas=SIGMAS, families=None, radius_range=None
+):
     """Fit every candidate family ``(shape, element, b_iso)``; returns (table sorted by chi²_red,
-    {(shape, element, b_iso): FitResult})."""
+    {(shape, element, b_iso): FitResult}). ``families``: :func:`family_rows` of ``lib`` if known;
+    ``radius_range``: the sizes tried (:func:`fit_family`)."""
     fits = {}
     for shape, element, b_iso in candidates:
-        fits[(shape, element, float(b_iso))] = fit_family(
-            lib, q, intensity, shape, element, b_iso, sigma=sigma, sigmas=sigmas
+        key = (shape, element, float(b_iso))
+        rows = None if families is None else families.get(key)
+        if families is not None and rows is None:
+            raise ValueError(
+                f"the library has no curves of {shape} / {element} / B = {b_iso}: choose among "
+                "its shapes, elements and B_iso values."
+            )
+        fits[key] = fit_family(
+            lib,
+            q,
+            intensity,
+            shape,
+            element,
+            b_iso,
+            sigma=sigma,
+            sigmas=sigmas,
+            rows=rows,
+            radius_range=radius_range,
         )
     if not fits:
         raise ValueError("no candidate to fit: give at least one (shape, element, b_iso).")
