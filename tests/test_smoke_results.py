@@ -188,3 +188,21 @@ def test_11_generalisation(recorded):
     assert calibration["value"].between(0, 1).all()
     coverage = clean[(clean["model"] == "logq") & (clean["metric"] == "coverage_90")]
     assert (coverage["value"] > 0.5).all()  # intervals scaled on validation structures
+
+
+def test_12_measured_curves(recorded):
+    t = recorded("12_measured_curves")
+    saxs = [c for c in t["input"].unique() if c.startswith("small angles only")]
+    assert len(saxs) == 1 and "all files" in set(t["input"])
+    for condition in t["input"].unique():
+        assert value(t, input=condition, target="file", metric="answered") == 1.0
+        for target, metric in [
+            ("shape", "accuracy"),
+            ("radius", "within_10_percent"),
+            ("radius", "interval_coverage_90"),
+        ]:
+            assert 0.0 <= value(t, input=condition, target=target, metric=metric) <= 1.0
+    # the domain check: no shape from small angles only, a shape whenever the wide angles are there
+    assert value(t, input=saxs[0], target="shape", metric="not_determinable") == 1.0
+    assert value(t, input=saxs[0], target="shape", metric="accuracy") == 0.0
+    assert value(t, input="all files", target="shape", metric="not_determinable") == 0.0
