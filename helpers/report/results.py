@@ -125,7 +125,7 @@ def read_engine_benchmark() -> pd.DataFrame:
     if not paths.ENGINE_BENCHMARK.exists():
         raise FileNotFoundError(
             f"{paths.ENGINE_BENCHMARK.relative_to(paths.ROOT)} is missing: run "
-            "`.venv/bin/python benchmarks/bench_engine.py` (or `make bench`) to measure it."
+            "`.venv-bench/bin/python benchmarks/bench_engine.py` (or `make bench`) to measure it."
         )
     return pd.read_csv(paths.ENGINE_BENCHMARK)
 
