@@ -8,7 +8,7 @@ BENCH_PY := $(BENCH_VENV)/bin/python
 BENCH_STAMP := $(BENCH_VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: venv run lint test bench lab clean-library
+.PHONY: venv model run lint test bench lab clean-library
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +21,16 @@ $(STAMP): requirements.txt pyproject.toml
 
 venv: $(STAMP)
 
+# The model `python -m helpers characterise` finds by default (models/characterise/), trained on the
+# sizes library (generated first if missing). Prints its wall time.
+model: venv
+	@start=$$(date +%s); \
+	NP_SMOKE=0 $(PY) -c "from helpers import characterisation; characterisation.make_model()" || exit 1; \
+	echo "== make model: $$(( $$(date +%s) - start )) s"
+
 # Executes every numbered notebook in order, in place, so the committed notebooks show the full run.
 # Prints each notebook's wall time.
-run: venv
+run: venv model
 	@for nb in $(NOTEBOOKS); do \
 		start=$$(date +%s); \
 		NP_SMOKE=0 $(VENV)/bin/papermill --kernel python3 --cwd notebooks --log-level WARNING "$$nb" "$$nb" || exit 1; \

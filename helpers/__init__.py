@@ -28,6 +28,9 @@ The subpackages follow the data flow; each imports only from itself and the laye
 ``characterisation``
     a measured curve -> shape probabilities, size with intervals, a physics fit and warnings:
     :func:`characterise` (also ``helpers.characterise``).
+
+Outside the layers, the command line: ``cli`` (``python -m helpers characterise FILE...`` through
+``__main__``, and the console script ``np-characterise``), which may import any of them.
 """
 
 import os as _os

@@ -30,7 +30,7 @@ the command that makes it (``make model``).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +40,7 @@ from . import paths
 from .learning import logq, model_set, novelty
 from .measurement import domain, files
 from .measurement import fit as physics
-from .simulation import library
+from .simulation import library, structures
 
 #: the interval level of the size answers
 LEVEL = 0.9
@@ -60,7 +60,8 @@ class Characterisation:
     :data:`NOT_DETERMINABLE`; ``probabilities``: {label: p} (calibrated, summing to 1, reported
     even when the shape is not determinable); sizes as medians with ``LEVEL`` intervals;
     ``warnings``: named problems; ``fit``: the best physics fit (None if no fit was possible)
-    and ``fits`` the table of every candidate tried."""
+    and ``fits`` the table of every candidate tried; ``q`` (1/Å), ``intensity``, ``sigma``: the
+    curve as characterised, kept for :meth:`figure`."""
 
     shape: str
     probabilities: dict
@@ -77,6 +78,7 @@ class Characterisation:
     fits: pd.DataFrame | None = None
     q: np.ndarray | None = field(default=None, repr=False)
     intensity: np.ndarray | None = field(default=None, repr=False)
+    sigma: np.ndarray | None = field(default=None, repr=False)
 
     def as_row(self) -> dict:
         """One row of the batch table (columns of the issue: shape, p_<label>, sizes, warnings)."""
@@ -103,6 +105,110 @@ class Characterisation:
         row["warnings"] = "; ".join(self.warnings)
         return row
 
+    def as_record(self) -> dict:
+        """Every field of the answer as plain JSON values (str, float, int, bool, None, lists,
+        dicts; NaN and infinities become None): the shape, the probabilities, the sizes with
+        their ``LEVEL`` intervals, the novelty score, the coverage, the warnings, the best fit's
+        parameters and chi²_red (``fit``, None without a fit) and every candidate tried
+        (``fits``)."""
+        record = {
+            "shape": self.shape,
+            "shape_determinable": self.shape != NOT_DETERMINABLE,
+            "probabilities": self.probabilities,
+            "interval_level": LEVEL,
+            **{
+                key: getattr(self, key)
+                for key in (
+                    "n_atoms",
+                    "n_atoms_low",
+                    "n_atoms_high",
+                    "radius_A",
+                    "radius_A_low",
+                    "radius_A_high",
+                    "novelty_score",
+                )
+            },
+            "coverage": asdict(self.coverage),
+            "warnings": list(self.warnings),
+            "fit": None if self.fit is None else self.fit.as_row(),
+            "fits": [] if self.fits is None else self.fits.to_dict("records"),
+        }
+        return plain_json(record)
+
+    def figure(self, source: str = ""):
+        """The measured curve, the best fit and its residuals, and the answer in the title
+        (:func:`helpers.report.plots.characterisation_fit`): a log-log small-angle panel and a
+        linear wide-angle panel with the Bragg positions of the fitted lattice marked.
+        ``source`` (e.g. the file name) heads the title."""
+        from .report import plots  # matplotlib only when a figure is asked for
+
+        if self.q is None or self.intensity is None:
+            raise ValueError(
+                "this result holds no curve to draw (q and intensity are None): make it with "
+                "characterise() or Characteriser.one(), which store them."
+            )
+        fit = self.fit
+        bragg, bragg_label = fitted_bragg_positions(fit.shape, fit.element) if fit else ({}, "")
+        determinable = self.shape != NOT_DETERMINABLE
+        return plots.characterisation_fit(
+            self.q,
+            self.intensity,
+            sigma=self.sigma,
+            shape=self.shape,
+            probability=self.probabilities.get(self.shape) if determinable else None,
+            radius_A=self.radius_A,
+            radius_A_low=self.radius_A_low,
+            radius_A_high=self.radius_A_high,
+            level=LEVEL,
+            fit_q=None if fit is None else fit.q,
+            fitted=None if fit is None else fit.fitted,
+            residuals=None if fit is None else fit.residuals,
+            residuals_per_sigma=bool(fit and fit.weighted_by_sigma),
+            chi2_red=None if fit is None else fit.chi2_red,
+            fit_label="" if fit is None else fit_description(fit),
+            bragg=bragg,
+            bragg_label=bragg_label,
+            source=source,
+        )
+
+
+def fit_description(fit: physics.FitResult) -> str:
+    """A short line naming the fitted family and its parameters."""
+    return (
+        f"fit: {fit.shape}, {fit.element}, B = {fit.b_iso:g} Å², R_0 = {fit.radius_A:.3g} Å, "
+        f"σ(ln R) = {fit.polydispersity:g}"
+    )
+
+
+def fitted_bragg_positions(shape: str, element: str) -> tuple[dict, str]:
+    """({hkl: q in Å⁻¹}, legend label): the reflections of the lattice of ``shape`` for
+    ``element``. fcc and bcc shapes get their own lattice's; icosahedral and decahedral particles
+    are twinned fcc (strained fcc tetrahedra), whose peaks lie near, not exactly at, the fcc
+    positions: they get those, and the label says so."""
+    lattice = structures.SHAPE_SPECS[shape].lattice
+    if lattice in ("fcc", "bcc"):
+        return structures.bragg_positions(element, lattice), f"{lattice} reflections of {element}"
+    return (
+        structures.bragg_positions(element, "fcc"),
+        f"fcc reflections of {element} ({lattice}: twinned fcc, peaks near them)",
+    )
+
+
+def plain_json(value):
+    """``value`` with numpy scalars and arrays, tuples and pandas values turned into plain JSON
+    values, and NaN and ±inf into None (JSON has no NaN)."""
+    if isinstance(value, dict):
+        return {str(key): plain_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [plain_json(item) for item in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    raise TypeError(f"{type(value).__name__} {value!r} has no plain JSON form.")
+
 
 NOT_DETERMINABLE = "not determinable from this q range"
 
@@ -116,13 +222,21 @@ class Characteriser:
     library: library.Library
     #: the q_max below which the model was never trained (its training ranges)
     trained_q_max: float = domain.SHAPE_Q_MAX
+    #: the library rows the physics fit and the size-range check use (None: all); a model
+    #: trained on one side of a split keeps the other side's structures out of its fit too
+    rows: np.ndarray | None = None
+
+    @property
+    def reference(self) -> library.Library:
+        """The library of the physics fit: :attr:`library`, limited to :attr:`rows`."""
+        return self.library if self.rows is None else self.library.subset(self.rows)
 
     @classmethod
     def load(cls, folder=None) -> Characteriser:
-        """The model saved by :meth:`save` in ``folder`` (default ``paths.CHARACTERISE_DIR``),
+        """The model saved by :meth:`save` in ``folder`` (default :func:`paths.characterise_dir`),
         with the library it was trained on (``data/library/<name>/``, checked by its fingerprint);
         a missing or stale model raises with the command that makes it."""
-        folder = Path(folder or paths.CHARACTERISE_DIR)
+        folder = Path(folder or paths.characterise_dir())
         record = folder / "characteriser.json"
         if not record.exists():
             raise FileNotFoundError(
@@ -142,11 +256,13 @@ class Characteriser:
                 f"{meta['library_name']!r}: run `{MAKE_MODEL}` to train it again."
             )
         model = logq.LogQModel.load(folder / "logq", library=lib)
+        rows = meta.get("rows")
         return cls(
             model,
             novelty.Novelty.load(folder / "novelty.npz"),
             lib,
             float(meta["trained_q_max"]),
+            None if rows is None else np.asarray(rows, dtype=int),
         )
 
     def save(self, folder, library_name: str) -> Path:
@@ -159,6 +275,7 @@ class Characteriser:
             "library_name": library_name,
             "library": model_set.library_id(self.library),
             "trained_q_max": self.trained_q_max,
+            "rows": None if self.rows is None else [int(r) for r in self.rows],
         }
         tmp = folder / ".characteriser.json.tmp"
         tmp.write_text(json.dumps(record, indent=1))
@@ -171,8 +288,9 @@ class Characteriser:
         """(table, fits) of the physics fit of ``shapes`` (those of the library; all of its shapes
         if none is) with every element and B_iso; (None, {}) if too few measured points lie in
         the library's q range."""
-        meta = self.library.metadata
-        inside = np.isfinite(intensity) & (q >= self.library.q[0]) & (q <= self.library.q[-1])
+        reference = self.reference
+        meta = reference.metadata
+        inside = np.isfinite(intensity) & (q >= reference.q[0]) & (q <= reference.q[-1])
         if inside.sum() <= physics.N_PARAMETERS:
             return None, {}
         present = [s for s in shapes if s in set(meta["shape"])] or sorted(set(meta["shape"]))
@@ -182,7 +300,7 @@ class Characteriser:
             for element in sorted(set(meta["element"]))
             for b in sorted(set(meta["b_iso"]))
         ]
-        return physics.fit_candidates(self.library, q, intensity, candidates, sigma=sigma)
+        return physics.fit_candidates(reference, q, intensity, candidates, sigma=sigma)
 
     def one(self, q, intensity, sigma=None) -> Characterisation:
         """Characterise one curve with q already in 1/Å (see :func:`characterise`)."""
@@ -212,7 +330,7 @@ class Characteriser:
                 "another kind of particle, a wrong unit or background, or aggregates; trust no "
                 "answer without the fit below"
             )
-        radii = self.library.metadata["eq_radius"]
+        radii = self.reference.metadata["eq_radius"]
         low, high = float(ivl["radius_low"][0]), float(ivl["radius_high"][0])
         if low < radii.min() or high > radii.max():
             warnings.append(
@@ -260,6 +378,7 @@ class Characteriser:
             fits=table,
             q=q,
             intensity=intensity,
+            sigma=None if sigma is None else np.asarray(sigma, dtype=float),
         )
 
     def characterise(self, q, intensity, sigma=None, q_unit: str = "1/Å"):
@@ -302,16 +421,31 @@ def characterise(
 
 
 def train(
-    lib, seed: int = 0, rounds: int = 4, validation_size: float = 0.15, ranges=None, **options
+    lib,
+    seed: int = 0,
+    rounds: int = 4,
+    validation_size: float = 0.15,
+    ranges=None,
+    rows=None,
+    reference_rows=None,
+    **options,
 ) -> Characteriser:
-    """Train the characterisation model on the whole library ``lib``: the log-q network on curves
-    measured under random conditions (``ranges``, those of
+    """Train the characterisation model on the library ``lib`` (its rows ``rows``, default all):
+    the log-q network on curves measured under random conditions (``ranges``, those of
     :func:`helpers.measurement.instrument.random_measurements`; ``rounds`` versions of every
     curve), early-stopped and calibrated on whole structures held out, and the novelty reference
-    (clean training curves; validation curves measured like the training ones)."""
+    (clean training curves; validation curves measured like the training ones). The physics fit
+    of the answers uses the curves ``reference_rows`` of ``lib`` (default all): on a split, pass
+    the training side's rows to keep the test structures out of the fit as well as the model."""
     ranges = dict(ranges or {})
+    rows = np.arange(len(lib)) if rows is None else np.asarray(rows)
+    if "grid" not in options:  # the default log-q grid, within the library's q range
+        default = logq.LogQGrid()
+        options["grid"] = logq.LogQGrid(
+            max(default.q_min, float(lib.q[0])), min(default.q_max, float(lib.q[-1])), default.n
+        )
     fit_rows, val_rows = model_set.validation_rows(
-        lib.metadata, np.arange(len(lib)), "grouped", validation_size, seed
+        lib.metadata, rows, "grouped", validation_size, seed
     )
     model = logq.fit_library(
         lib, fit_rows, val_rows, realistic=True, rounds=rounds, seed=seed, ranges=ranges, **options
@@ -320,5 +454,296 @@ def train(
     validation = logq.measured_versions(lib, val_rows, 1, model.grid, seed=seed + 1, **ranges)[0]
     lowest_q_max = float(ranges.get("q_max", DEFAULT_Q_MAX)[0])
     return Characteriser(
-        model, novelty.Novelty.fit(reference, validation, seed=seed), lib, lowest_q_max
+        model,
+        novelty.Novelty.fit(reference, validation, seed=seed),
+        lib,
+        lowest_q_max,
+        None if reference_rows is None else np.asarray(reference_rows, dtype=int),
     )
+
+
+#: the recipe of ``make model``: the library it trains on, the rows (elements and B_iso) and the
+#: rounds and epochs that keep it within 10 minutes on 2 cores (README, "Run time"); one round of
+#: small-angle-only curves (:func:`helpers.learning.logq.fit_library`) for the size of curves
+#: without wide angles; the physics fit uses every curve of the library
+MODEL_RECIPE = {
+    "library_name": "sizes",
+    "elements": ("Ag", "Au", "Cu", "Fe", "Ni", "Pd", "Pt"),
+    "b_iso": (0.3, 0.9),
+    "rounds": 4,
+    "saxs_rounds": 1,
+    "epochs": 40,
+}
+
+
+def recipe_rows(meta: pd.DataFrame, elements=None, b_iso=None) -> np.ndarray:
+    """The library rows of the listed elements and B_iso (all where None), in library order."""
+    keep = np.ones(len(meta), dtype=bool)
+    if elements is not None:
+        missing = sorted(set(elements) - set(meta["element"]))
+        if missing:
+            raise ValueError(
+                f"elements {missing} are not in the library: choose among "
+                f"{sorted(set(meta['element']))}."
+            )
+        keep &= meta["element"].isin(list(elements)).to_numpy()
+    if b_iso is not None:
+        keep &= np.isin(meta["b_iso"].to_numpy(), np.asarray(b_iso, dtype=float))
+    if not keep.any():
+        raise ValueError("no library row has these elements and B_iso.")
+    return np.flatnonzero(keep)
+
+
+def make_model(folder=None, seed: int = 0, progress: bool = True, within=None, **recipe) -> Path:
+    """Train the model ``characterise`` uses by default and save it (``make model``): the
+    :data:`MODEL_RECIPE` (any of its keys overridden by ``recipe``; other keys are
+    :class:`helpers.learning.logq.LogQModel` fields or :func:`train` options) on its library
+    (generated if missing), written to a new folder beside ``folder`` (default
+    :func:`paths.characterise_dir`) and moved into place, so that an interrupted run leaves the old
+    model whole. ``within``: library rows (e.g. the training side of a split) outside which
+    nothing is used, neither to train nor to fit (default: the whole library)."""
+    import shutil
+    import tempfile
+    import time
+
+    options = {**MODEL_RECIPE, **recipe}
+    name = options.pop("library_name")
+    elements, b_iso = options.pop("elements"), options.pop("b_iso")
+    folder = Path(folder or paths.characterise_dir())
+    start = time.perf_counter()
+    lib = library.load_library(name, progress=progress)
+    rows = recipe_rows(lib.metadata, elements, b_iso)
+    if within is not None:
+        within = np.unique(np.asarray(within, dtype=int))
+        rows = np.intersect1d(rows, within)
+    model = train(lib, seed=seed, rows=rows, reference_rows=within, **options)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.new."))
+    old = folder.with_name(f".{folder.name}.old")
+    try:
+        model.save(staging, name)
+        if old.exists():
+            shutil.rmtree(old)
+        if folder.exists():
+            folder.rename(old)
+        staging.rename(folder)
+    finally:
+        for leftover in (staging, old):
+            if leftover.exists():
+                shutil.rmtree(leftover)
+    if progress:
+        seconds = time.perf_counter() - start
+        print(
+            f"characterisation model saved in {folder.name}/ ({len(rows)} curves, {seconds:.0f} s)"
+        )
+    return folder
+
+
+# --- a blind test through files ----------------------------------------------------------------
+
+#: the file that marks a folder of blind-test files as made by :func:`write_blind_files`
+BLIND_MARKER = ".blind-test"
+
+
+def write_blind_files(
+    lib, rows, folder, conditions: dict, n_files: int, seed: int = 0, pool=None
+) -> pd.DataFrame:
+    """Simulated measurements of library ``rows`` written as text files for a blind test of the
+    command line: ``n_files`` curves (rows drawn at random, without replacement while there are
+    enough), measured under ``conditions`` ({name: Measurement}, taken in turn) in arbitrary
+    units (a random scale 0.01-100), only their measured points with I > 0 written, q in 1/nm
+    and 1/Å in turn. The files say nothing of the particle; the truth comes back as a table (one
+    row per file: file, row, condition, q_unit and the library's labels). ``pool``: the rows
+    polydispersity may average over (the test side of the split). ``folder`` must be new, empty,
+    or one this function made (it is then emptied)."""
+    import shutil
+
+    from .measurement import instrument
+
+    folder = Path(folder)
+    if folder.exists() and any(folder.iterdir()):
+        if not (folder / BLIND_MARKER).exists():
+            raise ValueError(
+                f"{folder} holds files this function did not write: give a new or empty folder."
+            )
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / BLIND_MARKER).write_text("files written by write_blind_files\n")
+    if not conditions:
+        raise ValueError("give at least one measurement condition.")
+    rows = np.asarray(rows)
+    rng = np.random.default_rng(instrument.derived_seed(seed, 11))
+    chosen = rng.choice(rows, size=n_files, replace=n_files > rows.size)
+    names = list(conditions)
+    which = [names[i % len(names)] for i in range(n_files)]
+    measurements = instrument.with_random_scale(
+        [conditions[n] for n in which], n_files, seed=instrument.derived_seed(seed, 12)
+    )
+    I, mask = instrument.measure(
+        lib, chosen, measurements, seed=instrument.derived_seed(seed, 13), pool=pool
+    )
+    meta = lib.metadata
+    table = []
+    width = len(str(n_files - 1))
+    for i, row in enumerate(chosen):
+        keep = mask[i] & np.isfinite(I[i]) & (I[i] > 0)
+        unit = ("1/nm", "1/Å")[i % 2]
+        name = f"blind_{i:0{width}d}.dat"
+        files.write_ascii(
+            folder / name, lib.q[keep], I[i][keep], q_unit=unit, comments=["a simulated curve"]
+        )
+        table.append(
+            {
+                "file": name,
+                "row": int(row),
+                "condition": which[i],
+                "q_unit": unit,
+                **{k: meta[k].iloc[row] for k in ("shape", "element", "b_iso", "eq_radius")},
+                "n_atoms": int(meta["n_atoms"].iloc[row]),
+            }
+        )
+    return pd.DataFrame(table)
+
+
+def read_answers(folder) -> pd.DataFrame:
+    """The command line's JSON answers in ``folder``, one row per file (by file name): the shape,
+    its probability and the model's sizes with intervals, the best fit's shape, element and
+    radius, chi²_red, the novelty score and the number of warnings."""
+    rows = []
+    for path in sorted(Path(folder).glob("*.json")):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        fit = record.get("fit") or {}
+        rows.append(
+            {
+                "file": Path(record["file"]).name,
+                "shape_answer": record["shape"],
+                "p_shape": record["probabilities"].get(record["shape"]),
+                **{k: record[k] for k in ("radius_A", "radius_A_low", "radius_A_high", "n_atoms")},
+                "fit_shape": fit.get("shape"),
+                "fit_element": fit.get("element"),
+                "fit_radius_A": fit.get("radius_A"),
+                "fit_chi2_red": fit.get("chi2_red"),
+                "novelty_score": record["novelty_score"],
+                "n_warnings": len(record["warnings"]),
+            }
+        )
+    if not rows:
+        raise ValueError(f"no .json answers in {folder}: run the command line on the files first.")
+    return pd.DataFrame(rows)
+
+
+def score_answers(truth: pd.DataFrame, answers: pd.DataFrame, tolerance: float = 0.1):
+    """(per condition and overall, per file) scores of ``answers`` (:func:`read_answers`) against
+    ``truth`` (:func:`write_blind_files`): the share of files answered, the shape accuracy of the
+    model and of the fit, the share with the model's (and the fit's) radius within ``tolerance``
+    of the true R_eq, the coverage of the model's 90 % radius interval, the share of shapes not
+    determinable. A file without an answer counts as wrong."""
+    merged = truth.merge(answers, on="file", how="left")
+    answered = merged["shape_answer"].notna()
+    true_r = merged["eq_radius"].astype(float)
+    per_file = merged.assign(
+        answered=answered,
+        shape_right=answered & (merged["shape_answer"] == merged["shape"]),
+        fit_shape_right=answered & (merged["fit_shape"] == merged["shape"]),
+        radius_within=answered & ((merged["radius_A"] / true_r - 1).abs() <= tolerance),
+        fit_radius_within=answered & ((merged["fit_radius_A"] / true_r - 1).abs() <= tolerance),
+        covered=answered
+        & (merged["radius_A_low"] <= true_r)
+        & (true_r <= merged["radius_A_high"]),
+        not_determinable=merged["shape_answer"] == NOT_DETERMINABLE,
+    )
+    columns = [
+        "answered",
+        "shape_right",
+        "fit_shape_right",
+        "radius_within",
+        "fit_radius_within",
+        "covered",
+        "not_determinable",
+    ]
+    summary = per_file.groupby("condition", sort=False)[columns].mean()
+    summary.loc["all files"] = per_file[columns].mean()
+    summary.insert(0, "files", per_file.groupby("condition", sort=False).size())
+    summary.loc["all files", "files"] = len(per_file)
+    summary["files"] = summary["files"].astype(int)
+    return summary, per_file
+
+
+# --- public measured curves ---------------------------------------------------------------------
+
+
+def read_published(folder=None) -> pd.DataFrame:
+    """``published.csv`` of the measured curves' folder (default ``paths.MEASURED_DIR``): per file
+    the q unit, the published size and shape, R_eq derived from them, the lowest q to use and
+    whether intensities <= 0 are masked."""
+    path = Path(folder or paths.MEASURED_DIR) / "published.csv"
+    if not path.exists():
+        raise FileNotFoundError(f"no {path.name} in {path.parent}: it lists the measured curves.")
+    return pd.read_csv(path, dtype={"q_min_A": float, "mask_nonpositive": bool})
+
+
+def characterise_published(published: pd.DataFrame, model=None, folder=None):
+    """Characterise every curve of ``published`` (:func:`read_published`), each read from
+    ``folder`` (default ``paths.MEASURED_DIR``) with its q unit, its masking of intensities <= 0
+    and its lowest q; returns (a table of the answers next to the published R_eq,
+    {file: Characterisation})."""
+    folder = Path(folder or paths.MEASURED_DIR)
+    rows, answers = [], {}
+    for item in published.itertuples(index=False):
+        curve = files.read_curve(
+            folder / item.file,
+            q_unit=item.q_unit,
+            nonpositive="mask" if item.mask_nonpositive else "error",
+        )
+        keep = (
+            curve.q >= item.q_min_A if np.isfinite(item.q_min_A) else np.ones_like(curve.q, bool)
+        )
+        sigma = None if curve.sigma is None else curve.sigma[keep]
+        result = characterise(curve.q[keep], curve.intensity[keep], sigma, model=model)
+        answers[item.file] = result
+        fit = result.fit
+        rows.append(
+            {
+                "file": item.file,
+                "published R_eq (Å)": item.published_radius_A,
+                "model R_eq (Å)": result.radius_A,
+                "model 90 % interval (Å)": f"{result.radius_A_low:.3g}-{result.radius_A_high:.3g}",
+                "fit R_0 (Å)": None if fit is None else fit.radius_A,
+                "fit shape / element": None if fit is None else f"{fit.shape} / {fit.element}",
+                "fit polydispersity": None if fit is None else fit.polydispersity,
+                "fit χ²_red": None if fit is None else fit.chi2_red,
+                "shape answer": result.shape,
+                "novelty": result.novelty_score,
+                "warnings": len(result.warnings),
+            }
+        )
+    return pd.DataFrame(rows), answers
+
+
+def blind_result_rows(summary: pd.DataFrame, section: str = "blind test") -> list[dict]:
+    """The rows of ``results/<notebook>.csv`` for a :func:`score_answers` summary: one per
+    condition and score (model ``characterise``, split ``grouped``; input: the condition)."""
+    from .report import results
+
+    names = {
+        "shape_right": ("shape", "accuracy"),
+        "fit_shape_right": ("fit_shape", "accuracy"),
+        "radius_within": ("radius", "within_10_percent"),
+        "fit_radius_within": ("fit_radius", "within_10_percent"),
+        "covered": ("radius", "interval_coverage_90"),
+        "not_determinable": ("shape", "not_determinable"),
+        "answered": ("file", "answered"),
+    }
+    out = []
+    for condition, row in summary.iterrows():
+        for column, (target, metric) in names.items():
+            out += results.rows(
+                section,
+                condition,
+                "characterise",
+                "blind_files",
+                "grouped",
+                target,
+                {metric: float(row[column])},
+            )
+    return out

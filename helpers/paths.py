@@ -16,12 +16,19 @@ DATA_DIR = ROOT / "data"
 REFERENCE_DIR = DATA_DIR / "reference"  # small committed tables (element Rnn, the study's numbers)
 LIBRARY_DIR = DATA_DIR / "library"  # generated scattering libraries, one sub-folder per name
 MODELS_DIR = ROOT / "models"
-#: the model that characterises measured curves (``make model`` writes it)
+#: the model that characterises measured curves (``make model`` writes it; in smoke mode the smoke
+#: run's own, :func:`characterise_dir`)
 CHARACTERISE_DIR = MODELS_DIR / "characterise"
+#: files a notebook generates to read back (the blind test's measurements and answers), git-ignored
+GENERATED_DIR = DATA_DIR / "generated"
+#: public measured curves with their provenance (committed)
+MEASURED_DIR = DATA_DIR / "measured"
 #: the engine benchmark's table (benchmarks/bench_engine.py writes it, the data chapter draws it;
 #: a measurement of this machine, the same in smoke and full runs)
 ENGINE_BENCHMARK = ROOT / "results" / "engine_benchmark.csv"
 SMOKE_ENV = "NP_SMOKE"
+#: the resolution of every saved figure (dots per inch)
+FIGURE_DPI = 130
 
 
 def smoke_mode() -> bool:
@@ -48,6 +55,19 @@ def results_dir() -> Path:
     return path
 
 
+def characterise_dir() -> Path:
+    """The default characterisation model: ``models/characterise/`` (``make model``), or the
+    smoke run's ``models/smoke/characterise/`` in smoke mode."""
+    return MODELS_DIR / ("smoke" if smoke_mode() else "") / CHARACTERISE_DIR.name
+
+
+def generated_dir(name: str) -> Path:
+    """``data/generated/<name>/`` (``data/generated/smoke/<name>/`` in smoke mode), not created."""
+    if not name or "/" in name or name.startswith("."):
+        raise ValueError(f"generated folder name {name!r} must be a plain folder name.")
+    return GENERATED_DIR / ("smoke" if smoke_mode() else "") / name
+
+
 def library_dir(name: str) -> Path:
     if not name or "/" in name or name.startswith("."):
         raise ValueError(
@@ -56,7 +76,7 @@ def library_dir(name: str) -> Path:
     return LIBRARY_DIR / name
 
 
-def save_figure(fig, name: str, dpi: int = 130) -> Path:
+def save_figure(fig, name: str, dpi: int = FIGURE_DPI) -> Path:
     """Save a matplotlib figure as ``figures/<name>.png`` (the only way figures are written)."""
     if not name or "/" in name or name.endswith(".png"):
         raise ValueError(

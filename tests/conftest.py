@@ -53,6 +53,25 @@ def tiny_library(tmp_path_factory):
     )
 
 
+@pytest.fixture(scope="session")
+def characteriser(small_library):
+    """A tiny characterisation model on the small library (q up to 6 Å⁻¹): 2 epochs, trained for
+    q_max >= 4 (shared by the tests of helpers.characterisation and of the command line)."""
+    from helpers.characterisation import train
+    from helpers.learning import logq
+
+    return train(
+        small_library,
+        rounds=2,
+        validation_size=0.4,
+        ranges={"q_max": (4.0, 6.0), "q_min": (0.02, 0.1)},
+        epochs=2,
+        width=4,
+        grid=logq.LogQGrid(q_min=0.02, q_max=6.0, n=64),
+        epoch_fraction=1.0,
+    )
+
+
 @pytest.fixture
 def models_dir(tmp_path, monkeypatch):
     """models/ in a temporary folder, smoke names: trained models never touch the repo's."""

@@ -6,27 +6,10 @@ import pytest
 
 import helpers
 from helpers import paths
-from helpers.characterisation import NOT_DETERMINABLE, Characteriser, train
+from helpers.characterisation import NOT_DETERMINABLE, Characteriser
 from helpers.learning import logq
 from helpers.measurement import instrument
 from helpers.simulation import library
-
-GRID = logq.LogQGrid(q_min=0.02, q_max=6.0, n=64)
-
-
-@pytest.fixture(scope="module")
-def characteriser(small_library):
-    """A tiny model on the small library (q up to 6 Å⁻¹): 2 epochs, trained for q_max >= 4."""
-    return train(
-        small_library,
-        rounds=2,
-        validation_size=0.4,
-        ranges={"q_max": (4.0, 6.0), "q_min": (0.02, 0.1)},
-        epochs=2,
-        width=4,
-        grid=GRID,
-        epoch_fraction=1.0,
-    )
 
 
 def _measured(lib, k=5, scale=1e-3):
@@ -103,3 +86,96 @@ def _params(lib):
     return dict(
         shapes=p["shapes"], sizes=p["sizes"], elements=p["elements"], b_iso=p["b_iso"], q=lib.q
     )
+
+
+def test_reference_rows_keep_held_out_structures_out_of_the_fit(
+    characteriser, small_library, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(paths, "LIBRARY_DIR", tmp_path / "library")
+    lib = library.build_library(
+        paths.library_dir("small"), progress=False, **_params(small_library)
+    )
+    meta = lib.metadata
+    k = 5
+    held_out = meta["structure_id"].iloc[k]
+    others = np.flatnonzero(meta["structure_id"] != held_out)
+    limited = Characteriser(
+        characteriser.model, characteriser.novelty, lib, characteriser.trained_q_max, others
+    )
+    assert held_out not in set(limited.reference.metadata["structure_id"])
+    result = limited.characterise(lib.q, _measured(lib, k))
+    ref = limited.reference.metadata
+    family = ref[
+        (ref["shape"] == result.fit.shape)
+        & (ref["element"] == result.fit.element)
+        & np.isclose(ref["b_iso"], result.fit.b_iso)
+    ]
+    assert result.fit.radius_A in set(family["eq_radius"])
+    limited.save(tmp_path / "model", "small")
+    assert np.array_equal(Characteriser.load(tmp_path / "model").rows, others)
+
+
+def test_make_model_trains_saves_and_replaces_whole(small_library, tmp_path, monkeypatch):
+    from helpers.characterisation import make_model
+
+    monkeypatch.setattr(paths, "LIBRARY_DIR", tmp_path / "library")
+    monkeypatch.setitem(library.PRESETS, "small", _params(small_library))  # load_library's name
+    library.build_library(paths.library_dir("small"), progress=False, **_params(small_library))
+    options = dict(
+        library_name="small",
+        elements=["Au"],
+        b_iso=None,
+        rounds=1,
+        epochs=1,
+        width=4,
+        grid=logq.LogQGrid(q_min=0.02, q_max=6.0, n=64),
+        epoch_fraction=1.0,
+        validation_size=0.4,
+        ranges={"q_max": (4.0, 6.0)},
+        progress=False,
+    )
+    folder = make_model(tmp_path / "models" / "characterise", **options)
+    first = Characteriser.load(folder)
+    assert first.rows is None and len(first.reference) == len(small_library)
+    make_model(folder, seed=1, **options)
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["characterise"]
+    with pytest.raises(ValueError, match="not in the library"):
+        make_model(folder, **{**options, "elements": ["Xx"]})
+    assert Characteriser.load(folder).model.seed == 1
+
+
+def test_the_figure_marks_the_fitted_lattice_and_the_record_is_plain_json(
+    characteriser, small_library
+):
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers.simulation import structures
+
+    lib = small_library
+    intensity = _measured(lib)
+    result = characteriser.characterise(lib.q, intensity, sigma=0.02 * intensity)
+    np.testing.assert_allclose(result.sigma, 0.02 * intensity)
+    fig = result.figure(source="a.dat")
+    waxs = next(ax for ax in fig.axes if ax.get_label() == "waxs")
+    lattice = structures.SHAPE_SPECS[result.fit.shape].lattice
+    expected = structures.bragg_positions(result.fit.element, "bcc" if lattice == "bcc" else "fcc")
+    marked = sorted(
+        line.get_xdata()[0]
+        for line in waxs.lines
+        if line.get_linestyle() == ":" and len(line.get_xdata()) == 2
+    )
+    assert marked == pytest.approx(sorted(v for v in expected.values() if v <= lib.q[-1]))
+    assert f"χ²_red = {result.fit.chi2_red:.3g}" in fig.get_suptitle()
+    plt.close(fig)
+
+    record = result.as_record()
+    text = json.dumps(record, allow_nan=False)  # no NaN, no numpy types
+    assert json.loads(text)["fit"]["chi2_red"] == pytest.approx(result.fit.chi2_red)
+    assert record["probabilities"] == pytest.approx(result.probabilities)
+    assert record["coverage"]["q_max"] == pytest.approx(lib.q[-1])
+    assert len(record["fits"]) == len(result.fits)

@@ -54,7 +54,7 @@ BAD_CURVES = [
     (
         "zero intensity",
         dict(intensity=_with(I, 6, 0.0)),
-        r"<= 0 at 1 point \(index 6.*Subtract less background, mask those points, or pass NaN",
+        r"<= 0 at 1 point \(index 6.*Subtract less background.*nonpositive=.mask.",
     ),
     ("negative intensity", dict(intensity=_with(I, [1, 9], -2.0)), r"<= 0 at 2 points"),
     ("sigma zero", dict(sigma=_with(SIGMA, 3, 0.0)), r"sigma is <= 0 or not finite.*index 3"),
@@ -211,6 +211,44 @@ def test_a_bad_text_file_is_refused_at_its_line(tmp_path, case, body, message):
     with pytest.raises(ValueError, match=message) as info:
         files.read_ascii(path)
     assert str(path) in str(info.value)
+
+
+def test_a_point_count_line_is_read_and_checked(tmp_path):
+    text = f"# q (1/nm) I sigma\n {Q.size}\n" + _columns(10 * Q, I, SIGMA)
+    curve = files.read_ascii(_write(tmp_path, "count.txt", text))
+    np.testing.assert_allclose(curve.q, Q, rtol=1e-9)
+    assert curve.metadata["point_count_line"] == 2
+    wrong = f"# q (1/nm) I sigma\n{Q.size + 3}\n" + _columns(10 * Q, I, SIGMA)
+    with pytest.raises(ValueError, match=rf"line 2 holds one number, {Q.size + 3}.*12 rows"):
+        files.read_ascii(_write(tmp_path, "wrong.txt", wrong))
+
+
+def test_intensities_at_or_below_zero_are_refused_or_masked_on_request(tmp_path):
+    values = _with(_with(I, 4, -0.5), 9, 0.0)
+    path = _write(tmp_path, "subtracted.dat", "q (1/A) I\n" + _columns(Q, values))
+    with pytest.raises(ValueError, match="nonpositive='mask'"):
+        files.read_curve(path)
+    curve = files.read_curve(path, nonpositive="mask")
+    assert np.isnan(curve.intensity[[4, 9]]).all()
+    assert np.isfinite(np.delete(curve.intensity, [4, 9])).all()
+    assert curve.metadata["masked_nonpositive"] == ["line 6", "line 11"]
+    with pytest.raises(ValueError, match="nonpositive must be one of"):
+        files.read_curve(path, nonpositive="clip")
+
+
+def test_write_ascii_round_trips_in_either_unit(tmp_path):
+    values = _with(I, 3, np.nan)
+    for unit in ("1/nm", "1/Å"):
+        path = files.write_ascii(tmp_path / "w.dat", Q, values, SIGMA, unit, comments=["run 1"])
+        curve = files.read_curve(path)
+        assert curve.q_unit_read == unit and curve.metadata["header"][0] == "# run 1"
+        np.testing.assert_allclose(curve.q, Q, rtol=1e-9)
+        np.testing.assert_allclose(curve.intensity, values, rtol=1e-9)
+        np.testing.assert_allclose(curve.sigma, SIGMA, rtol=1e-9)
+    assert [p.name for p in tmp_path.iterdir()] == ["w.dat"]
+    with pytest.raises(ValueError, match="<= 0"):
+        files.write_ascii(tmp_path / "bad.dat", Q, -I)
+    assert not (tmp_path / "bad.dat").exists()
 
 
 # ------------------------------------------------------------------------------------- NXcanSAS

@@ -236,10 +236,26 @@ def test_sizes_per_shape_go_past_the_study_on_the_fast_route(tmp_path):
         D.generate(**{**params, "shapes": ["tetrahedron"]}, progress=False)
 
 
-def test_sizes_preset_reaches_15_nm_in_every_shape_it_can_build():
+def test_sizes_preset_reaches_15_nm_in_every_shape():
     sizes = D.preset("sizes")["sizes"]
     assert set(sizes) == set(S.SHAPES)
     for shape, chosen in sizes.items():
         assert chosen[0] == S.SHAPE_SPECS[shape].sizes[0]
-        if shape != "pentagonal_bipyramid":
-            assert chosen[-1] > 20, shape
+        assert chosen[-1] > 20, shape
+
+
+def test_subset_keeps_the_rows_and_gets_its_own_fingerprint(grid_library):
+    from helpers.learning import model_set
+
+    rows = np.array([3, 0, 5])
+    part = grid_library.subset(rows)
+    assert np.array_equal(part.intensities, grid_library.intensities[rows])
+    assert list(part.metadata.index) == [0, 1, 2]
+    assert part.metadata["structure_id"].tolist() == (
+        grid_library.metadata["structure_id"].iloc[rows].tolist()
+    )
+    assert model_set.library_id(part) != model_set.library_id(grid_library)
+    assert model_set.library_id(grid_library.subset(rows)) == model_set.library_id(part)
+    for bad in ([], [len(grid_library)], [0.5]):
+        with pytest.raises(ValueError, match="rows must"):
+            grid_library.subset(bad)

@@ -143,3 +143,85 @@ def test_engine_scaling_reads_the_benchmark_table():
     plt.close(fig)
     with pytest.raises(ValueError, match="columns"):
         plots.engine_scaling(table.drop(columns="engine"))
+
+
+def _vertical_lines(ax, style=":"):
+    """x of the vertical lines of ``style`` drawn on ``ax`` (axvline: two equal x)."""
+    return sorted(
+        float(line.get_xdata()[0])
+        for line in ax.lines
+        if line.get_linestyle() == style
+        and len(line.get_xdata()) == 2
+        and line.get_xdata()[0] == line.get_xdata()[1]
+    )
+
+
+def _fit_figure(q, **changes):
+    intensity = 1e3 / (1 + (q * 20) ** 4) + 0.5
+    values = dict(
+        sigma=0.05 * intensity,
+        shape="icosahedron",
+        probability=0.93,
+        radius_A=12.0,
+        radius_A_low=10.0,
+        radius_A_high=14.5,
+        fit_q=q[::2],
+        fitted=1.01 * intensity[::2],
+        residuals=np.full(q[::2].size, -0.2),
+        residuals_per_sigma=True,
+        chi2_red=1.31,
+        fit_label="fit: icosahedron, Au",
+        bragg={"111": 2.67, "200": 3.08, "400": 6.17},
+        bragg_label="fcc reflections of Au",
+        source="gold.dat",
+    )
+    values.update(changes)
+    return plots.characterisation_fit(q, intensity, **values)
+
+
+def test_characterisation_fit_has_its_panels_labels_and_the_bragg_positions_in_range():
+    q = np.linspace(0.02, 6.0, 300)
+    fig = _fit_figure(q)
+    axes = {ax.get_label(): ax for ax in fig.axes}
+    assert set(axes) == {"saxs", "saxs_residuals", "waxs", "waxs_residuals"}
+    assert axes["saxs"].get_xscale() == axes["saxs"].get_yscale() == "log"
+    assert axes["waxs"].get_xscale() == axes["waxs"].get_yscale() == "linear"
+    for name in ("saxs", "waxs"):
+        assert axes[name].get_ylabel() == "I(q) (measured units)"
+        assert axes[f"{name}_residuals"].get_xlabel() == "q (Å⁻¹)"
+        assert axes[f"{name}_residuals"].get_ylabel() == "(I − fit) / σ"
+        assert len(axes[f"{name}_residuals"].lines) >= 2  # the residuals and the zero line
+        assert axes[name].containers  # the error bars
+    # the reflections inside the measured wide-angle range, not (400) at 6.17 Å⁻¹
+    assert _vertical_lines(axes["waxs"]) == [2.67, 3.08]
+    assert _vertical_lines(axes["saxs"]) == []
+    legend = [t.get_text() for t in axes["waxs"].get_legend().get_texts()]
+    assert "fcc reflections of Au" in legend and "fit: icosahedron, Au" in legend
+    title = fig.get_suptitle()
+    assert title.startswith("gold.dat\n")
+    assert "icosahedron (p = 0.93)" in title and "R_eq = 12 Å (90 % interval 10–14.5 Å)" in title
+    assert "χ²_red = 1.31" in title
+    plt.close(fig)
+
+
+def test_characterisation_fit_without_wide_angles_or_fit_says_so():
+    q = np.linspace(0.02, 0.9, 100)
+    fig = _fit_figure(
+        q,
+        shape="not determinable from this q range",
+        probability=None,
+        sigma=None,
+        fit_q=None,
+        fitted=None,
+        residuals=None,
+        residuals_per_sigma=False,
+        chi2_red=None,
+    )
+    axes = {ax.get_label(): ax for ax in fig.axes}
+    texts = {name: [t.get_text() for t in ax.texts] for name, ax in axes.items()}
+    assert "not measured" in texts["waxs"] and "no fit" in texts["saxs_residuals"]
+    assert _vertical_lines(axes["waxs"]) == []
+    assert axes["saxs_residuals"].get_ylabel() == "(I − fit) / I"
+    title = fig.get_suptitle()
+    assert "shape not determinable from this q range   |" in title and "no fit" in title
+    plt.close(fig)

@@ -218,7 +218,13 @@ def test_bcc_rhombic_dodecahedron_is_the_builders_where_the_builder_is_right():
 
 def test_sizes_reach_the_wanted_diameter():
     rnn = 2.2435  # Mn, the smallest Rnn of the element table
-    for shape in ("cubefcc", "tetrahedron", "rhombic_dodecahedron", "octahedron"):
+    for shape in (
+        "cubefcc",
+        "tetrahedron",
+        "rhombic_dodecahedron",
+        "octahedron",
+        "pentagonal_bipyramid",
+    ):
         sizes = S.sizes_up_to(shape, 15.0, rnn)
         assert sizes[0] == S.SHAPE_SPECS[shape].sizes[0] and sizes == list(
             range(sizes[0], sizes[-1] + 1)
@@ -228,5 +234,105 @@ def test_sizes_reach_the_wanted_diameter():
             for n in sizes[-3:]
         ]
         assert diameter[-1] >= 15.0 and diameter[0] < 15.0, (shape, diameter)
-    # no correct builder for large pentagonal bipyramids: they stop below the first wrong size
-    assert S.sizes_up_to("pentagonal_bipyramid", 15.0, rnn)[-1] == 6
+
+
+def _same_points(a, b, tol=1e-9):
+    """True if the two position arrays hold the same points, one to one, to ``tol``."""
+    if len(a) != len(b):
+        return False
+    dist, match = cKDTree(a).query(b)
+    return dist.max() < tol and len(np.unique(match)) == len(match)
+
+
+def _decahedron_count(s, e, m):
+    """Atoms of the Marks/Ino decahedron from its parts: the pentagonal bipyramid of s bonds per
+    edge (the decahedral numbers 1, 7, 23, 54, 105, ...), e more pentagonal layers of
+    1 + 5 s (s + 1) / 2 atoms (the elongation), less five Marks notches of
+    1^2 + 2^2 + ... + m^2 atoms in the caps and m^2 per added layer."""
+    bipyramid = (5 * s**3 + 15 * s**2 + 16 * s + 6) // 6
+    layer = 1 + 5 * s * (s + 1) // 2
+    notch = m * (m + 1) * (2 * m + 1) // 6 + e * m * m
+    return bipyramid + e * layer - 5 * notch
+
+
+#: (sizeP, sizeE, Marks) beyond the study's sizeE 3, Marks 2 where pyNanoMatBuilder is right
+#: (sizeP + sizeE <= 9): a plain bipyramid, Ino and Marks decahedra.
+OTHER_DECAHEDRA = [(1, 0, 0), (5, 0, 0), (9, 0, 0), (3, 1, 0), (4, 2, 1), (6, 0, 2), (7, 2, 3)]
+
+
+def test_pentagonal_bipyramid_is_the_builders_where_the_builder_is_right():
+    """Every study sizeP the builder gets right (sizeE 3, Marks 2), site for site in the builder's
+    orientation, and other elongations and truncations of the same builder."""
+    spec = S.SHAPE_SPECS["pentagonal_bipyramid"]
+    first_wrong = S.BUILDER_OFF_LATTICE_FROM["pentagonal_bipyramid"]
+    right = [size for size in spec.sizes if size < first_wrong]
+    assert right == [4, 5, 6]
+    for size in right:
+        built = S.unit_positions("pentagonal_bipyramid", size)
+        own = S.pentagonal_bipyramid(size)
+        assert _same_points(own, built), size
+        assert _same_points(S.unit_positions("pentagonal_bipyramid", size, False), built)
+        np.testing.assert_allclose(own.mean(axis=0), 0.0, atol=1e-12)
+    import pyNanoMatBuilder.johnsonNPs as J
+
+    for s, e, m in OTHER_DECAHEDRA:
+        built = J.epbpyM(
+            "Au", 1.0, sizeP=s, sizeE=e, Marks=m, noOutput=True, skipSymmetryAnalyzis=True
+        ).NP.get_positions()
+        assert _same_points(S.pentagonal_bipyramid(s, e, m), built - built.mean(axis=0))
+    # the builder goes wrong once a column has 10 bonds: one atom too many on the axis
+    built = J.epbpyM(
+        "Au", 1.0, sizeP=10, sizeE=0, Marks=0, noOutput=True, skipSymmetryAnalyzis=True
+    ).NP.get_positions()
+    assert len(built) == len(S.pentagonal_bipyramid(10, 0, 0)) + 1
+
+
+@pytest.mark.parametrize("s, e, m", [(s, 3, 2) for s in (4, 7, 12, 30, 45)] + OTHER_DECAHEDRA)
+def test_pentagonal_bipyramid_atom_count_is_the_closed_form(s, e, m):
+    assert len(S.pentagonal_bipyramid(s, e, m)) == _decahedron_count(s, e, m)
+    if (e, m) == (3, 2):
+        assert len(S.pentagonal_bipyramid(s)) == (5 * s**3 + 60 * s**2 + 61 * s - 486) // 6
+
+
+@pytest.mark.parametrize("size", [7, 12, 30])
+def test_large_pentagonal_bipyramids_have_the_builders_bonds(size):
+    """Every atom's nearest neighbour at 1 Rnn (none closer); bonds only at 1 Rnn and, along the
+    axis, at the builder's 1.0515 Rnn (as at sizeP <= 6); at most 12 neighbours, 12 in the core;
+    unit_positions uses this construction from the builder's first wrong size on."""
+    own = S.unit_positions("pentagonal_bipyramid", size, study_range=False)
+    assert _same_points(own, S.pentagonal_bipyramid(size))
+    tree = cKDTree(own)
+    nearest = tree.query(own, k=2)[0][:, 1]
+    np.testing.assert_allclose(nearest, 1.0, atol=1e-9)
+    pairs = tree.query_pairs(1.2, output_type="ndarray")
+    bonds = np.linalg.norm(own[pairs[:, 0]] - own[pairs[:, 1]], axis=1)
+    axial = S.DECAHEDRAL_AXIAL_SPACING
+    assert axial == pytest.approx(1.0515, abs=1e-4)
+    assert np.all(np.isclose(bonds, 1.0, atol=1e-9) | np.isclose(bonds, axial, atol=1e-9))
+    along_axis = np.abs(own[pairs[:, 0], 2] - own[pairs[:, 1], 2])
+    assert np.allclose(along_axis[np.isclose(bonds, axial)], axial, atol=1e-9)
+    coordination = np.bincount(pairs.ravel(), minlength=len(own))
+    assert coordination.max() == 12 and coordination.min() >= 3
+
+
+@pytest.mark.parametrize("size", [4, 12])
+def test_pentagonal_bipyramid_has_d5h_symmetry(size):
+    own = S.pentagonal_bipyramid(size)
+    angle = 2 * np.pi / 5
+    rotation = np.array(
+        [[np.cos(angle), -np.sin(angle), 0], [np.sin(angle), np.cos(angle), 0], [0, 0, 1]]
+    )
+    for operation in (rotation, np.diag([1.0, 1.0, -1.0]), np.diag([1.0, -1.0, 1.0])):
+        assert _same_points(own @ operation.T, own)
+    assert not _same_points(own @ np.diag([-1.0, 1.0, 1.0]), own)  # a vertex on +x, none on -x
+
+
+def test_pentagonal_bipyramid_refuses_bad_sizes():
+    with pytest.raises(ValueError, match="size_p must be an integer >= 1"):
+        S.pentagonal_bipyramid(0)
+    with pytest.raises(ValueError, match="size_e must be an integer >= 0"):
+        S.pentagonal_bipyramid(5, -1)
+    with pytest.raises(ValueError, match="marks must be at most size_p / 2"):
+        S.pentagonal_bipyramid(5, 3, 3)
+    with pytest.raises(ValueError, match="size_p must be an integer"):
+        S.pentagonal_bipyramid(5.0)

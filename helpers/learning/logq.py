@@ -55,6 +55,8 @@ FORMAT = 1
 _COINCIDE = 1e-9
 #: a measured ln I minus its mean spans about +-8; this brings the input to order 1
 _INPUT_SCALE = 0.25
+#: the q_min range of the small-angle-only training versions (:func:`fit_library`), Å⁻¹
+SAXS_Q_MIN = (0.01, 0.05)
 #: bounds of the predicted log-variance of a standardised size target
 _LOGVAR_RANGE = (-12.0, 4.0)
 
@@ -610,6 +612,8 @@ def fit_library(
     rounds: int = 8,
     seed: int = 0,
     ranges: dict | None = None,
+    saxs_rounds: int = 0,
+    saxs_q_max: tuple = (0.25, 1.0),
     **options,
 ) -> LogQModel:
     """A :class:`LogQModel` trained on the library rows ``fit_rows`` and early-stopped and
@@ -620,7 +624,11 @@ def fit_library(
     training curve, each measured under fresh random conditions (``ranges``: those of
     :func:`helpers.measurement.instrument.random_measurements`, with a random overall scale;
     polydispersity averages over ``fit_rows`` only), one shown per epoch; the validation curves
-    are measured once (averaging over ``val_rows`` only). ``options``: :class:`LogQModel` fields
+    are measured once (averaging over ``val_rows`` only). ``saxs_rounds`` more versions
+    (realistic only) are measured with q_max drawn from ``saxs_q_max`` and q_min from
+    :data:`SAXS_Q_MIN` (small angles only), so that the size of a curve without wide angles
+    is read from what the model has seen; early stopping and
+    calibration still use the ``ranges`` conditions. ``options``: :class:`LogQModel` fields
     (``grid``, ``width``, ``epochs``, ``patience`` ...)."""
     fit_rows, val_rows = np.asarray(fit_rows), np.asarray(val_rows)
     if fit_rows.size == 0 or val_rows.size == 0:
@@ -640,6 +648,12 @@ def fit_library(
         Z = measured_versions(
             lib, fit_rows, rounds, model.grid, instrument.derived_seed(seed, 3), **ranges
         )
+        if saxs_rounds:
+            saxs = {**ranges, "q_min": SAXS_Q_MIN, "q_max": tuple(saxs_q_max)}
+            extra = measured_versions(
+                lib, fit_rows, saxs_rounds, model.grid, instrument.derived_seed(seed, 5), **saxs
+            )
+            Z = np.concatenate([Z, extra])
         Z_val = measured_versions(
             lib, val_rows, 1, model.grid, instrument.derived_seed(seed, 4), **ranges
         )[0]

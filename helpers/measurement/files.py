@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -189,8 +190,9 @@ def check_curve(q, intensity, sigma=None, dq=None, *, labels=None) -> None:
         raise ValueError(
             f"the intensity is <= 0 at {_points(bad.size)} ({_where(labels, bad)}; first "
             f"I = {intensity[bad[0]]:g} at q = {q[bad[0]]:g}): intensities must be > 0 (the "
-            "models read log I). Subtract less background, mask those points, or pass NaN for "
-            "points that were not measured."
+            "models read log I). Subtract less background, or read them as not measured: pass "
+            "NaN for them, or read the file with nonpositive='mask' (command line: "
+            "--mask-nonpositive)."
         )
     for name, values, low, rule in (
         ("sigma", sigma, "<= 0", "finite and > 0"),
@@ -362,18 +364,49 @@ def _numbers(fields):
     return values, None
 
 
-def read_ascii(path, q_unit: str | None = None) -> MeasuredCurve:
+#: what a reader does with measured intensities <= 0: refuse the file (the default) or read them
+#: as points not measured (NaN), counted in the curve's metadata
+NONPOSITIVE = ("error", "mask")
+
+
+def _nonpositive_rule(nonpositive: str) -> str:
+    if nonpositive not in NONPOSITIVE:
+        raise ValueError(
+            f"nonpositive must be one of {NONPOSITIVE}, got {nonpositive!r}: 'mask' reads "
+            "intensities <= 0 as points not measured."
+        )
+    return nonpositive
+
+
+def mask_nonpositive(intensity, labels=None) -> tuple[np.ndarray, list[str]]:
+    """(intensity with NaN where it was <= 0, the labels of those points). Background-subtracted
+    curves scatter around 0 where the particles no longer scatter (and some files write 0 where
+    nothing was recorded): such points carry no log-intensity and are read as not measured."""
+    intensity = np.array(intensity, dtype=float)
+    bad = np.flatnonzero(np.isfinite(intensity) & (intensity <= 0))
+    intensity[bad] = np.nan
+    names = [labels[k] if labels is not None else f"index {k}" for k in bad]
+    return intensity, names
+
+
+def read_ascii(path, q_unit: str | None = None, nonpositive: str = "error") -> MeasuredCurve:
     """Read a curve from a text file of 2 to 4 columns: q, I, σ(I), σ(q) (module doc).
 
     ``q_unit``: the unit of the q (and σ(q)) column, any spelling of :data:`Q_UNITS`. Needed when
     the file does not state it; when it does, ``q_unit`` may be left out, and a different one
     raises. A stated unit that is not an accepted one is reported when ``q_unit`` is left out and
     ignored when it is given. Numbers: ``nan`` marks a missing intensity; ``1e-3`` style is read,
-    decimal commas are not. The file is read as UTF-8, else as Latin-1.
+    decimal commas are not. The file is read as UTF-8, else as Latin-1. A line holding one whole
+    number before the first data row is read as the count of data rows (some instruments write
+    one) and must equal it. ``nonpositive``: "error" (default) refuses intensities <= 0; "mask"
+    reads them as not measured (NaN) and lists them in ``metadata["masked_nonpositive"]``.
 
     ``metadata``: ``header`` (the comment and header lines, in order), ``q_unit_statement`` (the
-    line that stated the unit, or None), ``encoding``, ``format`` (``"text"``)."""
+    line that stated the unit, or None), ``encoding``, ``format`` (``"text"``),
+    ``masked_nonpositive`` (the lines read as not measured), ``point_count_line``."""
+    _nonpositive_rule(nonpositive)
     path_ = _existing(path)
+    count_line = None
     text, encoding = _decode(path_.read_bytes())
     header, data_lines, notes = [], [], []
     separator = None
@@ -408,6 +441,16 @@ def read_ascii(path, q_unit: str | None = None) -> MeasuredCurve:
                 "Every line after the header must hold numbers only; start comment lines with #, "
                 "or remove the line."
             )
+        if (
+            width is None
+            and count_line is None
+            and len(values) == 1
+            and float(values[0]).is_integer()
+            and values[0] >= 0
+        ):
+            count_line = (number, int(values[0]))  # the count of data rows, checked below
+            header.append(line)
+            continue
         if width is None:
             width = len(values)
             if not 2 <= width <= 4:
@@ -426,6 +469,12 @@ def read_ascii(path, q_unit: str | None = None) -> MeasuredCurve:
             f"{path}: no numeric rows found ({len(header)} comment or header lines): expected "
             "rows of 2 to 4 numbers q, I (, sigma, dq) after the header."
         )
+    if count_line is not None and count_line[1] != len(data_lines):
+        raise ValueError(
+            f"{path}: line {count_line[0]} holds one number, {count_line[1]}, read as the count "
+            f"of data rows, but {len(data_lines)} rows follow. Correct or remove that line (start "
+            "it with # if it is a comment)."
+        )
     stated, unrecognised = [], []
     for number, line_text, unit in _stated_units(notes):
         name = canonical_q_unit(unit)
@@ -437,6 +486,9 @@ def read_ascii(path, q_unit: str | None = None) -> MeasuredCurve:
     table = np.array([values for _, values in data_lines])
     labels = [f"line {number}" for number, _ in data_lines]
     columns = [table[:, k] for k in range(width)] + [None] * (4 - width)
+    masked = []
+    if nonpositive == "mask":
+        columns[1], masked = mask_nonpositive(columns[1], labels)
     try:
         check_curve(*columns, labels=labels)
     except ValueError as err:
@@ -446,6 +498,8 @@ def read_ascii(path, q_unit: str | None = None) -> MeasuredCurve:
         "header": header,
         "q_unit_statement": (f"line {stated[0][0]}: {stated[0][1]}" if stated else None),
         "encoding": encoding,
+        "masked_nonpositive": masked,
+        "point_count_line": None if count_line is None else count_line[0],
     }
     return MeasuredCurve(
         q=to_inverse_angstrom(columns[0], unit),
@@ -456,6 +510,36 @@ def read_ascii(path, q_unit: str | None = None) -> MeasuredCurve:
         source=os.fspath(path),
         metadata=metadata,
     )
+
+
+def write_ascii(path, q, intensity, sigma=None, q_unit: str = "1/Å", comments=()) -> Path:
+    """Write a measured curve as text columns q, I (, sigma) that :func:`read_ascii` reads back:
+    ``comments`` as ``#`` lines, then a column header stating the q unit (``q`` given in 1/Å and
+    written in ``q_unit``). The curve is checked first (:func:`check_curve`); NaN intensities are
+    written as ``nan``. Written beside ``path`` and moved into place; an existing file is
+    replaced only if it is a regular file."""
+    check_curve(q, intensity, sigma)
+    unit = _require_unit(q_unit)
+    path = Path(path)
+    if path.exists() and not path.is_file():
+        raise ValueError(f"{path} exists and is not a file: choose another path.")
+    q_out = np.asarray(q, dtype=float) / Q_UNITS[unit]
+    columns = [q_out, np.asarray(intensity, dtype=float)]
+    names = [f"q ({unit})", "I"]
+    if sigma is not None:
+        columns.append(np.asarray(sigma, dtype=float))
+        names.append("sigma")
+    lines = [f"# {line}" for line in comments] + ["  ".join(names)]
+    lines += ["  ".join(f"{v:.10g}" for v in row) for row in zip(*columns)]
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(lines) + "\n")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
 
 
 # ------------------------------------------------------------------------------------ NXcanSAS
@@ -708,10 +792,14 @@ def _companion(where, data, of, attribute, default, what, dataset=False):
 # ---------------------------------------------------------------------------------- dispatch
 
 
-def read_curve(path, q_unit: str | None = None, entry: str | None = None) -> MeasuredCurve:
+def read_curve(
+    path, q_unit: str | None = None, entry: str | None = None, nonpositive: str = "error"
+) -> MeasuredCurve:
     """Read a measured curve, the format chosen by the file's suffix: ``.dat``, ``.txt``,
     ``.csv`` -> :func:`read_ascii`; ``.h5``, ``.hdf5``, ``.nxs``, ``.hdf`` ->
-    :func:`read_nxcansas` (``entry`` only applies there). q comes back in 1/Å."""
+    :func:`read_nxcansas` (``entry`` only applies there). q comes back in 1/Å. ``nonpositive``:
+    "error" refuses intensities <= 0, "mask" reads them as not measured (text files)."""
+    _nonpositive_rule(nonpositive)
     path_ = _existing(path)
     suffix = path_.suffix.lower()
     if suffix in ASCII_SUFFIXES:
@@ -720,8 +808,14 @@ def read_curve(path, q_unit: str | None = None, entry: str | None = None) -> Mea
                 f"{path}: entry= chooses a curve in an NXcanSAS file; a text file holds one. "
                 "Leave entry out."
             )
-        return read_ascii(path, q_unit=q_unit)
+        return read_ascii(path, q_unit=q_unit, nonpositive=nonpositive)
     if suffix in NXCANSAS_SUFFIXES:
+        if nonpositive != "error":
+            raise ValueError(
+                f"{path}: nonpositive='mask' applies to text files; an NXcanSAS file must hold "
+                "intensities > 0, NaN where not measured. Mask them in the file or leave "
+                "nonpositive out."
+            )
         return read_nxcansas(path, entry=entry, q_unit=q_unit)
     raise ValueError(
         f"{path}: unknown file type {suffix or '(no suffix)'!r}. Supported: text columns "

@@ -76,17 +76,33 @@ def _on_measured_q(lib_q, curves, q) -> np.ndarray:
     return np.exp(np.stack([np.interp(xq, x, c) for c in log_curves]))
 
 
-def _linear_fit(model, data, weight) -> tuple[float, float, float]:
-    """(scale, background, chi²) minimising sum(((data - scale model - background) / weight)²)
-    with scale > 0 and background >= 0."""
-    a = np.stack([model / weight, 1.0 / weight], axis=1)
+def _size_average(curves, log_r, s: float) -> np.ndarray:
+    """The log-normal size averages (σ = ``s``) of ``curves`` centred on each of their radii."""
+    if s == 0:
+        return curves
+    w = np.exp(-((log_r[:, None] - log_r[None, :]) ** 2) / (2 * s * s))
+    return (w @ curves) / w.sum(axis=1, keepdims=True)
+
+
+def _linear_fits(models, data, weight) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(scale, background, chi²) per row of ``models`` (m, n), each minimising
+    sum(((data - scale model - background) / weight)²) with scale > 0 and background >= 0 (the
+    2x2 normal equations solved in closed form; where their solution breaks a bound, the
+    background is 0 and the scale the one-parameter solution)."""
+    a = models / weight
+    u = 1.0 / weight
     b = data / weight
-    (scale, background), *_ = np.linalg.lstsq(a, b, rcond=None)
-    if background < 0 or scale <= 0:
-        background = 0.0
-        scale = max(float(a[:, 0] @ b / (a[:, 0] @ a[:, 0])), np.finfo(float).tiny)
-    chi2 = float(np.sum((b - scale * a[:, 0] - background * a[:, 1]) ** 2))
-    return float(scale), float(background), chi2
+    aa, au, ab = np.einsum("ij,ij->i", a, a), a @ u, a @ b
+    uu, ub = u @ u, u @ b
+    det = aa * uu - au * au
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = (ab * uu - au * ub) / det
+        background = (aa * ub - au * ab) / det
+    bound = ~np.isfinite(scale) | ~np.isfinite(background) | (scale <= 0) | (background < 0)
+    background = np.where(bound, 0.0, background)
+    scale = np.where(bound, np.maximum(ab / aa, np.finfo(float).tiny), scale)
+    residual = b - scale[:, None] * a - background[:, None] * u
+    return scale, background, np.einsum("ij,ij->i", residual, residual)
 
 
 def _check(q, intensity, sigma):
@@ -136,20 +152,17 @@ def fit_family(
     rows = meta.index.get_indexer(family.index)
     curves = _on_measured_q(lib.q, lib.intensities[rows], qm)
     log_r = np.log(family["eq_radius"].to_numpy(float))
-    best = None
     for s in sigmas:
         if s < 0 or not np.isfinite(s):
             raise ValueError(f"polydispersity values must be finite and >= 0, got {s}.")
-        for k in range(len(family)):
-            if s == 0:
-                model = curves[k]
-            else:
-                w = np.exp(-((log_r - log_r[k]) ** 2) / (2 * s * s))
-                model = w @ curves / w.sum()
-            scale, background, chi2 = _linear_fit(model, data, weight)
-            if best is None or chi2 < best[0]:
-                best = (chi2, k, s, scale, background, model)
+    # every (σ, R_0) model at once, σ-major: row j is σ = sigmas[j // K], R_0 = R[j % K]
+    models = np.concatenate([_size_average(curves, log_r, s) for s in sigmas])
+    scales, backgrounds, chi2s = _linear_fits(models, data, weight)
+    j = int(np.argmin(chi2s))
+    n_sizes = len(family)
+    best = (chi2s[j], j % n_sizes, sigmas[j // n_sizes], scales[j], backgrounds[j], models[j])
     chi2, k, s, scale, background, model = best
+    scale, background = float(scale), float(background)
     fitted = scale * model + background
     dof = max(use.sum() - N_PARAMETERS, 1)
     centre = family.iloc[k]

@@ -822,3 +822,137 @@ def accuracy_by(table: pd.DataFrame, x: str, xlabel: str, title: str = "") -> pl
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def _plain(value, _position=None) -> str:
+    """A tick label without mathtext: 0.01, 2, 1e+05."""
+    return f"{value:g}"
+
+
+def _answer_title(shape, probability, radius_A, radius_A_low, radius_A_high, level, chi2_red):
+    """One line: the shape (with its probability), R_eq with its interval, the fit's chi²_red."""
+    shape_text = f"shape {shape}" + ("" if probability is None else f" (p = {probability:.2f})")
+    radius = (
+        f"R_eq = {radius_A:.3g} Å ({100 * level:.0f} % interval {radius_A_low:.3g}–"
+        f"{radius_A_high:.3g} Å)"
+    )
+    fit = "no fit" if chi2_red is None else f"fit χ²_red = {chi2_red:.3g}"
+    return f"{shape_text}   |   {radius}   |   {fit}"
+
+
+def characterisation_fit(
+    q,
+    intensity,
+    *,
+    shape: str,
+    probability: float | None,
+    radius_A: float,
+    radius_A_low: float,
+    radius_A_high: float,
+    level: float = 0.9,
+    sigma=None,
+    fit_q=None,
+    fitted=None,
+    residuals=None,
+    residuals_per_sigma: bool = False,
+    chi2_red: float | None = None,
+    fit_label: str = "fit",
+    bragg: dict | None = None,
+    bragg_label: str = "Bragg positions",
+    source: str = "",
+    q_split: float = SAXS_WAXS_SPLIT,
+) -> plt.Figure:
+    """The characterisation of one measured curve, drawn from the values given (nothing is
+    computed here but the panels).
+
+    Left: the small-angle part (q < ``q_split``) on log-log axes; right: the wide-angle part on
+    linear axes with the ``bragg`` positions ({label: q}, Å⁻¹) marked (``bragg_label`` in the
+    legend). Each has the residuals of the fit in a small panel below. ``q``, ``intensity`` and
+    ``sigma`` (error bars; None: no bars) are the measured curve (q in Å⁻¹, intensity in the
+    measurement's units, NaN where not measured); ``fit_q``, ``fitted`` and ``residuals`` the
+    fit at the points it used (None: no fit), the residuals (I - fit) / σ if
+    ``residuals_per_sigma`` else (I - fit) / I. The title gives the answer: ``shape`` with its
+    ``probability`` (None: not shown, e.g. when the shape is not determinable), the equivalent
+    radius ``radius_A`` with its ``level`` interval, and ``chi2_red`` (None: no fit); ``source``
+    (a file name) heads it."""
+    q = np.asarray(q, dtype=float)
+    intensity = np.asarray(intensity, dtype=float)
+    sigma = None if sigma is None else np.asarray(sigma, dtype=float)
+    has_fit = fit_q is not None and fitted is not None and residuals is not None
+    fig = plt.figure(figsize=(12.5, 6.0))
+    grid = fig.add_gridspec(2, 2, height_ratios=(3, 1), hspace=0.06, wspace=0.22)
+    parts = (
+        ("saxs", q < q_split, f"small angles (q < {q_split:g} Å⁻¹), log-log", True),
+        ("waxs", q >= q_split, f"wide angles (q ≥ {q_split:g} Å⁻¹), linear", False),
+    )
+    residual_label = "(I − fit) / σ" if residuals_per_sigma else "(I − fit) / I"
+    for column, (name, part, title, log) in enumerate(parts):
+        ax = fig.add_subplot(grid[0, column])
+        ax_r = fig.add_subplot(grid[1, column], sharex=ax)
+        ax.set_label(name)
+        ax_r.set_label(f"{name}_residuals")
+        shown = part & np.isfinite(intensity)
+        if shown.any():
+            ax.errorbar(
+                q[shown],
+                intensity[shown],
+                yerr=None if sigma is None else sigma[shown],
+                fmt="o",
+                ms=2.2,
+                lw=0.6,
+                color=BLUE,
+                ecolor=SKY,
+                label="measured" + (" ± σ" if sigma is not None else ""),
+                zorder=2,
+            )
+            if log:
+                ax.set_xscale("log")
+                ax.set_yscale("log")
+                for axis in (
+                    ax.xaxis,
+                    ax.yaxis,
+                ):  # plain labels: mathtext ones cost most of a draw
+                    axis.set_major_formatter(matplotlib.ticker.FuncFormatter(_plain))
+                    axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        else:
+            ax.text(0.5, 0.5, "not measured", transform=ax.transAxes, ha="center", color=GREY)
+            ax_r.text(0.5, 0.5, "not measured", transform=ax_r.transAxes, ha="center", color=GREY)
+        if has_fit:
+            fq = np.asarray(fit_q, dtype=float)
+            in_part = (fq < q_split) if log else (fq >= q_split)
+            if in_part.any():
+                ax.plot(
+                    fq[in_part],
+                    np.asarray(fitted)[in_part],
+                    color=VERMILLION,
+                    lw=1.2,
+                    label=fit_label,
+                    zorder=3,
+                )
+                ax_r.plot(
+                    fq[in_part], np.asarray(residuals)[in_part], "o", ms=1.8, color=VERMILLION
+                )
+        ax_r.axhline(0.0, color="k", lw=0.7)
+        if shown.any() and not log:
+            lo, hi = q[shown].min(), q[shown].max()
+            inside = {k: v for k, v in (bragg or {}).items() if lo <= v <= hi}
+            if inside:
+                _mark_q_landmarks(ax, inside, None)
+                ax.plot([], [], color="0.6", lw=0.7, ls=":", label=bragg_label)
+            pad = 0.01 * (hi - lo)
+            ax.set_xlim(lo - pad, hi + pad)
+        ax.set_title(title, fontsize=9, loc="left", pad=18)  # above the reflections' labels
+        ax.set_ylabel("I(q) (measured units)")
+        ax_r.set_ylabel(residual_label, fontsize=8)
+        ax_r.set_xlabel("q (Å⁻¹)")
+        ax.tick_params(labelbottom=False)
+        if not has_fit:
+            ax_r.text(0.5, 0.5, "no fit", transform=ax_r.transAxes, ha="center", color=GREY)
+        if ax.get_legend_handles_labels()[0]:  # a fixed corner: "best" scans every point
+            ax.legend(fontsize=7, loc="upper right")
+    answer = _answer_title(
+        shape, probability, radius_A, radius_A_low, radius_A_high, level, chi2_red
+    )
+    fig.suptitle(f"{source}\n{answer}" if source else answer, fontsize=10, y=0.99)
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.09, top=0.83)  # room for both titles
+    return fig

@@ -60,8 +60,9 @@ def _sizes_preset() -> dict:
 #: called for its value). "smoke" is the small library of the fast test run (every shape keeps two
 #: sizes, as a grouped split needs). "sizes" is the study's 9 shapes, 17 elements and 4 B_iso at
 #: every size from the study's smallest up to at least SIZES_MAX_NM nm of equivalent diameter
-#: (:func:`helpers.simulation.structures.sizes_up_to`; the pentagonal bipyramid stops where
-#: pyNanoMatBuilder stops building it correctly, ``structures.BUILDER_OFF_LATTICE_FROM``).
+#: (:func:`helpers.simulation.structures.sizes_up_to`; where pyNanoMatBuilder stops building a
+#: shape correctly, ``structures.BUILDER_OFF_LATTICE_FROM``, the rhombic dodecahedron and the
+#: pentagonal bipyramid are built by ``structures`` itself, the same sites below those sizes).
 PRESETS: dict[str, dict] = {
     "study": {},
     "smoke": {"sizes": [2, 3, 4, 5], "elements": ["Au", "Co", "Fe"], "b_iso": [0.1, 0.9]},
@@ -111,6 +112,25 @@ class Library:
 
     def __len__(self) -> int:
         return len(self.metadata)
+
+    def subset(self, rows) -> Library:
+        """The library of the rows ``rows`` only (positions, in the order given; metadata
+        re-indexed from 0). Its manifest's fingerprint names the rows, so that a model cached
+        for the whole library is never taken for one of a subset."""
+        rows = np.asarray(rows)
+        if rows.ndim != 1 or rows.size == 0 or not np.issubdtype(rows.dtype, np.integer):
+            raise ValueError("rows must be a non-empty 1-D array of integer row positions.")
+        if rows.min() < 0 or rows.max() >= len(self):
+            raise ValueError(f"rows must lie in 0..{len(self) - 1}.")
+        digest = hashlib.sha256(np.ascontiguousarray(rows, dtype=np.int64).tobytes()).hexdigest()
+        manifest = {**self.manifest, "sha256": {**self.manifest["sha256"], "rows": digest}}
+        return Library(
+            self.q,
+            self.intensities[rows],
+            self.metadata.iloc[rows].reset_index(drop=True),
+            manifest,
+            self.path,
+        )
 
 
 def _normalise_params(shapes=None, sizes=None, elements=None, b_iso=None, q=None) -> dict:

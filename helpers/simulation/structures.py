@@ -5,6 +5,9 @@ The 9 shape labels, their builder classes and size arguments are those of the st
 distance Rnn, so one (shape, size) is the same structure, in units of Rnn, for every element:
 :func:`unit_positions` builds it once at Rnn = 1 and :func:`build` scales it for an element
 (``tests/test_structures.py`` checks this against a direct build at the element's own Rnn).
+Outside the study's range the single crystals, and the pentagonal bipyramid where
+pyNanoMatBuilder misplaces atoms, are built here from their lattice sites (the builder's own sites
+wherever it is right, checked in the tests).
 """
 
 from __future__ import annotations
@@ -149,9 +152,9 @@ def _run_builder(shape: str, size: int, element: str, rnn_value: float, study_ra
 
 #: Sizes from which pyNanoMatBuilder 0.17.0 places atoms off the shape's lattice (closer than one
 #: nearest-neighbour distance to another atom; ``tests/test_structures.py``). The study's library
-#: keeps them as the study had them; beyond the study's range the rhombic dodecahedron is built by
-#: :func:`bcc_rhombic_dodecahedron` instead, and the pentagonal bipyramid has no correct builder
-#: here yet, so it stops below this size.
+#: keeps them as the study had them; outside the study's range :func:`unit_positions` builds these
+#: shapes from these sizes on with :func:`bcc_rhombic_dodecahedron` and
+#: :func:`pentagonal_bipyramid` instead (the same sites as the builder below these sizes).
 BUILDER_OFF_LATTICE_FROM: dict[str, int] = {"rhombic_dodecahedron": 7, "pentagonal_bipyramid": 7}
 
 
@@ -175,6 +178,81 @@ def bcc_rhombic_dodecahedron(n_shell: int) -> np.ndarray:
     )
     sites = np.stack([x[keep], y[keep], z[keep]], axis=1).astype(float)
     return sites / np.sqrt(3.0)  # a / 2 = Rnn / sqrt(3)
+
+
+#: Spacing of the atoms along the 5-fold axis of pyNanoMatBuilder's decahedra, in units of Rnn:
+#: twice the height of a pentagonal pyramid of equilateral triangles of unit edge,
+#: 2 sqrt((5 - sqrt 5) / 10) = 1.0515 (the builder's ``magicFactorF``).
+DECAHEDRAL_AXIAL_SPACING = 2.0 * np.sqrt((5.0 - np.sqrt(5.0)) / 10.0)
+
+
+def _int_at_least(name: str, value, smallest: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < smallest:
+        raise ValueError(f"{name} must be an integer >= {smallest}, got {value!r}.")
+    return int(value)
+
+
+_STUDY_DECAHEDRON = dict(SHAPE_SPECS["pentagonal_bipyramid"].fixed)  # sizeE 3, Marks 2
+
+
+def pentagonal_bipyramid(
+    size_p: int,
+    size_e: int = _STUDY_DECAHEDRON["sizeE"],
+    marks: int = _STUDY_DECAHEDRON["Marks"],
+) -> np.ndarray:
+    """Atom positions (units of Rnn, centred) of the decahedron that pyNanoMatBuilder's ``epbpyM``
+    builds with sizeP ``size_p``, sizeE ``size_e`` and Marks ``marks`` (the study's shape
+    "pentagonal_bipyramid" has sizeE 3 and Marks 2: a Marks decahedron elongated along its axis,
+    Ino-like), in the builder's orientation: 5-fold axis along z, a pentagon vertex along +x.
+
+    Five fcc tetrahedral segments share the 5-fold axis; segment k lies between the twin planes
+    through the axis and the pentagon vertices k and k + 1 (at 72 k degrees, k mod 5), and is
+    bounded by {111} outer facets above and below. The builder closes the 7.35 degree gap by
+    stretching along the axis, not by opening the segments: the pentagon is regular with unit
+    edge, every bond is 1 Rnn except those parallel to the axis,
+    :data:`DECAHEDRAL_AXIAL_SPACING` = 1.0515 Rnn (+5.1 %).
+
+    The atoms stand in columns parallel to the axis, c = 1.0515 apart. Column (k, i, j) stands at
+    i u_k + j u_(k+1) in the xy plane (u_k the unit-edge pentagon's vertex k, i >= 1, j >= 0,
+    i + j <= size_p; plus the axis column) and holds the m + 1 atoms
+    z = (m / 2 - n) c, n = 0..m, with m = size_p + size_e - i - j: from the segment's facet above
+    to its mirror image below, size_e bonds longer than in the plain bipyramid (the elongation,
+    with {100} side facets). The Marks truncation drops the columns with i or j above
+    size_p - marks: a re-entrant notch along each of the five vertical edges, bounded by {111}
+    planes parallel to the twin planes, leaving size_p + 1 - 2 marks atoms on every pentagon edge.
+    The atom count is
+    [5 s^3 + 15 s^2 + 16 s + 6 + e (15 s^2 + 15 s + 6) - 5 M (M + 1)(2 M + 1) - 30 e M^2] / 6
+    (s, e, M = size_p, size_e, marks), (5 s^3 + 60 s^2 + 61 s - 486) / 6 for the study's.
+
+    pyNanoMatBuilder builds exactly these sites while size_p + size_e <= 9
+    (``tests/test_structures.py``: sizeP 4 to 6 of the study, and other sizeE and Marks). It fills
+    a column of m bonds with int(m c^2) - 1 inner atoms instead of m - 1; the two agree only while
+    m (c^2 - 1) = 0.106 m < 1, so from size_p + size_e = 10 on its longest columns get one atom too
+    many, squeezed in closer than 1 Rnn (hence the study's sizeP 7 to 9 have atoms 0.85 Rnn from a
+    neighbour). This construction is vectorised: about 0.03 s for 2 x 10^5 atoms."""
+    s = _int_at_least("size_p", size_p, 1)
+    e = _int_at_least("size_e", size_e, 0)
+    m_cut = _int_at_least("marks", marks, 0)
+    if 2 * m_cut > s:
+        raise ValueError(
+            f"marks must be at most size_p / 2 (a pentagon edge keeps size_p + 1 - 2 marks "
+            f"atoms), got marks {m_cut} for size_p {s}."
+        )
+    angles = 2.0 * np.pi * np.arange(5) / 5.0
+    u = np.stack([np.cos(angles), np.sin(angles)], axis=1) / (2.0 * np.sin(np.pi / 5.0))
+    top = s - m_cut  # largest i and j left by the Marks truncation
+    i, j = np.meshgrid(np.arange(1, top + 1), np.arange(0, top + 1), indexing="ij")
+    inside = i + j <= s
+    i, j = np.tile(i[inside], 5), np.tile(j[inside], 5)
+    k = np.repeat(np.arange(5), np.count_nonzero(inside))
+    xy = np.vstack([np.zeros((1, 2)), i[:, None] * u[k] + j[:, None] * u[(k + 1) % 5]])
+    bonds = np.concatenate([[s + e], s + e - i - j])  # bonds per column, the axis column first
+    length = bonds + 1
+    column = np.repeat(np.arange(len(bonds)), length)
+    n = np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
+    z = (bonds[column] / 2.0 - n) * DECAHEDRAL_AXIAL_SPACING
+    positions = np.column_stack([xy[column], z])
+    return positions - positions.mean(axis=0)
 
 
 #: The fcc single crystals as lattice sites inside facet planes. Site coordinates u are integers
@@ -278,19 +356,32 @@ def unit_positions(shape: str, size: int, study_range: bool = True) -> np.ndarra
     built every time, not cached) and builds the single crystals as lattice sites inside their
     facets: the fcc ones with :func:`fcc_polyhedron` (pyNanoMatBuilder's sites, about a thousand
     times faster) and the rhombic dodecahedron with :func:`bcc_rhombic_dodecahedron`
-    (pyNanoMatBuilder misplaces atoms from nShell 7 on; the same sites below). The study's range
-    keeps pyNanoMatBuilder's builds, atom order included, so the study's library stays the same
-    bytes."""
+    (pyNanoMatBuilder misplaces atoms from nShell 7 on; the same sites below), and the pentagonal
+    bipyramid from sizeP 7 on with :func:`pentagonal_bipyramid` (pyNanoMatBuilder misplaces atoms
+    there; below, its builds are kept, atom order included, and are the same sites). The study's
+    range keeps pyNanoMatBuilder's builds, atom order included, so the study's library stays the
+    same bytes."""
     check_shape_size(shape, size, study_range)
     if study_range:
         return _unit_positions_cached(shape, int(size))
-    if shape == "rhombic_dodecahedron":
-        positions = bcc_rhombic_dodecahedron(int(size))
-    elif shape in _FCC_FACETS:
-        positions = fcc_polyhedron(shape, int(size))
+    construction = _construction(shape, int(size))
+    if construction is not None:
+        positions = construction(int(size))
     else:
         positions = _run_builder(shape, int(size), "Au", 1.0, study_range=False).get_positions()
     return positions - positions.mean(axis=0)
+
+
+def _construction(shape: str, size: int):
+    """The function of one size argument that builds (shape, size) here outside the study's
+    range, or None where pyNanoMatBuilder's build is used (see :func:`unit_positions`)."""
+    if shape == "rhombic_dodecahedron":
+        return bcc_rhombic_dodecahedron
+    if shape == "pentagonal_bipyramid" and size >= BUILDER_OFF_LATTICE_FROM[shape]:
+        return pentagonal_bipyramid
+    if shape in _FCC_FACETS:
+        return functools.partial(fcc_polyhedron, shape)
+    return None
 
 
 def sizes_up_to(shape: str, eq_diameter_nm: float, rnn_angstrom: float) -> list[int]:
@@ -298,21 +389,29 @@ def sizes_up_to(shape: str, eq_diameter_nm: float, rnn_angstrom: float) -> list[
     diameter 2 R_eq reaches ``eq_diameter_nm`` at the nearest-neighbour distance ``rnn_angstrom``
     (every integer size: one more shell is the finest step a closed polyhedron has). R_eq grows
     linearly with the size for large sizes; it is extrapolated from the study's two largest sizes
-    (one more size is added as a margin). Shapes whose builder fails from some size on
-    (:data:`BUILDER_OFF_LATTICE_FROM`, no correct builder here) stop below it."""
+    (one more size is added as a margin). Where the last size is built here, not by
+    pyNanoMatBuilder (milliseconds), it is checked: if it falls short (the pentagonal bipyramid,
+    whose fixed elongation and Marks notches make R_eq grow more slowly than the study's sizes
+    suggest), the sizes go on to the first that reaches, plus the margin. Every shape reaches the
+    diameter: where pyNanoMatBuilder fails (:data:`BUILDER_OFF_LATTICE_FROM`),
+    :func:`unit_positions` builds the sites itself."""
     spec = check_shape_size(shape, SHAPE_SPECS[shape].sizes[0])
     if not eq_diameter_nm > 0 or not rnn_angstrom > 0:
         raise ValueError("eq_diameter_nm and rnn_angstrom must be positive.")
+
+    def eq_radius(n: int) -> float:
+        return describe_positions(unit_positions(shape, n, study_range=False))["eq_radius"]
+
     a, b = spec.sizes[-2], spec.sizes[-1]
-    r_a, r_b = (
-        describe_positions(unit_positions(shape, n, study_range=False))["eq_radius"]
-        for n in (a, b)
-    )
+    r_a, r_b = eq_radius(a), eq_radius(b)
     slope = (r_b - r_a) / (b - a)
     wanted = 10.0 * eq_diameter_nm / 2.0 / rnn_angstrom  # R_eq in units of Rnn
     last = max(b, int(np.ceil(b + (wanted - r_b) / slope)) + 1)
-    if shape in BUILDER_OFF_LATTICE_FROM and shape != "rhombic_dodecahedron":
-        last = min(last, BUILDER_OFF_LATTICE_FROM[shape] - 1)
+    if _construction(shape, last) is not None and eq_radius(last) < wanted:
+        reached = last + 1
+        while eq_radius(reached) < wanted:
+            reached += 1
+        last = reached + 1
     return list(range(spec.sizes[0], last + 1))
 
 
