@@ -3,6 +3,9 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+BENCH_VENV := .venv-bench
+BENCH_PY := $(BENCH_VENV)/bin/python
+BENCH_STAMP := $(BENCH_VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
 .PHONY: venv model run lint test bench lab clean-library
@@ -47,10 +50,18 @@ test: lint
 	NP_SMOKE=1 $(PY) -m pytest --nbval-lax -q -n 2 --dist loadscope
 	NP_SMOKE=1 NP_SMOKE_RECORDED=1 $(PY) -m pytest -q tests/test_smoke_results.py
 
-bench: venv
-	$(PY) -m pip install --quiet -r requirements-bench.txt
-	$(PY) benchmarks/bench_library.py
-	$(PY) benchmarks/bench_engine.py
+# The benchmarks run in their own environment, .venv-bench/: torch and debyecalculator
+# (requirements-bench.txt) are only for measuring against, never dependencies of the study's .venv/.
+$(BENCH_STAMP): requirements.txt requirements-bench.txt pyproject.toml
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_PY) -m pip install --quiet --upgrade pip
+	$(BENCH_PY) -m pip install --quiet -r requirements.txt -r requirements-bench.txt
+	$(BENCH_PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BENCH_PY) benchmarks/bench_library.py
+	$(BENCH_PY) benchmarks/bench_engine.py
 
 lab: venv
 	$(VENV)/bin/jupyter lab notebooks/

@@ -14,8 +14,9 @@ Per shape it prints the log-log slope of time against N (the fitted exponent) an
   ``--binned-max-atoms``; above, EXTRAPOLATED from its largest timed size with its N^2 law, and
   labelled so;
 * debyecalculator (CPU, float32, both cores) if it can be imported (it is not in the project's
-  virtual environment: ``pip install torch==2.13.0 debyecalculator==1.1.1`` in another one), up to
-  ``--dc-max-atoms``; otherwise the script says it is not available.
+  virtual environment ``.venv/`` but in the benchmarks' own, ``.venv-bench/``, which ``make bench``
+  builds from ``requirements.txt`` + ``requirements-bench.txt``), up to ``--dc-max-atoms``;
+  otherwise the script says it is not available.
 
 A size whose predicted engine time (the shape's fitted law from its smaller sizes) exceeds
 ``--budget`` seconds is skipped and labelled so. Wall-clock times on a shared machine are noisy:
@@ -23,10 +24,10 @@ the script prints the load average and the process CPU seconds next to every wal
 The table is saved (atomic write) to ``results/engine_benchmark.csv`` with columns
 shape, size, n_atoms, seconds, engine.
 
-Run from the repository root::
+Run from the repository root (``make bench`` builds ``.venv-bench/`` and runs both benchmarks)::
 
-    .venv/bin/python benchmarks/bench_engine.py
-    .venv/bin/python benchmarks/bench_engine.py --targets 1e3 1e4 1e5 --shapes cubefcc octahedron
+    .venv-bench/bin/python benchmarks/bench_engine.py
+    .venv-bench/bin/python benchmarks/bench_engine.py --targets 1e3 1e4 1e5 --shapes octahedron
 """
 
 from __future__ import annotations

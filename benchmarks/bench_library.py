@@ -40,9 +40,9 @@ fitted on the sample, and labelled as such. ``--full`` times it on the whole lib
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/bench_library.py            # default sample of 20 structures
-    .venv/bin/python benchmarks/bench_library.py --subset 30
-    .venv/bin/python benchmarks/bench_library.py --full
+    .venv-bench/bin/python benchmarks/bench_library.py            # default sample of 20 structures
+    .venv-bench/bin/python benchmarks/bench_library.py --subset 30
+    .venv-bench/bin/python benchmarks/bench_library.py --full
 
 The script reports; it asserts nothing. The project's targets are: the whole library in <= 30 s
 with our engine, and >= 40 x the throughput of debyecalculator.

@@ -70,5 +70,19 @@ def test_engine_summary_fits_the_exponent_and_compares_like_for_like():
     )
     line = results.engine_summary(table).iloc[0]
     assert line["exponent"] == pytest.approx(1.0, abs=1e-6) and line["largest N"] == 111_000
+    assert line["exponent, largest two N"] == pytest.approx(1.0, abs=1e-6)
+    # a fixed cost at small N flattens the overall slope, not the one between the two largest N
+    flat_then_square = pd.DataFrame(
+        {
+            "shape": ["icosahedron"] * 3,
+            "size": [3, 10, 30],
+            "n_atoms": [1_000, 10_000, 100_000],
+            "seconds": [1.0, 1.0, 100.0],
+            "engine": ["new (orbit)"] * 3,
+        }
+    )
+    line_2 = results.engine_summary(flat_then_square).iloc[0]
+    assert line_2["exponent, largest two N"] == pytest.approx(2.0)
+    assert line_2["exponent"] == pytest.approx(1.0)
     assert line["x binned (N)"] == "2 (172)"
     assert line["x debyecalc (N)"].startswith("50 (4,631)")
