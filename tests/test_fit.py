@@ -29,6 +29,31 @@ def test_recovers_size_polydispersity_scale_and_background(small_library):
     np.testing.assert_allclose(result.fitted, measured, rtol=1e-3)
 
 
+def test_a_radius_range_limits_the_sizes_tried_and_family_rows_agree(small_library):
+    lib = small_library
+    row = _row(lib, shape="icosahedron", element="Au", b_iso=0.1, size_parameter_1=3)
+    family = lib.metadata.query("shape == 'icosahedron' and element == 'Au' and b_iso == 0.1")
+    radii = np.sort(family["eq_radius"].to_numpy())
+    measured = 37.0 * instrument.polydisperse(lib, [row], 0.1)[0] + 5.0
+    families = fit.family_rows(lib)
+    true_r = lib.metadata.loc[row, "eq_radius"]
+    around = (0.9 * true_r, 1.1 * true_r)  # the true size only
+    kept = fit.fit_family(lib, lib.q, measured, "icosahedron", "Au", 0.1, radius_range=around)
+    whole = fit.fit_family(lib, lib.q, measured, "icosahedron", "Au", 0.1)
+    assert kept.radius_A == whole.radius_A == pytest.approx(lib.metadata.loc[row, "eq_radius"])
+    assert kept.polydispersity == whole.polydispersity == 0.1  # averages still use every size
+    assert kept.chi2_red == pytest.approx(whole.chi2_red, rel=1e-6, abs=1e-12)
+    away = (1.5 * radii[-1], 3.0 * radii[-1])  # beyond every size: the nearest one is tried
+    far = fit.fit_family(lib, lib.q, measured, "icosahedron", "Au", 0.1, radius_range=away)
+    assert far.radius_A == pytest.approx(radii[-1])
+    table, fits = fit.fit_candidates(
+        lib, lib.q, measured, [("icosahedron", "Au", 0.1)], families=families
+    )
+    assert fits[("icosahedron", "Au", 0.1)].chi2_red == pytest.approx(whole.chi2_red)
+    with pytest.raises(ValueError, match="no curves of cubefcc / Xx"):
+        fit.fit_candidates(lib, lib.q, measured, [("cubefcc", "Xx", 0.1)], families=families)
+
+
 def test_the_right_shape_fits_best_and_sigma_gives_an_absolute_chi2(small_library):
     lib = small_library
     row = _row(lib, shape="octahedron", element="Fe", b_iso=0.9, size_parameter_1=4)
