@@ -60,6 +60,18 @@ MAKE_MODEL = "make model"
 DEFAULT_Q_MAX = (5.0, 19.99)
 
 
+#: the answer's sizes with their intervals and its novelty score: the scalar fields of a row
+SIZE_FIELDS = (
+    "n_atoms",
+    "n_atoms_low",
+    "n_atoms_high",
+    "radius_A",
+    "radius_A_low",
+    "radius_A_high",
+    "novelty_score",
+)
+
+
 @dataclass
 class Characterisation:
     """The answer for one curve. ``shape``: the most probable label, or
@@ -90,16 +102,7 @@ class Characterisation:
         """One row of the batch table (columns of the issue: shape, p_<label>, sizes, warnings)."""
         row = {"shape": self.shape}
         row.update({f"p_{label}": p for label, p in self.probabilities.items()})
-        for key in (
-            "n_atoms",
-            "n_atoms_low",
-            "n_atoms_high",
-            "radius_A",
-            "radius_A_low",
-            "radius_A_high",
-            "novelty_score",
-        ):
-            row[key] = getattr(self, key)
+        row.update({key: getattr(self, key) for key in SIZE_FIELDS})
         if self.fit is not None:
             row.update(
                 fit_shape=self.fit.shape,
@@ -122,18 +125,7 @@ class Characterisation:
             "shape_determinable": self.shape != NOT_DETERMINABLE,
             "probabilities": self.probabilities,
             "interval_level": LEVEL,
-            **{
-                key: getattr(self, key)
-                for key in (
-                    "n_atoms",
-                    "n_atoms_low",
-                    "n_atoms_high",
-                    "radius_A",
-                    "radius_A_low",
-                    "radius_A_high",
-                    "novelty_score",
-                )
-            },
+            **{key: getattr(self, key) for key in SIZE_FIELDS},
             "coverage": asdict(self.coverage),
             "warnings": list(self.warnings),
             "fit": None if self.fit is None else self.fit.as_row(),

@@ -125,15 +125,7 @@ def main(argv=None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
     args = _parser().parse_args(argv)
     if args.command == "characterise":
-        return characterise_files(
-            args.files,
-            q_unit=args.q_unit,
-            out=args.out,
-            model=args.model,
-            entry=args.entry,
-            quiet=args.quiet,
-            mask_nonpositive=args.mask_nonpositive,
-        )
+        return _characterise_arguments(args, PROG)
     raise AssertionError(f"unhandled command {args.command!r}")  # argparse allows no other
 
 
@@ -143,7 +135,11 @@ def characterise_main(argv=None) -> int:
     _headless()
     parser = argparse.ArgumentParser(prog=SCRIPT, description=_DESCRIPTION, epilog=_EPILOG)
     _add_characterise_arguments(parser)
-    args = parser.parse_args(argv)
+    return _characterise_arguments(parser.parse_args(argv), SCRIPT)
+
+
+def _characterise_arguments(args, prog: str) -> int:
+    """:func:`characterise_files` with the parsed arguments of either command."""
     return characterise_files(
         args.files,
         q_unit=args.q_unit,
@@ -151,7 +147,7 @@ def characterise_main(argv=None) -> int:
         model=args.model,
         entry=args.entry,
         quiet=args.quiet,
-        prog=SCRIPT,
+        prog=prog,
         mask_nonpositive=args.mask_nonpositive,
     )
 
