@@ -17,10 +17,11 @@ array of curves sharing one q grid. The steps, each from a layer below:
    curve is; above its level a named warning;
 5. **size range**: an interval reaching outside the training library's sizes is named;
 6. **physics fit** (:mod:`helpers.measurement.fit`): the most probable shapes (all shapes when the
-   shape is not determinable), every element and B_iso of the library, fitted with the library's
-   exact curves, a log-normal polydispersity, a scale and a flat background; the best fit's
-   parameters, chi²_red and curve come back, and where model and fit disagree (another shape, a
-   radius outside the model's interval) the result says so.
+   shape is not determinable) with every element of the library, screened at the middle B_iso,
+   then the best (shape, element) pairs at every B_iso, each fitted with the library's exact
+   curves of sizes near the model's interval, a log-normal polydispersity, a scale and a flat
+   background; the best fit's parameters, chi²_red and curve come back, and where model and fit
+   disagree (another shape, a radius outside the model's interval) the result says so.
 
 The trained model lives in ``models/characterise/`` (:data:`helpers.paths.CHARACTERISE_DIR`) with
 its library's fingerprint; :func:`Characteriser.load` finds it, and a missing or stale model gives
