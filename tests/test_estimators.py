@@ -26,6 +26,21 @@ def test_eigen_ridge_matches_sklearn_ridge_and_picks_a_sensible_alpha():
     assert np.ndim(single.predict(X)) == 1 and isinstance(single.alpha_, float)
 
 
+@pytest.mark.parametrize("n_rows", [40, 400])
+def test_eigen_ridge_is_sklearn_ridge_with_fewer_and_more_rows_than_columns(n_rows):
+    from sklearn.linear_model import Ridge
+
+    # n < p takes the n x n Gram matrix, n >= p the p x p one: the same path either way
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(n_rows, 120)) + 3.0
+    y = X[:, :4] @ np.array([1.0, -2.0, 0.5, 3.0]) + rng.normal(scale=0.2, size=n_rows)
+    est = estimators.EigenRidgeCV(alphas=np.logspace(-2, 3, 11)).fit(X, y)
+    ref = Ridge(alpha=est.alpha_).fit(X, y)
+    np.testing.assert_allclose(est.coef_, ref.coef_, atol=1e-9)
+    assert est.intercept_ == pytest.approx(ref.intercept_, abs=1e-8)
+    np.testing.assert_allclose(est.predict(X[:5]), ref.predict(X[:5]), atol=1e-8)
+
+
 def test_linear_pipelines_fit_on_synthetic_curves():
     meta = synthetic.meta()
     X = synthetic.curves(len(meta)) * (meta["size_parameter_1"].to_numpy()[:, None] ** 2)

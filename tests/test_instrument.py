@@ -52,6 +52,9 @@ def test_smearing_conserves_the_integral_and_broadens_peaks():
     np.testing.assert_array_equal(instrument.smear(Q, peak, 0.0), peak)
     R = instrument.resolution_matrix(Q, 0.01, 0.02)
     np.testing.assert_allclose(R.sum(axis=1), 1.0)
+    # kept for the next call on the same grid and widths, and nobody can change the kept copy
+    assert instrument.resolution_matrix(Q.copy(), 0.01, 0.02) is R and not R.flags.writeable
+    assert instrument.resolution_matrix(Q, 0.01, 0.03) is not R
     with pytest.raises(ValueError, match=">= 0"):
         instrument.resolution_matrix(Q, -0.01)
 

@@ -27,6 +27,7 @@ does).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
@@ -93,10 +94,17 @@ def polydisperse(lib, rows, sigma, pool=None) -> np.ndarray:
 
 def resolution_matrix(q, sigma0: float, relative: float = 0.0) -> np.ndarray:
     """R[i, j]: weight of I(q_j) in the measured I(q_i), Gaussian of σ_q(q_i), each row
-    summing to 1."""
+    summing to 1. The last ten matrices are kept (read-only): a protocol smears many batches of
+    curves on one grid with the few widths of :func:`random_measurements`."""
     q = np.asarray(q, dtype=float)
     if sigma0 < 0 or relative < 0:
         raise ValueError("resolution widths must be >= 0.")
+    return _resolution_matrix(q.tobytes(), float(sigma0), float(relative))
+
+
+@functools.lru_cache(maxsize=10)
+def _resolution_matrix(q_bytes: bytes, sigma0: float, relative: float) -> np.ndarray:
+    q = np.frombuffer(q_bytes, dtype=float)
     s = np.sqrt(sigma0**2 + (relative * q) ** 2)[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         R = np.where(
@@ -104,7 +112,9 @@ def resolution_matrix(q, sigma0: float, relative: float = 0.0) -> np.ndarray:
             np.exp(-0.5 * ((q[None, :] - q[:, None]) / s) ** 2),
             (q[None, :] == q[:, None]) * 1.0,
         )
-    return R / R.sum(axis=1, keepdims=True)
+    R = R / R.sum(axis=1, keepdims=True)
+    R.flags.writeable = False
+    return R
 
 
 def smear(q, I, sigma0: float, relative: float = 0.0) -> np.ndarray:
