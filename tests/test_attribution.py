@@ -32,6 +32,20 @@ def test_occluding_a_band_the_model_cannot_see_changes_nothing():
     assert np.abs(drop[:, 1]).max() > 1e-3  # the band it sees does matter
 
 
+@pytest.mark.parametrize("batch_size", [7, 40, 100, 10_000])
+def test_occlusion_is_the_same_however_the_windows_are_batched(batch_size):
+    Z = np.random.default_rng(3).normal(size=(40, 60))
+    labels = np.random.default_rng(4).integers(0, 3, 40)
+    predict = _blind_model(seen=slice(5, 37))
+    slices, drop = attribution.occlusion(predict, Z, labels, 8, 5, batch_size=batch_size)
+    rows = np.arange(40)
+    for k, sl in enumerate(slices):  # one window at a time, by hand
+        occluded = Z.copy()
+        occluded[:, sl] = 0.0
+        expected = predict(Z)[rows, labels] - predict(occluded)[rows, labels]
+        np.testing.assert_allclose(drop[:, k], expected, rtol=1e-6, atol=1e-7)
+
+
 def test_windows_and_bad_arguments():
     assert attribution.windows(25, 10, 10)[-1] == slice(20, 25)
     with pytest.raises(ValueError, match=">= 1 points"):
