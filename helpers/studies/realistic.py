@@ -147,6 +147,7 @@ def compare(
     section: str = "realistic",
     absolute=("ideal",),
     logq_rounds: int = 8,
+    logq_options: dict | None = None,
     **ranges,
 ):
     """Models trained on realistic curves against the study's (the clean models of notebooks
@@ -156,7 +157,8 @@ def compare(
     log-q family (:mod:`helpers.learning.logq`, model ``logq_realistic``) trained on
     ``logq_rounds`` measured versions of every training curve under the same ``ranges``; it
     validates on whole training structures held out on either protocol (its calibration needs
-    particles it has not seen).
+    particles it has not seen); ``logq_options`` are :class:`helpers.learning.logq.LogQModel`
+    fields (default: its defaults).
 
     ``conditions``: name -> :class:`Measurement` for all test curves; "random conditions" (one draw
     per test curve from ``ranges``) is added. Polydispersity averages a curve only over sizes on
@@ -185,7 +187,14 @@ def compare(
         if logq_rounds:
             fit, val = model_set.validation_rows(lib.metadata, train, "grouped", seed=seed)
             robust["logq"] = logq.fit_library(
-                lib, fit, val, realistic=True, rounds=logq_rounds, seed=seed, ranges=ranges
+                lib,
+                fit,
+                val,
+                realistic=True,
+                rounds=logq_rounds,
+                seed=seed,
+                ranges=ranges,
+                **(logq_options or {}),
             )
         clean = model_set.load_or_train(lib, protocol, seed=seed, epochs=clean_epochs)
         tests["random conditions"] = instrument.random_measurements(
