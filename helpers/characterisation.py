@@ -237,10 +237,11 @@ class Characteriser:
         return self._reference
 
     @classmethod
-    def load(cls, folder=None) -> Characteriser:
+    def load(cls, folder=None, library_dir=None) -> Characteriser:
         """The model saved by :meth:`save` in ``folder`` (default :func:`paths.characterise_dir`),
-        with the library it was trained on (``data/library/<name>/``, checked by its fingerprint);
-        a missing or stale model raises with the command that makes it."""
+        with the library it was trained on (``data/library/<name>/``, or the folder
+        ``library_dir``; checked by its fingerprint); a missing or stale model raises with the
+        command that makes it."""
         folder = Path(folder or paths.characterise_dir())
         record = folder / "characteriser.json"
         if not record.exists():
@@ -249,7 +250,9 @@ class Characteriser:
             )
         meta = json.loads(record.read_text())
         try:
-            lib = library.open_library(paths.library_dir(meta["library_name"]))
+            lib = library.open_library(
+                Path(library_dir) if library_dir else paths.library_dir(meta["library_name"])
+            )
         except library.LibraryError as error:
             raise FileNotFoundError(
                 f"the library {meta['library_name']!r} the model was trained on is missing or "
@@ -298,15 +301,16 @@ class Characteriser:
         chi²_red, column ``stage`` "fit"), then the screen (``stage`` "screen"). (None, {}) if too
         few measured points lie in the library's q range."""
         reference = self.reference
-        meta = reference.metadata
         inside = np.isfinite(intensity) & (q >= reference.q[0]) & (q <= reference.q[-1])
         if inside.sum() <= physics.N_PARAMETERS:
             return None, {}
         if self._families is None:
             self._families = physics.family_rows(reference)
-        present = [s for s in shapes if s in set(meta["shape"])] or sorted(set(meta["shape"]))
-        elements = sorted(set(meta["element"]))
-        b_values = sorted(set(meta["b_iso"].astype(float)))
+        keys = self._families.keys()
+        library_shapes = {key[0] for key in keys}
+        present = [s for s in shapes if s in library_shapes] or sorted(library_shapes)
+        elements = sorted({key[1] for key in keys})
+        b_values = sorted({key[2] for key in keys})
         middle = b_values[(len(b_values) - 1) // 2]
         options = dict(sigma=sigma, families=self._families, radius_range=radius_range)
         screen, _ = physics.fit_candidates(

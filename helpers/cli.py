@@ -3,7 +3,8 @@
 ::
 
     python -m helpers characterise FILE... [--q-unit 1/nm] [--out DIR] [--model DIR]
-                                           [--entry NAME] [--mask-nonpositive] [--quiet]
+                                           [--entry NAME] [--mask-nonpositive] [--jobs N]
+                                           [--quiet]
     np-characterise FILE... [options]        # the same, the console script of pyproject.toml
 
 For every file: read it (:func:`helpers.measurement.files.read_curve`: text columns or NXcanSAS;
@@ -14,6 +15,9 @@ the q unit from ``--q-unit`` or the file, never assumed), characterise it
 then moved into place. When two inputs share a stem (``a.dat``, ``a.h5``) both are named by their
 full file name (``a.dat.json``, ``a.h5.json``). One table at the end, a progress bar over the
 files on stderr (not with ``--quiet`` or when stderr is no terminal).
+
+``--jobs N`` characterises the files in N worker processes (each loads the model once, one
+thread each); the answers are the same as with one, in the same order.
 
 A file that cannot be read or characterised is reported by name with its error and the others go
 on. Exit codes: 0 every file characterised; 1 at least one failed; 2 no usable model (missing or
@@ -103,6 +107,14 @@ def _add_characterise_arguments(parser: argparse.ArgumentParser) -> None:
         "where nothing was recorded) as points not measured instead of refusing the file "
         "(text files); the JSON lists them",
     )
+    parser.add_argument(
+        "--jobs",
+        metavar="N",
+        type=int,
+        default=1,
+        help="worker processes (default 1); each loads the model once, so N > 1 pays off "
+        "from a few dozen files on",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -149,6 +161,7 @@ def _characterise_arguments(args, prog: str) -> int:
         quiet=args.quiet,
         prog=prog,
         mask_nonpositive=args.mask_nonpositive,
+        jobs=args.jobs,
     )
 
 
@@ -333,6 +346,66 @@ def result_table(rows) -> str:
     )
 
 
+def _answer(item, characteriser, out, model_record, options, n: int):
+    """(path, JSON record or None, message or None) of one input ``item`` (path, output name,
+    why it has none); the ``n``-th of the batch (a garbage collection every :data:`GC_EVERY`)."""
+    path, name, problem = item
+    record, message = None, None
+    try:
+        if name is None:
+            raise ValueError(problem)
+        record = characterise_file(path, characteriser, out, name, model_record, **options)
+    except (OSError, ValueError) as error:  # bad input: its message names the fix
+        message = f"{path}: FAILED: {_explain(error, path)}"
+    except Exception as error:  # not the file's fault: a bug, shown in full; the others go on
+        message = (
+            f"{path}: FAILED with an unexpected {type(error).__name__}: {error}\n"
+            f"{traceback.format_exc()}"
+        )
+    if (n + 1) % GC_EVERY == 0:  # a closed figure's reference cycles hold ~5 MB each
+        gc.collect()
+    return path, record, message
+
+
+#: a worker process's model and settings (:func:`_start_worker`)
+_WORKER: dict = {}
+
+
+def _start_worker(folder, library_dir, out, model_record: dict, options: dict) -> None:
+    """Load the model once in a worker process of ``--jobs`` (with the parent's library
+    folder), one thread for each of numpy's BLAS (helpers' default) and TensorFlow's pools."""
+    _headless()
+    from .characterisation import Characteriser
+    from .learning.estimators import _keras
+
+    _keras()  # TensorFlow imported quietly, then its pools set before any operation runs
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+
+    _WORKER.update(
+        characteriser=Characteriser.load(folder, library_dir=library_dir),
+        out=out,
+        model_record=model_record,
+        options=options,
+        done=0,
+    )
+
+
+def _worker_answer(item):
+    """:func:`_answer` in a worker process."""
+    _WORKER["done"] += 1
+    return _answer(
+        item,
+        _WORKER["characteriser"],
+        _WORKER["out"],
+        _WORKER["model_record"],
+        _WORKER["options"],
+        _WORKER["done"] - 1,
+    )
+
+
 def characterise_files(
     files_,
     q_unit=None,
@@ -342,10 +415,14 @@ def characterise_files(
     quiet=False,
     prog=PROG,
     mask_nonpositive=False,
+    jobs=1,
 ) -> int:
     """Characterise every file of ``files_`` (see the module doc); returns the exit code.
-    ``prog``: the command's name in its messages."""
+    ``prog``: the command's name in its messages; ``jobs``: worker processes."""
     stdout, stderr = sys.stdout, sys.stderr
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        print(f"{prog}: error: --jobs must be a whole number >= 1, got {jobs!r}.", file=stderr)
+        return EXIT_NO_MODEL
     from .measurement import files
 
     if q_unit is not None and files.canonical_q_unit(q_unit) is None:
@@ -388,41 +465,43 @@ def characterise_files(
 
     from tqdm import tqdm
 
-    rows, failed = [], 0
+    options = dict(q_unit=q_unit, entry=entry, mask_nonpositive=mask_nonpositive)
+    items = [(path, name, problem) for path, (name, problem) in zip(files_, output_names(files_))]
     bar = tqdm(
-        list(zip(files_, output_names(files_))),
+        total=len(items),
         desc="characterising",
         unit="file",
         file=stderr,
         disable=quiet or not stderr.isatty(),
     )
-    for path, (name, problem) in bar:
-        record = None
-        try:
-            if name is None:
-                raise ValueError(problem)
-            record = characterise_file(
-                path,
-                characteriser,
-                out,
-                name,
-                model_record,
-                q_unit=q_unit,
-                entry=entry,
-                mask_nonpositive=mask_nonpositive,
-            )
-        except (OSError, ValueError) as error:  # bad input: its message names the fix
-            tqdm.write(f"{path}: FAILED: {_explain(error, path)}", file=stderr)
-        except Exception as error:  # not the file's fault: a bug, shown in full; the others go on
-            tqdm.write(
-                f"{path}: FAILED with an unexpected {type(error).__name__}: {error}\n"
-                f"{traceback.format_exc()}",
-                file=stderr,
-            )
-        failed += record is None
-        rows.append((os.fspath(path), record))
-        if len(rows) % GC_EVERY == 0:  # a closed figure's reference cycles hold ~5 MB each
-            gc.collect()
+    if jobs == 1:
+        answers = (
+            _answer(item, characteriser, out, model_record, options, n)
+            for n, item in enumerate(items)
+        )
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawned, not forked: this process runs TensorFlow's threads already
+        executor = ProcessPoolExecutor(
+            max_workers=min(jobs, len(items)),
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(folder, lib.path, out, model_record, options),
+        )
+        answers = executor.map(_worker_answer, items, chunksize=2)
+    rows, failed = [], 0
+    try:
+        for path, record, message in answers:
+            if message:
+                tqdm.write(message, file=stderr)
+            failed += record is None
+            rows.append((os.fspath(path), record))
+            bar.update()
+    finally:
+        if jobs != 1:
+            executor.shutdown(cancel_futures=True)
     bar.close()
     print(result_table(rows), file=stdout)
     done = len(rows) - failed

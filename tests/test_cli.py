@@ -114,6 +114,29 @@ def test_files_in_nm_and_nxcansas_round_trip_to_json_and_png(
     assert "2 of 2 file(s) characterised" in table
 
 
+def test_worker_processes_give_the_same_answers_in_the_same_order(
+    model_dir, small_library, tmp_path, capsys
+):
+    files = [
+        _ascii(tmp_path / f"curve{k}.dat", 10 * q, i, s)
+        for k, (q, i, s) in enumerate(_curve(small_library, k) for k in (3, 17, 30))
+    ]
+    files.insert(1, tmp_path / "missing.dat")  # a failure in the middle keeps its place
+    answers = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"jobs{jobs}"
+        code = _run(*files, "--out", out, "--model", model_dir, "--jobs", jobs)
+        assert code == cli.EXIT_FAILED
+        printed = capsys.readouterr()
+        assert "missing.dat: FAILED" in printed.err
+        table = [line.split()[0] for line in printed.out.splitlines()[1:-1]]
+        assert table == [str(f) for f in files]
+        answers[jobs] = {p.name: p.read_bytes() for p in out.glob("*.json")}
+    assert len(answers[1]) == 3 and answers[1] == answers[2]
+    assert _run(files[0], "--jobs", 0) == cli.EXIT_NO_MODEL
+    assert "--jobs must be a whole number >= 1" in capsys.readouterr().err
+
+
 def test_a_bad_file_is_reported_and_the_others_are_written(
     model_dir, small_library, tmp_path, capsys
 ):

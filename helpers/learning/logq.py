@@ -57,6 +57,8 @@ _COINCIDE = 1e-9
 _INPUT_SCALE = 0.25
 #: the q_min range of the small-angle-only training versions (:func:`fit_library`), Å⁻¹
 SAXS_Q_MIN = (0.01, 0.05)
+#: up to this many curves the network is called directly instead of through Keras' predict
+_DIRECT_CALL = 32
 #: bounds of the predicted log-variance of a standardised size target
 _LOGVAR_RANGE = (-12.0, 4.0)
 
@@ -490,7 +492,11 @@ class LogQModel:
     def _raw(self, Z):
         if self.network is None:
             raise ValueError("the model is not trained: fit it or load a saved one.")
-        out = self.network.predict(np.asarray(Z, dtype="float32"), verbose=0, batch_size=256)
+        Z = np.asarray(Z, dtype="float32")
+        if len(Z) <= _DIRECT_CALL:  # a few curves: predict's set-up costs more than the network
+            out = {k: v.numpy() for k, v in self.network(Z, training=False).items()}
+        else:
+            out = self.network.predict(Z, verbose=0, batch_size=256)
         size = np.asarray(out["size"], dtype=float)
         s_mean, s_std = np.array(self.size_mean), np.array(self.size_std)
         mean = size[:, :2] * s_std + s_mean

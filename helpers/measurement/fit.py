@@ -69,11 +69,16 @@ class FitResult:
 
 
 def _on_measured_q(lib_q, curves, q) -> np.ndarray:
-    """Library curves (n, L) interpolated linearly in (ln q, ln I) onto the measured ``q``."""
+    """Library curves (n, L) interpolated linearly in (ln q, ln I) onto the measured ``q``
+    (inside [lib_q[0], lib_q[-1]]; np.interp's rule, for every curve at once)."""
     x = np.log(lib_q)
-    log_curves = np.log(np.clip(curves, np.finfo(float).tiny, None))
     xq = np.log(q)
-    return np.exp(np.stack([np.interp(xq, x, c) for c in log_curves]))
+    j = np.clip(np.searchsorted(x, xq, side="right") - 1, 0, x.size - 2)
+    t = np.clip((xq - x[j]) / (x[j + 1] - x[j]), 0.0, 1.0)
+    tiny = np.finfo(float).tiny
+    lo = np.log(np.clip(curves[:, j], tiny, None))
+    hi = np.log(np.clip(curves[:, j + 1], tiny, None))
+    return np.exp(lo + t * (hi - lo))
 
 
 def _size_average(curves, log_r, s: float) -> np.ndarray:
@@ -156,8 +161,9 @@ def fit_family(
             & np.isclose(meta["b_iso"], float(b_iso))
         )
         rows = np.flatnonzero(selected.to_numpy())
-    family = meta.iloc[np.asarray(rows, dtype=int)].sort_values("eq_radius")
-    if family.empty:
+    rows = np.asarray(rows, dtype=int)  # positions in the library, by size
+    rows = rows[np.argsort(meta["eq_radius"].to_numpy(float)[rows], kind="stable")]
+    if rows.size == 0:
         raise ValueError(
             f"the library has no curves of {shape} / {element} / B = {b_iso}: choose among its "
             "shapes, elements and B_iso values."
@@ -172,10 +178,9 @@ def fit_family(
         )
     qm, data = q[use], intensity[use]
     weight = sigma[use] if sigma is not None else np.abs(data)
-    rows = meta.index.get_indexer(family.index)
-    radii = family["eq_radius"].to_numpy(float)
+    radii = meta["eq_radius"].to_numpy(float)[rows]
     log_r = np.log(radii)
-    tried = np.arange(len(family))
+    tried = np.arange(rows.size)
     if radius_range is not None:
         low, high = radius_range
         tried = np.flatnonzero((radii >= low) & (radii <= high))
@@ -208,13 +213,12 @@ def fit_family(
     scale, background = float(scale), float(background)
     fitted = scale * model + background
     dof = max(use.sum() - N_PARAMETERS, 1)
-    centre = family.iloc[k]
     return FitResult(
         shape=shape,
         element=element,
         b_iso=float(b_iso),
-        radius_A=float(centre["eq_radius"]),
-        n_atoms=int(centre["n_atoms"]),
+        radius_A=float(radii[k]),
+        n_atoms=int(meta["n_atoms"].to_numpy()[rows[k]]),
         polydispersity=float(s),
         scale=scale,
         background=background,
@@ -224,7 +228,7 @@ def fit_family(
         fitted=fitted,
         residuals=(data - fitted) / weight,
         weighted_by_sigma=sigma is not None,
-        at_size_edge=k in (0, len(family) - 1),
+        at_size_edge=k in (0, rows.size - 1),
     )
 
 

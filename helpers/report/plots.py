@@ -913,7 +913,9 @@ def characterisation_fit(
                     ax.yaxis,
                 ):  # plain labels: mathtext ones cost most of a draw
                     axis.set_major_formatter(matplotlib.ticker.FuncFormatter(_plain))
-                    axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+                    # no minor ticks: a file's figure is drawn once per file in a batch, and
+                    # the ticks of many decades cost more than the data
+                    axis.set_minor_locator(matplotlib.ticker.NullLocator())
         else:
             ax.text(0.5, 0.5, "not measured", transform=ax.transAxes, ha="center", color=GREY)
             ax_r.text(0.5, 0.5, "not measured", transform=ax_r.transAxes, ha="center", color=GREY)
