@@ -37,6 +37,7 @@ import os
 import sys
 import traceback
 from collections import Counter
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 #: where the answers go when ``--out`` is not given (relative to the current directory)
@@ -499,6 +500,15 @@ def characterise_files(
             failed += record is None
             rows.append((os.fspath(path), record))
             bar.update()
+    except BrokenProcessPool as error:  # a worker died (out of memory, killed) or failed to start
+        bar.close()
+        print(
+            f"{prog}: error: a worker process stopped ({error}) after {len(rows)} of "
+            f"{len(items)} file(s); the answers written so far are in {out}/. Run again with "
+            "fewer --jobs (each worker holds the model and its library in memory).",
+            file=stderr,
+        )
+        return EXIT_FAILED
     finally:
         if jobs != 1:
             executor.shutdown(cancel_futures=True)
