@@ -8,7 +8,7 @@ BENCH_PY := $(BENCH_VENV)/bin/python
 BENCH_STAMP := $(BENCH_VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: venv model run lint test bench lab clean-library
+.PHONY: venv model run lint test bench bench-characterise lab clean-library
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,10 @@ $(BENCH_STAMP): requirements.txt requirements-bench.txt pyproject.toml
 bench: $(BENCH_STAMP)
 	$(BENCH_PY) benchmarks/bench_library.py
 	$(BENCH_PY) benchmarks/bench_engine.py
+
+# The command line on a batch of files, one process against two workers (after `make model`).
+bench-characterise: venv
+	$(PY) benchmarks/bench_characterise.py
 
 lab: venv
 	$(VENV)/bin/jupyter lab notebooks/
