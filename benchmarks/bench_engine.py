@@ -130,9 +130,11 @@ def main(argv=None) -> None:
         f"{os.cpu_count()}; debyecalculator: {dc_text}"
     )
     print("wall s (cpu s) per run; load = 1-min load average before the run (2 cores)")
-    for route in ("binned", "lattice", "orbit", "general"):  # compile, untimed
-        shape = "cubefcc" if route == "lattice" else "icosahedron"
-        pos = structures.unit_positions(shape, 3) * structures.rnn(ELEMENT)
+    warm_shape = {"lattice": "cubefcc", "column": "pentagonal_bipyramid"}
+    for route in ("binned", "lattice", "column", "orbit", "general"):  # compile, untimed
+        shape = warm_shape.get(route, "icosahedron")
+        size = structures.SHAPE_SPECS[shape].sizes[1]
+        pos = structures.unit_positions(shape, size) * structures.rnn(ELEMENT)
         debye.debye_intensity(Atoms(f"{ELEMENT}{len(pos)}", positions=pos), q, B_ISO, route=route)
     rows, summary = [], {}
     for shape in args.shapes:

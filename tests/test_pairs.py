@@ -1,4 +1,4 @@
-"""The pair-distribution routes (lattice FFT, symmetry orbits, parallel pass) vs brute force."""
+"""Pair-distribution routes (lattice FFT, columns, symmetry orbits, all pairs) vs brute force."""
 
 import numpy as np
 import pytest
@@ -68,6 +68,59 @@ def test_orbit_route_is_exact(shape, size):
     assert dist.route == "orbit"
     assert dist.counts.sum() == pytest.approx(len(pos) * (len(pos) - 1) / 2, rel=1e-12)
     assert worst_relative(pos, dist) <= 1e-6
+
+
+@pytest.mark.parametrize("size, study_range", [(5, True), (8, False), (11, False)])
+def test_column_route_is_exact(size, study_range):
+    """The decahedra stand in columns along their 5-fold axis (pyNanoMatBuilder's at sizeP 5,
+    the column-built ones beyond the study's range)."""
+    pos = np.asarray(S.unit_positions("pentagonal_bipyramid", size, study_range)) * RNN
+    cols = P.columns(pos)
+    assert cols is not None and len(cols.length) < len(pos) / 4
+    assert abs(abs(cols.axis[2]) - 1.0) < 1e-12  # the 5-fold axis
+    dist = P.pair_distribution(pos, None, Q.max())
+    assert dist.route == "column"
+    assert dist.counts.sum() == len(pos) * (len(pos) - 1) / 2
+    assert worst_relative(pos, dist) <= 1e-6
+
+
+def test_column_route_without_symmetry_and_in_any_frame_is_exact():
+    pos = np.asarray(S.unit_positions("pentagonal_bipyramid", 8, False)) * RNN
+    cols = P.columns(pos)
+    keep = cols.atom_column != int(np.argmax(cols.length))  # remove the longest column
+    rng = np.random.default_rng(5)
+    rot, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    moved = pos[keep] @ rot.T + rng.normal(scale=30.0, size=3)
+    dist = P.column_pairs(moved, P.MOMENT_BIN_PHASE / Q.max())
+    assert dist is not None and dist.route == "column"
+    assert dist.counts.sum() == keep.sum() * (keep.sum() - 1) / 2
+    assert worst_relative(moved, dist) <= 1e-6
+    symmetric = P.column_pairs(pos, P.MOMENT_BIN_PHASE / Q.max())
+    plain = P.column_pairs(pos, P.MOMENT_BIN_PHASE / Q.max(), no_symmetry=True)
+    assert np.array_equal(symmetric.distances, plain.distances)
+    assert np.allclose(symmetric.counts, plain.counts, rtol=1e-12)
+
+
+def test_atoms_off_a_uniform_column_spacing_leave_the_column_route():
+    pos = np.asarray(S.unit_positions("pentagonal_bipyramid", 8, False)) * RNN
+    cols = P.columns(pos)
+    moved = pos.copy()
+    moved[int(np.argmax(cols.length == cols.length.max())), :] += cols.axis * 1e-7 * RNN
+    assert P.columns(moved) is None
+    dist = P.pair_distribution(moved, None, Q.max())
+    assert dist.route in ("orbit", "general")
+    assert worst_relative(moved, dist) <= 1e-6
+    assert P.columns(positions("icosahedron", 4)) is None  # 1-2 atoms per line: no gain
+
+
+def test_column_pass_gives_the_same_bytes_on_any_number_of_threads(monkeypatch):
+    pos = np.asarray(S.unit_positions("pentagonal_bipyramid", 8, False)) * RNN
+    many = P.column_pairs(pos, 0.01)
+    monkeypatch.setattr(P, "_threads", lambda: 1)
+    one = P.column_pairs(pos, 0.01)
+    for a, b in ((many.distances, one.distances), (many.counts, one.counts)):
+        assert a.tobytes() == b.tobytes()
+    assert many.moments.tobytes() == one.moments.tobytes()
 
 
 def test_general_route_is_exact():
@@ -158,6 +211,8 @@ def test_forced_routes_that_do_not_fit_are_named():
     noisy = pos + np.random.default_rng(1).normal(scale=1e-3, size=pos.shape)
     with pytest.raises(ValueError, match="route='orbit' but"):
         P.pair_distribution(noisy, None, Q.max(), route="orbit")
+    with pytest.raises(ValueError, match="route='column' but"):
+        P.pair_distribution(pos, None, Q.max(), route="column")
     with pytest.raises(ValueError, match="unknown route"):
         X.debye_intensity(Atoms("Au2", positions=[[0, 0, 0], [2.9, 0, 0]]), Q, route="fast")
 

@@ -42,7 +42,7 @@ BIN_PHASE = (
 #: ``pairs`` (lattice FFT, symmetry orbits, parallel pass); below it, the binned pass above, so
 #: every curve of the study library (at most 11,571 atoms) is unchanged, bit for bit.
 FAST_ROUTE_MIN_ATOMS = 20_000
-ROUTES = ("auto", "binned", "pairs", "lattice", "orbit", "general")
+ROUTES = ("auto", "binned", "pairs", "lattice", "column", "orbit", "general")
 #: Diagnostics: the route of each element pair in the last ``debye_intensity`` call.
 last_routes: tuple[str, ...] = ()
 NUFFT_EPS = 1e-12
@@ -250,8 +250,8 @@ def debye_intensity(atoms, q, b_iso: float = 0.0, *, route: str = "auto") -> np.
     ``route``: ``"auto"`` uses the binned pass below ``FAST_ROUTE_MIN_ATOMS`` atoms and the
     fastest exact route of ``pairs.pair_distribution`` from there on; ``"binned"`` forces the
     binned pass (O(N^2), one core); ``"pairs"`` the fastest exact route of ``pairs`` at any size;
-    ``"lattice"``, ``"orbit"``, ``"general"`` force one route of ``pairs`` (raising if the atoms
-    do not fit it).
+    ``"lattice"``, ``"column"``, ``"orbit"``, ``"general"`` force one route of ``pairs``
+    (raising if the atoms do not fit it).
     """
     if route not in ROUTES:
         raise ValueError(f"unknown route {route!r}: choose one of {', '.join(ROUTES)}.")

@@ -18,19 +18,30 @@ checks that it applies and returns None otherwise, so any input gets the exact a
    dodecahedron, octahedron, tetrahedron) and the bcc rhombic dodecahedron up to nShell 6
    (pyNanoMatBuilder's bccrDD puts atoms off the bcc lattice from nShell 7 on, some at 0.816 Rnn
    from a neighbour; those particles go to the next routes).
-2. Symmetry-orbit route (``orbit_pairs``). Every symmetry of the particle (candidates from the
+2. Column route (``column_pairs``). If the atoms stand in straight columns along one bond
+   direction with one spacing a (``columns``: at least 4 atoms per column on average, every atom
+   within POSITION_TOL x d_nn of its line and of its place in the column), two columns of lengths
+   La and Lb at lateral distance rho have atom pairs only at the La + Lb - 1 offsets
+   d = dz0 + k a, each with an integer multiplicity (the overlap of the two index ranges), so
+   a pair of columns costs La + Lb - 1 distances instead of La x Lb. Columns that the point
+   group (its operations that keep the axis) maps onto each other are counted from one
+   representative, as in route 3. It serves the decahedron (pentagonal bipyramid): its five
+   twinned segments share the 5-fold axis, along which every atom stands in a column (18 atoms
+   per column at 9 x 10^4 atoms, 36 at 8.6 x 10^5); the icosahedral shapes have 1-2 atoms per
+   line in any bond direction and go to route 3. Binned as the general route.
+3. Symmetry-orbit route (``orbit_pairs``). Every symmetry of the particle (candidates from the
    outermost atoms; a generator is kept only if it maps every atom onto an atom within
    POSITION_TOL x d_nn) permutes the atoms, so every atom of an orbit has the same multiset of
    distances to the others: the sum over pairs is the sum over orbits A <= B of |A| x (A's
    representative with every atom of B), halved for A = B. It evaluates about N^2 / (2|G|)
    distances: |G| = 120 for the icosahedron and the dodecahedron (Ih), 20 for the Marks
    decahedron (D5h). Binned as the general route.
-3. General route (``general_pairs``): every pair, on every core (numba prange, representatives
+4. General route (``general_pairs``): every pair, on every core (numba prange, representatives
    dealt round-robin to a fixed number of lanes, ``LANES``, one histogram each, so that the sum
    does not depend on the number of threads), the atoms visited in a spatial order so that
    consecutive distances fall in nearby bins.
 
-Binning of routes 2 and 3, exact to ~1e-9: a pair at d = c + delta in the bin of centre c (width
+Binning of routes 2 to 4, exact to ~1e-9: a pair at d = c + delta in the bin of centre c (width
 w = MOMENT_BIN_PHASE / s_max, |delta| <= w / 2) enters through the moments T_p = sum delta^p,
 p = 0..3, and ``sinc_sum`` expands sin(s d) / d to third order in delta around c. The remainder
 is at most max|4th derivative of sinc| (s_max w / 2)^4 / 4! < 1.3e-9 of the pair's weight (the
@@ -39,12 +50,21 @@ is at most max|4th derivative of sinc| (s_max w / 2)^4 / 4! < 1.3e-9 of the pair
 in cache: with narrow bins the pass was measured memory-bound (random histogram updates), several
 times slower per pair.
 
-Why these routes, by measurement (numbers: ``benchmarks/bench_engine.py``): the lattice route
-costs a few FFTs, its time growing about linearly with N and far below any pair pass, so it is
-tried first; the orbit route divides the pair pass by |G| but stays O(N^2), so it comes second;
-the general pass is the fallback. The positional tolerance of 1e-10 d_nn bounds the first-order
-phase error of treating an atom as on its site (or image) by 2e-10 x s_max d_nn; the builders
-place atoms within ~1e-13 d_nn of them.
+Why these routes, by measurement (numbers: ``benchmarks/bench_engine.py``): the lattice route costs
+a few FFTs, its time growing about linearly with N and far below any pair pass, so it is tried
+first; the column route costs about N^2 / L distances for columns of L atoms (divided by the number
+of column images), between the two; the orbit route divides the pair pass by |G| but stays O(N^2);
+the general pass is the fallback. For a decahedron of 9 x 10^4 atoms the column route took 0.8 s
+against 2.3 s for the orbit route, at 8.6 x 10^5 atoms 17 s against an estimated 150-180 s (the
+orbit route's time at 9 x 10^4 atoms scaled by N^2; 2 cores, idle). A faster inner loop was tried
+and dropped: visiting only the atoms of later orbits (sorted by orbit) changed the orbit pass's
+time by less than 10 %, wider bins with six moments gained 20 % at 10^6 atoms and lost at 10^5,
+tiling several representatives per pass over the atoms was slower: each pair costs one scattered
+histogram update whatever the order.
+
+The positional tolerance of 1e-10 d_nn bounds the first-order phase error of treating an atom as
+on its site (or image, or place in its column) by 2e-10 x s_max d_nn; the builders place atoms
+within ~1e-13 d_nn of them.
 """
 
 from __future__ import annotations
@@ -57,8 +77,8 @@ import numpy as np
 #: Positions within this fraction of the nearest-neighbour distance of an ideal lattice site or of
 #: a symmetry image count as on it (builders place atoms to ~1e-13 of it).
 POSITION_TOL = 1e-10
-#: Bin width times the largest s of the moment-binned routes (orbit, general); each bin keeps the
-#: moments 0..MOMENT_ORDER of its pairs' offsets from the bin centre.
+#: Bin width times the largest s of the moment-binned routes (column, orbit, general); each bin
+#: keeps the moments 0..MOMENT_ORDER of its pairs' offsets from the bin centre.
 MOMENT_BIN_PHASE = 4e-2
 MOMENT_ORDER = 3
 _PATCH = 400  # atoms around the centroid used to find the nearest-neighbour vectors
@@ -415,14 +435,16 @@ def _generators(ops: np.ndarray) -> list[np.ndarray]:
     return gens
 
 
-def orbits(x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def orbits(x: np.ndarray, axis: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """Orbits of the atoms under the particle's point group: (labels per atom, orbit sizes), or
     None if no symmetry other than the identity maps the whole atom set onto itself.
 
     Each generator of the group found by ``symmetry_operations`` is applied to every atom and
     its image matched to the nearest atom; a generator is kept only if that is a permutation of
     the atoms with every image within ``POSITION_TOL`` x d_nn of its atom. The orbits are the
-    connected components of the kept permutations.
+    connected components of the kept permutations. With ``axis`` (a unit vector), only the
+    operations that map the axis onto itself or its opposite are used (the subgroup that maps
+    lines along the axis onto lines along it).
     """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
@@ -432,6 +454,10 @@ def orbits(x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     if found is None:
         return None
     ops, center = found
+    if axis is not None:
+        ops = ops[np.abs(np.abs((ops @ axis) @ axis) - 1.0) <= 1e-9]
+        if len(ops) <= 1:
+            return None
     y = x - center
     tol = POSITION_TOL * nearest_neighbour_distance(x)
     tree = cKDTree(y)
@@ -645,6 +671,240 @@ def orbit_pairs(
     )
 
 
+# --------------------------------------------------------------------------------------------
+# column route
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Atoms in straight columns along ``axis`` with one spacing: column c holds ``length[c]``
+    atoms at ``rho[c]`` (coordinates across the axis) + (``z0[c]`` + m ``spacing``) ``axis``,
+    m = 0..length-1. ``atom_column`` gives each atom's column."""
+
+    axis: np.ndarray
+    spacing: float
+    rho: np.ndarray
+    z0: np.ndarray
+    length: np.ndarray
+    atom_column: np.ndarray
+
+
+def _frame(axis: np.ndarray) -> np.ndarray:
+    """Two unit vectors orthogonal to ``axis`` and to each other, as rows."""
+    helper = np.array([1.0, 0.0, 0.0]) if abs(axis[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
+    e1 = np.cross(axis, helper)
+    e1 /= np.linalg.norm(e1)
+    return np.array([e1, np.cross(axis, e1)])
+
+
+def _axis_candidates(x: np.ndarray) -> list[np.ndarray]:
+    """Directions of the bonds of the most central atom (up to 1.2 d_nn), one per +-pair."""
+    patch, c = _central_patch(x)
+    v = patch - patch[c]
+    d = np.linalg.norm(v, axis=1)
+    d_nn = nearest_neighbour_distance(x)
+    found: list[np.ndarray] = []
+    for u in v[(d > 0) & (d <= 1.2 * d_nn)] / d[(d > 0) & (d <= 1.2 * d_nn), None]:
+        if all(abs(u @ f) < 1.0 - 1e-9 for f in found):
+            found.append(u)
+    return found
+
+
+def columns(x: np.ndarray, min_length: float = 4.0) -> Columns | None:
+    """The atoms as columns along one bond direction, or None if no direction gives at least
+    ``min_length`` atoms per column on average, or if the atoms of a line are not all within
+    ``POSITION_TOL`` x d_nn of one uniform spacing (then the route does not apply).
+
+    The direction is the central atom's bond direction with the fewest distinct lines. Atoms are
+    grouped by their coordinates across the axis (rounded to 1e-6 d_nn, groups closer than
+    1e-5 d_nn merged, every atom then checked within the tolerance of its line's centre); a line
+    is cut into columns wherever two consecutive atoms are more than 1.5 spacings apart.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    n = len(x)
+    if n < 2 * min_length:
+        return None
+    d_nn = nearest_neighbour_distance(x)
+    if not d_nn > 0:
+        return None
+    tol = POSITION_TOL * d_nn
+    y = x - x.mean(axis=0)
+    best = None
+    for axis in _axis_candidates(x):
+        rho = y @ _frame(axis).T
+        key = np.round(rho / (1e-6 * d_nn)).astype(np.int64)
+        if np.abs(key).max() < 1 << 30:  # one int64 per atom: a faster unique
+            _, inverse = np.unique(key[:, 0] * (1 << 31) + key[:, 1], return_inverse=True)
+        else:
+            _, inverse = np.unique(key, axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        n_lines = int(inverse.max()) + 1
+        if best is None or n_lines < best[0]:
+            best = (n_lines, axis, rho, inverse)
+    if best is None or n / best[0] < min_length:
+        return None
+    _, axis, rho, line = best
+    # merge lines split by the rounding, then check every atom against its line's centre
+    counts = np.bincount(line)
+    centre = np.stack([np.bincount(line, rho[:, k]) / counts for k in range(2)], axis=1)
+    close = cKDTree(centre).query_pairs(1e-5 * d_nn, output_type="ndarray")
+    if len(close):
+        graph = coo_matrix(
+            (np.ones(len(close)), (close[:, 0], close[:, 1])), shape=(len(centre), len(centre))
+        )
+        _, merged = connected_components(graph, directed=False)
+        line = merged[line]
+        counts = np.bincount(line)
+        centre = np.stack([np.bincount(line, rho[:, k]) / counts for k in range(2)], axis=1)
+    if np.max(np.linalg.norm(rho - centre[line], axis=1)) > tol:
+        return None
+    z = y @ axis
+    order = np.lexsort((z, line))
+    zs, ls = z[order], line[order]
+    step = np.diff(zs)
+    same_line = ls[1:] == ls[:-1]
+    inner = step[same_line]
+    if len(inner) == 0:
+        return None
+    spacing = float(np.median(inner))
+    if not spacing > 0:
+        return None
+    start = np.r_[True, ~same_line | (step > 1.5 * spacing)]
+    column_sorted = np.cumsum(start) - 1
+    first = np.flatnonzero(start)
+    m = np.arange(n) - first[column_sorted]
+    if np.max(np.abs(zs - (zs[first][column_sorted] + m * spacing))) > tol:
+        return None  # atoms off a uniform spacing (or coinciding): not a column structure
+    atom_column = np.empty(n, dtype=np.int64)
+    atom_column[order] = column_sorted
+    return Columns(
+        axis=axis,
+        spacing=spacing,
+        rho=centre[ls[first]],
+        z0=zs[first],
+        length=np.diff(np.r_[first, n]).astype(np.int64),
+        atom_column=atom_column,
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _column_kernel():
+    import numba
+
+    @numba.njit(parallel=True, cache=True, nogil=True)
+    def accumulate(rho, z0, length, spacing, rep, same_end, w_self, w_same, w_other, inv_w,
+                   n_bins, n_t):  # fmt: skip
+        """For each representative column a (round-robin over n_t lanes): its own pairs (d
+        spacings apart, length - d of them) with weight w_self, and every later column b (weight
+        w_same up to same_end, w_other beyond): the distances at every offset d of the two
+        columns, each weighted by the number of atom pairs at that offset. Moments as in the
+        moment pass; zero distances are counted, not binned."""
+        hist = np.zeros((n_t, n_bins, 4))
+        zero = np.zeros(n_t, dtype=np.int64)
+        n_rep = rep.shape[0]
+        n_col = rho.shape[0]
+        for t in numba.prange(n_t):
+            h = hist[t]
+            for r in range(t, n_rep, n_t):
+                a = rep[r]
+                la = length[a]
+                for d in range(1, la):
+                    u = d * spacing * inv_w
+                    k = int(u + 0.5)
+                    e = u - k
+                    w = w_self[r] * (la - d)
+                    m1 = w * e
+                    h[k, 0] += w
+                    h[k, 1] += m1
+                    h[k, 2] += m1 * e
+                    h[k, 3] += m1 * e * e
+                xa, ya, za = rho[a, 0], rho[a, 1], z0[a]
+                for b in range(a + 1, n_col):
+                    wb = w_same[r] if b < same_end[r] else w_other[r]
+                    lb = length[b]
+                    dx = xa - rho[b, 0]
+                    dy = ya - rho[b, 1]
+                    r2 = dx * dx + dy * dy
+                    dz0 = z0[b] - za
+                    for d in range(1 - la, lb):
+                        mult = min(la, lb - d) - max(0, -d)
+                        dz = dz0 + d * spacing
+                        u = np.sqrt(r2 + dz * dz) * inv_w
+                        if u <= 0.0:
+                            zero[t] += 1
+                            continue
+                        k = int(u + 0.5)
+                        e = u - k
+                        w = wb * mult
+                        m1 = w * e
+                        h[k, 0] += w
+                        h[k, 1] += m1
+                        h[k, 2] += m1 * e
+                        h[k, 3] += m1 * e * e
+        return hist, zero
+
+    return accumulate
+
+
+def column_pairs(
+    pos: np.ndarray, width: float, cols: Columns | None = None, no_symmetry: bool = False
+) -> PairDistribution | None:
+    """Pairs of one atom set counted column by column: two columns of one spacing give at each
+    offset d one distance for all their atom pairs at that offset, so a pair of columns of
+    lengths La, Lb costs La + Lb - 1 distances instead of La x Lb. Columns that the point group
+    (its operations that keep the axis) maps onto each other form orbits, counted from one
+    representative as in the orbit route (``no_symmetry``: every column its own orbit). None
+    if the atoms do not form columns (``columns``).
+    """
+    if cols is None:
+        cols = columns(pos)
+        if cols is None:
+            return None
+    n_col = len(cols.length)
+    found = None if no_symmetry else orbits(pos, axis=cols.axis)
+    if found is None:
+        label = np.arange(n_col)
+    else:  # a column's orbit: that of its atoms (an operation keeping the axis maps columns
+        # onto columns, so two columns holding atoms of one atom orbit are images of each other)
+        label = np.full(n_col, np.iinfo(np.int64).max)
+        np.minimum.at(label, cols.atom_column, found[0])
+    order = np.argsort(label, kind="stable")
+    lab = label[order]
+    reps, first, size = np.unique(lab, return_index=True, return_counts=True)
+    size = size.astype(float)
+    kernel = _column_kernel()
+    rho = np.ascontiguousarray(cols.rho[order], dtype=float)
+    z0 = np.ascontiguousarray(cols.z0[order], dtype=float)
+    length = np.ascontiguousarray(cols.length[order], dtype=np.int64)
+    if found is not None and np.any(length[first].repeat(size.astype(int)) != length):
+        return column_pairs(pos, width, cols, no_symmetry=True)  # not expected: be safe
+    extent = np.ptp(pos, axis=0)
+    n_bins = int(np.ceil(np.sqrt(np.sum(extent**2)) / width)) + 2
+    import numba
+
+    previous = numba.get_num_threads()
+    numba.set_num_threads(min(_threads(), LANES))
+    try:
+        hist, zero = kernel(
+            rho, z0, length, float(cols.spacing), first.astype(np.int64),
+            (first + size).astype(np.int64), size, size / 2.0, size, 1.0 / width, n_bins, LANES,
+        )  # fmt: skip
+    finally:
+        numba.set_num_threads(previous)
+    if zero.sum():
+        raise ValueError(
+            "two atoms sit at the same position: remove duplicated atoms before computing I(q)."
+        )
+    h = hist.sum(axis=0)
+    k = np.flatnonzero(h[:, 0] > 0)
+    moments = np.array([h[k, p] * width**p for p in range(1, MOMENT_ORDER + 1)])
+    return PairDistribution(k * width, h[k, 0], moments, "column")
+
+
 def sinc_sum(dist: PairDistribution, s: np.ndarray, eps: float = 1e-12) -> np.ndarray:
     """S(s) = sum over the pairs of sinc(s d), at every s > 0, by one type-3 NUFFT.
 
@@ -679,7 +939,7 @@ def sinc_sum(dist: PairDistribution, s: np.ndarray, eps: float = 1e-12) -> np.nd
     return total.imag / s
 
 
-ROUTES = ("auto", "lattice", "orbit", "general")
+ROUTES = ("auto", "lattice", "column", "orbit", "general")
 
 
 def pair_distribution(
@@ -702,6 +962,15 @@ def pair_distribution(
                 "route='lattice' but the atoms do not all sit on one cubic (sc, fcc or bcc) "
                 "lattice within 1e-10 of the nearest-neighbour distance: use route='auto'."
             )
+    if route in ("auto", "column") and pos_b is None:
+        found = column_pairs(pos_a, width)
+        if found is not None:
+            return found
+    if route == "column":
+        raise ValueError(
+            "route='column' but the atoms do not stand in columns of one spacing (at least "
+            "4 atoms per column on average) or two sets were given: use route='auto'."
+        )
     if route in ("auto", "orbit"):
         found = orbit_pairs(pos_a, pos_b, width)
         if found is not None:
