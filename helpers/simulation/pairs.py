@@ -43,12 +43,13 @@ checks that it applies and returns None otherwise, so any input gets the exact a
 
 Binning of routes 2 to 4, exact to ~1e-9: a pair at d = c + delta in the bin of centre c (width
 w = MOMENT_BIN_PHASE / s_max, |delta| <= w / 2) enters through the moments T_p = sum delta^p,
-p = 0..3, and ``sinc_sum`` expands sin(s d) / d to third order in delta around c. The remainder
-is at most max|4th derivative of sinc| (s_max w / 2)^4 / 4! < 1.3e-9 of the pair's weight (the
-4th derivative is below 0.2 in absolute value), the level of the binned engine of ``debye``
-(2e-9). Four moments let the bins be 200 times wider than that engine's, so the histogram stays
-in cache: with narrow bins the pass was measured memory-bound (random histogram updates), several
-times slower per pair.
+p = 0..5, and ``sinc_sum`` expands sin(s d) / d to fifth order in delta around c. The remainder
+is at most max|6th derivative of sinc| (s_max w / 2)^6 / 6! < 2e-10 of the pair's weight (the
+n-th derivative of sinc is at most 1 / (n + 1) in absolute value), below the level of the binned
+engine of ``debye`` (2e-9). Six moments let the bins be 1000 times wider than that engine's, so
+the histogram stays small: with narrow bins the pass was measured memory-bound (random histogram
+updates), several times slower per pair; with four moments in bins five times narrower (the
+previous setting) the orbit pass of a 10^6-atom icosahedron took about 20 % longer.
 
 Why these routes, by measurement (numbers: ``benchmarks/bench_engine.py``): the lattice route costs
 a few FFTs, its time growing about linearly with N and far below any pair pass, so it is tried
@@ -79,8 +80,8 @@ import numpy as np
 POSITION_TOL = 1e-10
 #: Bin width times the largest s of the moment-binned routes (column, orbit, general); each bin
 #: keeps the moments 0..MOMENT_ORDER of its pairs' offsets from the bin centre.
-MOMENT_BIN_PHASE = 4e-2
-MOMENT_ORDER = 3
+MOMENT_BIN_PHASE = 0.2
+MOMENT_ORDER = 5
 _PATCH = 400  # atoms around the centroid used to find the nearest-neighbour vectors
 #: The moment pass deals the representatives round-robin to this many lanes, each with its own
 #: histogram, summed in lane order at the end: the result is the same bytes whatever the number of
@@ -493,9 +494,9 @@ def _moment_kernel():
     def accumulate(pos_a, rep, rep_label, w_lt, w_eq, w_gt, pos_b, label_b, inv_w, n_bins, n_t):
         """For each representative r (round-robin over n_t lanes) and every atom j of b, with
         weight w_lt / w_eq / w_gt[r] as label_b[j] is below / equal to / above rep_label[r]: bin
-        the distance and add the weighted moments 0..3 of its offset from the bin centre (in bin
+        the distance and add the weighted moments 0..5 of its offset from the bin centre (in bin
         units). Zero distances (a representative meeting itself) are counted, not binned."""
-        hist = np.zeros((n_t, n_bins, 4))
+        hist = np.zeros((n_t, n_bins, 6))
         zero = np.zeros(n_t, dtype=np.int64)
         n_rep = rep.shape[0]
         n_b = pos_b.shape[0]
@@ -521,10 +522,14 @@ def _moment_kernel():
                     k = int(u + 0.5)
                     e = u - k
                     m1 = w * e
+                    m2 = m1 * e
+                    m3 = m2 * e
                     h[k, 0] += w
                     h[k, 1] += m1
-                    h[k, 2] += m1 * e
-                    h[k, 3] += m1 * e * e
+                    h[k, 2] += m2
+                    h[k, 3] += m3
+                    h[k, 4] += m3 * e
+                    h[k, 5] += m3 * e * e
         return hist, zero
 
     return accumulate
@@ -803,7 +808,7 @@ def _column_kernel():
         w_same up to same_end, w_other beyond): the distances at every offset d of the two
         columns, each weighted by the number of atom pairs at that offset. Moments as in the
         moment pass; zero distances are counted, not binned."""
-        hist = np.zeros((n_t, n_bins, 4))
+        hist = np.zeros((n_t, n_bins, 6))
         zero = np.zeros(n_t, dtype=np.int64)
         n_rep = rep.shape[0]
         n_col = rho.shape[0]
@@ -818,10 +823,14 @@ def _column_kernel():
                     e = u - k
                     w = w_self[r] * (la - d)
                     m1 = w * e
+                    m2 = m1 * e
+                    m3 = m2 * e
                     h[k, 0] += w
                     h[k, 1] += m1
-                    h[k, 2] += m1 * e
-                    h[k, 3] += m1 * e * e
+                    h[k, 2] += m2
+                    h[k, 3] += m3
+                    h[k, 4] += m3 * e
+                    h[k, 5] += m3 * e * e
                 xa, ya, za = rho[a, 0], rho[a, 1], z0[a]
                 for b in range(a + 1, n_col):
                     wb = w_same[r] if b < same_end[r] else w_other[r]
@@ -841,10 +850,14 @@ def _column_kernel():
                         e = u - k
                         w = wb * mult
                         m1 = w * e
+                        m2 = m1 * e
+                        m3 = m2 * e
                         h[k, 0] += w
                         h[k, 1] += m1
-                        h[k, 2] += m1 * e
-                        h[k, 3] += m1 * e * e
+                        h[k, 2] += m2
+                        h[k, 3] += m3
+                        h[k, 4] += m3 * e
+                        h[k, 5] += m3 * e * e
         return hist, zero
 
     return accumulate
