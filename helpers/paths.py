@@ -49,8 +49,10 @@ def figures_dir() -> Path:
     return path
 
 
-def results_dir() -> Path:
-    path = ROOT / "results" / ("smoke" if smoke_mode() else "")
+def results_dir(smoke: bool | None = None) -> Path:
+    """``results/``, or ``results/smoke/`` in smoke mode (``smoke``: None follows the mode)."""
+    smoke = smoke_mode() if smoke is None else smoke
+    path = ROOT / "results" / ("smoke" if smoke else "")
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -22,6 +22,25 @@ def test_folds_test_every_structure_once_and_hold_out_extremes(small_library):
     assert set(meta["size_parameter_1"].iloc[test]) == {2, 4}
 
 
+def test_folds_restricted_to_rows_use_only_those_rows(small_library):
+    meta = small_library.metadata
+    rows = np.flatnonzero(meta["element"].to_numpy() == meta["element"].iloc[0])
+    folds = generalisation.folds(meta, k=3, seed=0, rows=rows)
+    kfold = [f for f in folds if f[0] == generalisation.KFOLD]
+    tested = np.concatenate([te for _, _, _, te in kfold])
+    assert np.array_equal(np.sort(tested), rows)  # library rows, each tested once
+    for _, _, train, test in folds:
+        assert set(train) <= set(rows) and set(test) <= set(rows)
+        ids = meta["structure_id"].to_numpy()
+        assert not set(ids[train]) & set(ids[test])
+    # the same deal as the folds of the subset on its own
+    own = generalisation.folds(meta.iloc[rows].reset_index(drop=True), k=3, seed=0)
+    for (_, _, tr, te), (_, _, tr0, te0) in zip(folds, own):
+        assert np.array_equal(te, rows[te0]) and np.array_equal(tr, rows[tr0])
+    with pytest.raises(ValueError, match="increasing library row numbers"):
+        generalisation.folds(meta, k=3, rows=rows[::-1])
+
+
 def test_run_scores_every_family_on_every_fold(small_library):
     conditions = {"window": instrument.Measurement(q_min=0.1, q_max=4.0)}
     table, predictions = generalisation.run(

@@ -86,3 +86,22 @@ def test_engine_summary_fits_the_exponent_and_compares_like_for_like():
     assert line_2["exponent"] == pytest.approx(1.0)
     assert line["x binned (N)"] == "2 (172)"
     assert line["x debyecalc (N)"].startswith("50 (4,631)")
+
+
+def test_read_results_of_the_full_run_from_a_smoke_run(tmp_path, monkeypatch):
+    """A smoke run reads its own tables, or with ``full_run`` the committed full run's."""
+    from helpers import paths
+
+    monkeypatch.setattr(paths, "ROOT", tmp_path)
+    full = results.rows("g", "clean", "logq", "clean", "grouped_kfold", "shape", {"accuracy": 0.9})
+    smoke = results.rows(
+        "g", "clean", "logq", "clean", "grouped_kfold", "shape", {"accuracy": 0.2}
+    )
+    monkeypatch.setenv(paths.SMOKE_ENV, "0")
+    results.write_results(full, "11_generalisation")
+    monkeypatch.setenv(paths.SMOKE_ENV, "1")
+    with pytest.raises(FileNotFoundError, match="run the notebook 11_generalisation first"):
+        results.read_results("11_generalisation")
+    results.write_results(smoke, "11_generalisation")
+    assert results.read_results("11_generalisation")["value"].tolist() == [0.2]
+    assert results.read_results("11_generalisation", full_run=True)["value"].tolist() == [0.9]

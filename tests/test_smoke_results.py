@@ -206,3 +206,15 @@ def test_12_measured_curves(recorded):
     assert value(t, input=saxs[0], target="shape", metric="not_determinable") == 1.0
     assert value(t, input=saxs[0], target="shape", metric="accuracy") == 0.0
     assert value(t, input="all files", target="shape", metric="not_determinable") == 0.0
+
+
+def test_13_sizes_generalisation(recorded):
+    t = recorded("13_sizes_generalisation")
+    assert set(t["model"]) == {"logq"} and set(t["input"]) == {"clean"}
+    shape = t[(t["target"] == "shape") & (t["metric"] == "accuracy")]
+    assert set(shape["level"]) == {0, 1}  # both smoke folds, every structure tested once
+    assert shape["value"].between(0, 1).all()
+    for metric in ("ECE", "coverage_90"):
+        assert t[t["metric"] == metric]["value"].between(0, 1).all()
+    rmse = t[(t["target"] == "log_eq_radius") & (t["metric"] == "RMSE")]["value"]
+    assert len(rmse) == 2 and (rmse < 1.0).all()  # ln R of unseen particles within a factor e

@@ -80,3 +80,9 @@ def test_summary_opens_with_the_grouped_k_fold_headline(tmp_path, monkeypatch):
     assert text.index("structure-grouped K-fold") < text.index("CNN1D (study")
     assert "| clean | logq | clean | shape | accuracy | 0.9 ± 0.1 | 0.8–1 | 3 | 0.6 |" in text
     assert "| resolution |" not in text
+    results.write_results(table, "13_sizes_generalisation")
+    text = open(summary.write_summary()).read()
+    assert text.index("structure-grouped K-fold") < text.index("(the sizes library)")
+    assert text.index("(the sizes library)") < text.index("CNN1D (study")
+    row = "| clean | logq | clean | shape | accuracy | 0.9 ± 0.1 | 0.8–1 | 3 | 0.6 |"
+    assert text.count(row) == 2

@@ -91,9 +91,10 @@ def write_results(table, notebook_stem: str):
     return path
 
 
-def read_results(notebook_stem: str) -> pd.DataFrame:
-    """The table a notebook wrote (results/smoke/ in smoke mode)."""
-    path = paths.results_dir() / f"{notebook_stem}.csv"
+def read_results(notebook_stem: str, full_run: bool = False) -> pd.DataFrame:
+    """The table a notebook wrote (results/smoke/ in smoke mode; ``full_run``: the full run's
+    table in results/ whatever the mode, e.g. another notebook's committed numbers)."""
+    path = paths.results_dir(smoke=False if full_run else None) / f"{notebook_stem}.csv"
     if not path.exists():
         raise FileNotFoundError(
             f"{path.name} not found in {path.parent.name}/: run the notebook "

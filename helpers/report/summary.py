@@ -65,18 +65,19 @@ def _headline(table: pd.DataFrame) -> pd.DataFrame:
     return wide
 
 
-#: the generalisation chapter's table, summarised first: the headline for a particle no model saw
-KFOLD_STEM, KFOLD_SPLIT, EXTRAPOLATION_SPLIT = (
-    "11_generalisation",
-    "grouped_kfold",
-    "extrapolation",
-)
+#: the generalisation chapters' tables, summarised first: the headline for a particle no model
+#: saw, on the study's library and on the library of realistic sizes (stem -> heading)
+KFOLD_STEMS = {
+    "11_generalisation": "A particle no model has seen (structure-grouped K-fold)",
+    "13_sizes_generalisation": "A particle no model has seen, up to 15 nm (the sizes library)",
+}
+KFOLD_SPLIT, EXTRAPOLATION_SPLIT = "grouped_kfold", "extrapolation"
 KFOLD_METRICS = ("accuracy", "ECE", "RMSE", "coverage_90")
 #: the test inputs of the headline: clean curves, the changed bounds, every effect at once
 KFOLD_INPUTS = ("clean", "bounds", "all together")
 
 
-def _kfold_lines(table: pd.DataFrame, relative: str) -> list[str]:
+def _kfold_lines(table: pd.DataFrame, relative: str, stem: str) -> list[str]:
     """Mean ± sd over the structure-grouped folds (and the extrapolation fold) of the headline
     metrics, per test input and model."""
     folds = results.fold_summary(table, KFOLD_SPLIT)
@@ -110,9 +111,9 @@ def _kfold_lines(table: pd.DataFrame, relative: str) -> list[str]:
     view["folds"] = folds["count"].to_numpy()
     view["extrapolation fold"] = [extra.get(k, np.nan) for k in keys]
     return [
-        "## A particle no model has seen (structure-grouped K-fold)",
+        f"## {KFOLD_STEMS[stem]}",
         "",
-        f"Notebook: [`notebooks/{KFOLD_STEM}.ipynb`]({relative}notebooks/{KFOLD_STEM}.ipynb). "
+        f"Notebook: [`notebooks/{stem}.ipynb`]({relative}notebooks/{stem}.ipynb). "
         "Every structure is in exactly one test fold; validation structures come from the "
         "training folds only. The headline for a particle the model has not seen.",
         "",
@@ -136,9 +137,10 @@ def write_summary() -> Path:
         "per degradation level.",
         "",
     ]
-    kfold_path = out_dir / f"{KFOLD_STEM}.csv"
-    if kfold_path.exists():
-        lines += _kfold_lines(pd.read_csv(kfold_path), relative)
+    for stem in KFOLD_STEMS:
+        kfold_path = out_dir / f"{stem}.csv"
+        if kfold_path.exists():
+            lines += _kfold_lines(pd.read_csv(kfold_path), relative, stem)
     for stem, title in TITLES.items():
         path = out_dir / f"{stem}.csv"
         if not path.exists():

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .. import paths
-from . import debye, structures
+from . import debye, pairs, structures
 
 #: The study's q grid: 0.01, 0.02, ..., 19.99 1/Å (1999 points; q_k = k/100 to the nearest double).
 Q_GRID: np.ndarray = np.arange(1, 2000) / 100.0
@@ -165,6 +165,10 @@ def _normalise_params(shapes=None, sizes=None, elements=None, b_iso=None, q=None
                 "bin_phase": debye.BIN_PHASE,
                 "nufft_eps": debye.NUFFT_EPS,
                 "format": FORMAT_VERSION,
+                # the exact routes of large particles (helpers.simulation.pairs)
+                "fast_route_min_atoms": debye.FAST_ROUTE_MIN_ATOMS,
+                "moment_bin_phase": pairs.MOMENT_BIN_PHASE,
+                "moment_order": pairs.MOMENT_ORDER,
             },
         },
         q,
@@ -185,8 +189,6 @@ def _structure_job(
     if len(positions) < debye.FAST_ROUTE_MIN_ATOMS:
         s_sum = debye.positions_sinc_sum(positions, s_targets)
     else:
-        from . import pairs
-
         dist = pairs.pair_distribution(positions, None, float(np.max(s_targets)))
         s_sum = pairs.sinc_sum(dist, s_targets, eps=debye.NUFFT_EPS)
     seconds = time.perf_counter() - start

@@ -48,12 +48,31 @@ LEVEL = 0.9
 LOG_R = logq.LOG_R
 
 
-def folds(meta: pd.DataFrame, k: int = 5, seed: int = 0, extrapolation: bool = True) -> list:
+def folds(
+    meta: pd.DataFrame, k: int = 5, seed: int = 0, extrapolation: bool = True, rows=None
+) -> list:
     """[(split name, fold index or NaN, train rows, test rows)]: the K grouped folds, then the
-    extrapolation fold."""
-    out = [(KFOLD, f, tr, te) for f, (tr, te) in enumerate(splits.grouped_kfold(meta, k, seed))]
+    extrapolation fold. ``rows``: library rows (e.g. some elements and B_iso only) to which the
+    folds are restricted (default: every row); the rows returned are library rows."""
+    if rows is None:
+        rows = np.arange(len(meta))
+    else:
+        rows = np.asarray(rows)
+        if rows.ndim != 1 or rows.size == 0 or not np.issubdtype(rows.dtype, np.integer):
+            raise ValueError("rows must be a non-empty 1-D array of library row numbers.")
+        if np.any(np.diff(rows) <= 0) or rows[0] < 0 or rows[-1] >= len(meta):
+            raise ValueError(
+                f"rows must be increasing library row numbers in 0..{len(meta) - 1}, without "
+                "repeats: pass np.unique(rows)."
+            )
+    part = meta.iloc[rows]
+    out = [
+        (KFOLD, f, rows[tr], rows[te])
+        for f, (tr, te) in enumerate(splits.grouped_kfold(part, k, seed))
+    ]
     if extrapolation:
-        out.append((EXTRAPOLATION, np.nan, *splits.extrapolation_fold(meta)))
+        tr, te = splits.extrapolation_fold(part)
+        out.append((EXTRAPOLATION, np.nan, rows[tr], rows[te]))
     return out
 
 
@@ -200,15 +219,17 @@ def run(
     extrapolation: bool = True,
     section: str = "generalisation",
     progress=None,
+    rows=None,
     **fit_options,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every family trained and tested on each grouped fold (and the extrapolation fold): (tidy
     results table, per-curve predictions with the true shape and sizes). ``fit_options``: those
     of :func:`fit_fold`. ``progress``: a callable given a line per finished fold with the training
-    time of each family (e.g. print)."""
+    time of each family (e.g. print). ``rows``: the library rows the folds are made of (see
+    :func:`folds`; default every row)."""
     meta = lib.metadata
     table, frames = [], []
-    for split, fold, train, test in folds(meta, k, seed, extrapolation):
+    for split, fold, train, test in folds(meta, k, seed, extrapolation, rows):
         timings = {}
         fitted = fit_fold(lib, train, families, seed=seed, timings=timings, **fit_options)
         scores, per_curve = evaluate_fold(
