@@ -69,7 +69,7 @@ def _headline(table: pd.DataFrame) -> pd.DataFrame:
 #: saw, on the study's library and on the library of realistic sizes (stem -> heading)
 KFOLD_STEMS = {
     "11_generalisation": "A particle no model has seen (structure-grouped K-fold)",
-    "13_sizes_generalisation": "A particle no model has seen, up to 15 nm (the sizes library)",
+    "13_sizes_generalisation": "A particle no model has seen, realistic sizes (the sizes library)",
 }
 KFOLD_SPLIT, EXTRAPOLATION_SPLIT = "grouped_kfold", "extrapolation"
 KFOLD_METRICS = ("accuracy", "ECE", "RMSE", "coverage_90")
