@@ -39,8 +39,8 @@ BIN_PHASE = (
     2e-4  # bin width times the largest s: the largest phase error of a pair is BIN_PHASE / 2
 )
 #: From this many atoms on, ``debye_intensity(route="auto")`` uses the sub-quadratic routes of
-#: ``pairs`` (lattice FFT, symmetry orbits, parallel pass); below it, the binned pass above, so
-#: every curve of the study library (at most 11,571 atoms) is unchanged, bit for bit.
+#: ``pairs`` (lattice FFT, columns, symmetry orbits, parallel pass); below it, the binned pass
+#: above, so every curve of the study library (at most 11,571 atoms) is unchanged, bit for bit.
 FAST_ROUTE_MIN_ATOMS = 20_000
 ROUTES = ("auto", "binned", "pairs", "lattice", "column", "orbit", "general")
 #: Diagnostics: the route of each element pair in the last ``debye_intensity`` call.
