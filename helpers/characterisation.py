@@ -19,8 +19,9 @@ array of curves sharing one q grid. The steps, each from a layer below:
 6. **physics fit** (:mod:`helpers.measurement.fit`): the most probable shapes (all shapes when the
    shape is not determinable) with every element of the library, screened at the middle B_iso,
    then the best (shape, element) pairs at every B_iso, each fitted with the library's exact
-   curves of sizes near the model's interval, a log-normal polydispersity, a scale and a flat
-   background; the best fit's parameters, chi²_red and curve come back, and where model and fit
+   curves of sizes near the model's interval (over every size of the library when the best one
+   sits at that window's edge), a log-normal polydispersity, a scale and a flat background; the
+   best fit's parameters, chi²_red and curve come back, and where model and fit
    disagree (another shape, a radius outside the model's interval) the result says so.
 
 The trained model lives in ``models/characterise/`` (:data:`helpers.paths.CHARACTERISE_DIR`) with
@@ -372,6 +373,12 @@ class Characteriser:
             chosen = labels
         window = (low / FIT_RADIUS_FACTOR, high * FIT_RADIUS_FACTOR)
         table, fits = self._fit(q, intensity, sigma, chosen, window)
+        if table is not None:
+            first = table.iloc[0]
+            if fits[(first["shape"], first["element"], float(first["b_iso"]))].at_range_edge:
+                # the data pull R_0 out of the window the model's interval set: let them, over
+                # every size of the library
+                table, fits = self._fit(q, intensity, sigma, chosen, None)
         best = None
         if table is None:
             warnings.append("no physics fit: too few measured points inside the library's q range")

@@ -179,3 +179,31 @@ def test_the_figure_marks_the_fitted_lattice_and_the_record_is_plain_json(
     assert record["probabilities"] == pytest.approx(result.probabilities)
     assert record["coverage"]["q_max"] == pytest.approx(lib.q[-1])
     assert len(record["fits"]) == len(result.fits)
+
+
+def test_the_fit_leaves_the_models_window_when_the_data_pull_it_out(
+    characteriser, small_library, monkeypatch
+):
+    """A window of one size (the factor squeezes the model's interval to its centre): a best fit
+    pinned at that window's edge is refitted over every size of the library."""
+    from helpers import characterisation as C
+
+    lib = small_library
+    monkeypatch.setattr(C, "FIT_RADIUS_FACTOR", 1e-6)
+    for row in np.flatnonzero(lib.metadata["size_parameter_1"].to_numpy() == 3):  # middle size
+        curve = lib.intensities[row]
+        result = characteriser.one(lib.q, curve)
+        p = result.probabilities
+        order = sorted(p, key=lambda label: -p[label])
+        chosen = [s for s in order[: C.FIT_SHAPES] if p[s] >= C.FIT_SHARE * p[order[0]]]
+        centre = np.sqrt(result.radius_A_low * result.radius_A_high)
+        window = (centre * 1e6, centre / 1e6)  # what the squeezed factor gives
+        fits = [characteriser._fit(lib.q, curve, None, chosen, w) for w in (window, None)]
+        (pinned, free) = [f[(t.iloc[0]["shape"], t.iloc[0]["element"], t.iloc[0]["b_iso"])]
+                          for t, f in fits]  # fmt: skip
+        if pinned.at_range_edge and free.radius_A != pinned.radius_A:
+            assert free.chi2_red < pinned.chi2_red
+            assert (result.fit.shape, result.fit.radius_A) == (free.shape, free.radius_A)
+            assert result.fit.chi2_red == free.chi2_red  # refitted over every size
+            return
+    pytest.fail("no middle-size particle had its fit pinned at the window: no case to test")

@@ -95,3 +95,20 @@ def test_bad_requests_are_named(small_library, kwargs, match):
     args = dict(shape="cubefcc", element="Au", b_iso=0.1) | kwargs
     with pytest.raises(ValueError, match=match):
         fit.fit_family(lib, q, lib.intensities[0], sigma=sigma, **args)
+
+
+def test_a_best_size_at_the_edge_of_the_range_tried_is_flagged(small_library):
+    lib = small_library
+    row = _row(lib, shape="octahedron", element="Fe", b_iso=0.9, size_parameter_1=4)
+    meta = lib.metadata
+    family = (meta["shape"] == "octahedron") & (meta["element"] == "Fe") & (meta["b_iso"] == 0.9)
+    radii = np.sort(meta.loc[family, "eq_radius"].to_numpy())  # sizes 2, 3, 4
+    curve = lib.intensities[row]
+    only_3 = (radii[1] * 0.99, radii[1] * 1.01)
+    boxed = fit.fit_family(lib, lib.q, curve, "octahedron", "Fe", 0.9, radius_range=only_3)
+    assert boxed.radius_A == radii[1] and boxed.at_range_edge and not boxed.at_size_edge
+    free = fit.fit_family(lib, lib.q, curve, "octahedron", "Fe", 0.9)
+    assert free.radius_A == radii[2] and not free.at_range_edge and free.at_size_edge
+    three_and_4 = (radii[1] * 0.99, radii[2] * 1.01)  # up to the library's largest: nothing beyond
+    edge = fit.fit_family(lib, lib.q, curve, "octahedron", "Fe", 0.9, radius_range=three_and_4)
+    assert edge.radius_A == radii[2] and not edge.at_range_edge

@@ -58,12 +58,15 @@ class FitResult:
     residuals: np.ndarray = field(repr=False)
     weighted_by_sigma: bool = False
     at_size_edge: bool = False
+    #: R_0 is the smallest (largest) size of a given ``radius_range`` and the library has smaller
+    #: (larger) ones
+    at_range_edge: bool = False
 
     def as_row(self) -> dict:
         """The scalar fields, one row of a comparison table."""
         keep = (
             "shape element b_iso radius_A n_atoms polydispersity scale background chi2_red "
-            "n_points weighted_by_sigma at_size_edge"
+            "n_points weighted_by_sigma at_size_edge at_range_edge"
         ).split()
         return {k: getattr(self, k) for k in keep}
 
@@ -149,7 +152,9 @@ def fit_family(
     not measured, ``sigma`` its standard deviations or None) by one family of the library ``lib``
     (see the module doc). ``rows``: the family's library rows if known (:func:`family_rows`);
     ``radius_range``: (low, high) R_eq in Å, the sizes tried for R_0 (the polydisperse averages
-    still use every size of the family; at least the size nearest to the range is tried).
+    still use every size of the family; at least the size nearest to the range is tried); the
+    result's ``at_range_edge`` says when the best R_0 is the range's smallest (largest) size and
+    the library has smaller (larger) ones, which a wider range would try.
     Raises ValueError if the library has no such family or fewer than N_PARAMETERS + 1 measured
     points fall inside its q range."""
     q, intensity, sigma = _check(q, intensity, sigma)
@@ -229,6 +234,8 @@ def fit_family(
         residuals=(data - fitted) / weight,
         weighted_by_sigma=sigma is not None,
         at_size_edge=k in (0, rows.size - 1),
+        at_range_edge=radius_range is not None
+        and ((k == tried.min() and k > 0) or (k == tried.max() and k < rows.size - 1)),
     )
 
 
