@@ -798,6 +798,8 @@ def columns(x: np.ndarray, min_length: float = 4.0) -> Columns | None:
 
 @functools.lru_cache(maxsize=1)
 def _column_kernel():
+    # The six-moment update is written out here as in ``_moment_kernel``: a shared jitted helper
+    # captured by both kernels defeats numba's on-disk cache (tried: every process recompiled).
     import numba
 
     @numba.njit(parallel=True, cache=True, nogil=True)
