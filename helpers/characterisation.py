@@ -500,14 +500,16 @@ def train(
 #: the recipe of ``make model``: the library it trains on, the rows (elements and B_iso) and the
 #: rounds and epochs that keep it within 10 minutes on 2 cores (README, "Run time"); one round of
 #: small-angle-only curves (:func:`helpers.learning.logq.fit_library`) for the size of curves
-#: without wide angles; the physics fit uses every curve of the library
+#: without wide angles; the physics fit uses every curve of the library. ``epochs`` is a cap:
+#: early stopping on validation particles ends the training (a cap of 40 stopped it while the
+#: validation accuracy still rose, 65.7 % at epoch 40 of 40 in the sixth session's model)
 MODEL_RECIPE = {
     "library_name": "sizes",
     "elements": ("Ag", "Au", "Cu", "Fe", "Ni", "Pd", "Pt"),
     "b_iso": (0.3, 0.9),
     "rounds": 4,
     "saxs_rounds": 1,
-    "epochs": 40,
+    "epochs": 100,
 }
 
 
