@@ -20,9 +20,11 @@ array of curves sharing one q grid. The steps, each from a layer below:
    shape is not determinable) with every element of the library, screened at the middle B_iso,
    then the best (shape, element) pairs at every B_iso, each fitted with the library's exact
    curves of sizes near the model's interval (over every size of the library when the best one
-   sits at that window's edge), a log-normal polydispersity, a scale and a flat background; the
-   best fit's parameters, chi²_red and curve come back, and where model and fit
-   disagree (another shape, a radius outside the model's interval) the result says so.
+   sits at that window's edge), a log-normal polydispersity, a scale and a flat background; then
+   the best family refined, its size also between the library's sizes and its curves smeared by
+   the measurement's resolution (the σ_q a file gives, else the best of the measurement model's
+   resolutions); the best fit's parameters, chi²_red and curve come back, and where model and
+   fit disagree (another shape, a radius outside the model's interval) the result says so.
 
 The trained model lives in ``models/characterise/`` (:data:`helpers.paths.CHARACTERISE_DIR`) with
 its library's fingerprint; :func:`Characteriser.load` finds it, and a missing or stale model gives
@@ -32,7 +34,7 @@ the command that makes it (``make model``).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -177,6 +179,7 @@ def fit_description(fit: physics.FitResult) -> str:
     return (
         f"fit: {fit.shape}, {fit.element}, B = {fit.b_iso:g} Å², R_0 = {fit.radius_A:.3g} Å, "
         f"σ(ln R) = {fit.polydispersity:g}"
+        + (f", resolution {fit.resolution}" if fit.resolution else "")
     )
 
 
@@ -293,14 +296,19 @@ class Characteriser:
 
     # --------------------------------------------------------------------------------------------
 
-    def _fit(self, q, intensity, sigma, shapes, radius_range=None):
+    def _fit(self, q, intensity, sigma, shapes, radius_range=None, dq=None):
         """(table, fits) of the physics fit of ``shapes`` (those of the library; all of its shapes
-        if none is), in two stages: a screen of every (shape, element) at the middle B_iso with
-        σ in :data:`SCREEN_SIGMAS`, then the full fit (every B_iso, every σ of
-        :data:`helpers.measurement.fit.SIGMAS`) of the :data:`FIT_PAIRS` best pairs; R_0 runs
-        over the library sizes in ``radius_range`` (Å). The table lists the full fits first (by
-        chi²_red, column ``stage`` "fit"), then the screen (``stage`` "screen"). (None, {}) if too
-        few measured points lie in the library's q range."""
+        if none is), in three stages: a screen of every (shape, element) at the middle B_iso with
+        σ in :data:`SCREEN_SIGMAS`; the full fit (every B_iso, every σ of
+        :data:`helpers.measurement.fit.SIGMAS`) of the :data:`FIT_PAIRS` best pairs, R_0 over
+        the library sizes in ``radius_range`` (Å); and a refinement of the best family over the
+        same sizes, R_0 also between them (:data:`helpers.measurement.fit.SUBSTEPS`), with the
+        resolution ``dq`` (σ_q at each q, 1/Å)
+        or, without it, each resolution of :data:`helpers.measurement.fit.RESOLUTIONS`. With
+        ``dq`` every stage smears the library curves by it. The table lists the refinement first
+        (column ``stage`` "refine", its ``resolution`` said), then the full fits (by chi²_red,
+        "fit"), then the screen ("screen"). (None, {}) if too few measured points lie in the
+        library's q range."""
         reference = self.reference
         inside = np.isfinite(intensity) & (q >= reference.q[0]) & (q <= reference.q[-1])
         if inside.sum() <= physics.N_PARAMETERS:
@@ -313,7 +321,13 @@ class Characteriser:
         elements = sorted({key[1] for key in keys})
         b_values = sorted({key[2] for key in keys})
         middle = b_values[(len(b_values) - 1) // 2]
-        options = dict(sigma=sigma, families=self._families, radius_range=radius_range)
+        noise = None
+        if sigma is None:  # each point's σ(I)/I estimated once from the points a fit uses
+            noise = np.full(q.size, np.nan)
+            noise[inside] = physics.relative_noise(q[inside], intensity[inside])
+        options = dict(
+            sigma=sigma, families=self._families, radius_range=radius_range, dq=dq, noise=noise
+        )
         screen, _ = physics.fit_candidates(
             reference,
             q,
@@ -325,14 +339,53 @@ class Characteriser:
         pairs = screen[["shape", "element"]].head(FIT_PAIRS).itertuples(index=False)
         candidates = [(shape, element, b) for shape, element in pairs for b in b_values]
         table, fits = physics.fit_candidates(reference, q, intensity, candidates, **options)
+        first = table.iloc[0]
+        key = (first["shape"], first["element"], float(first["b_iso"]))
+        found = fits[key]
+        if dq is not None:
+            settings = {"given σ_q": np.asarray(dq, dtype=float)}
+        else:
+            settings = {
+                f"σ_q = √({s0:g}² + ({r:g} q)²)": physics.resolution(q, s0, r)
+                for s0, r in physics.RESOLUTIONS
+            }
+
+        def refit(widths, substeps):
+            return physics.fit_family(
+                reference,
+                q,
+                intensity,
+                *key,
+                sigma=sigma,
+                rows=self._families[key],
+                radius_range=radius_range,
+                dq=widths,
+                substeps=substeps,
+                noise=noise,
+            )
+
+        # the resolution that fits best at the library's sizes, then R_0 between them too
+        chi2 = {label: refit(widths, 1).chi2_red for label, widths in settings.items()}
+        label = min(chi2, key=chi2.get)
+        refined = replace(
+            refit(settings[label], physics.SUBSTEPS),
+            resolution=label,
+            at_range_edge=found.at_range_edge,
+        )
+        fits = {**fits, "refined": refined}
         table = pd.concat(
-            [table.assign(stage="fit"), screen.assign(stage="screen")], ignore_index=True
+            [
+                pd.DataFrame([refined.as_row()]).assign(stage="refine"),
+                table.assign(stage="fit"),
+                screen.assign(stage="screen"),
+            ],
+            ignore_index=True,
         )
         return table, fits
 
-    def one(self, q, intensity, sigma=None) -> Characterisation:
-        """Characterise one curve with q already in 1/Å (see :func:`characterise`)."""
-        files.check_curve(q, intensity, sigma)
+    def one(self, q, intensity, sigma=None, dq=None) -> Characterisation:
+        """Characterise one curve with q (and ``dq``) already in 1/Å (see :func:`characterise`)."""
+        files.check_curve(q, intensity, sigma, dq)
         q = np.asarray(q, dtype=float)
         intensity = np.asarray(intensity, dtype=float)
         warnings = []
@@ -372,19 +425,16 @@ class Characteriser:
         else:
             chosen = labels
         window = (low / FIT_RADIUS_FACTOR, high * FIT_RADIUS_FACTOR)
-        table, fits = self._fit(q, intensity, sigma, chosen, window)
-        if table is not None:
-            first = table.iloc[0]
-            if fits[(first["shape"], first["element"], float(first["b_iso"]))].at_range_edge:
-                # the data pull R_0 out of the window the model's interval set: let them, over
-                # every size of the library
-                table, fits = self._fit(q, intensity, sigma, chosen, None)
+        table, fits = self._fit(q, intensity, sigma, chosen, window, dq)
+        if table is not None and fits["refined"].at_range_edge:
+            # the data pull R_0 out of the window the model's interval set: let them, over
+            # every size of the library
+            table, fits = self._fit(q, intensity, sigma, chosen, None, dq)
         best = None
         if table is None:
             warnings.append("no physics fit: too few measured points inside the library's q range")
         else:
-            first = table.iloc[0]
-            best = fits[(first["shape"], first["element"], float(first["b_iso"]))]
+            best = fits["refined"]
             if cover.shape_determinable and best.shape != shape:
                 warnings.append(
                     f"model and fit disagree on the shape: the model says {shape}, the best fit "
@@ -416,12 +466,13 @@ class Characteriser:
             sigma=None if sigma is None else np.asarray(sigma, dtype=float),
         )
 
-    def characterise(self, q, intensity, sigma=None, q_unit: str = "1/Å"):
+    def characterise(self, q, intensity, sigma=None, q_unit: str = "1/Å", dq=None):
         """:func:`characterise` with this model."""
         q_a = files.to_inverse_angstrom(q, q_unit)
+        dq_a = None if dq is None else files.to_inverse_angstrom(dq, q_unit)
         intensity = np.asarray(intensity, dtype=float)
         if intensity.ndim == 1:
-            return self.one(q_a, intensity, sigma)
+            return self.one(q_a, intensity, sigma, dq_a)
         if intensity.ndim != 2 or intensity.shape[1] != q_a.size:
             raise ValueError(
                 f"intensity must be one curve (len(q),) or curves (n, len(q)) = (n, {q_a.size}), "
@@ -429,7 +480,10 @@ class Characteriser:
             )
         sigmas = [None] * len(intensity) if sigma is None else np.asarray(sigma, dtype=float)
         return pd.DataFrame(
-            [self.one(q_a, row, s).as_row() for row, s in zip(intensity, sigmas, strict=True)]
+            [
+                self.one(q_a, row, s, dq_a).as_row()
+                for row, s in zip(intensity, sigmas, strict=True)
+            ]
         )
 
 
@@ -437,14 +491,17 @@ _DEFAULT: Characteriser | None = None
 
 
 def characterise(
-    q, intensity, sigma=None, q_unit: str = "1/Å", model: Characteriser | None = None
+    q, intensity, sigma=None, q_unit: str = "1/Å", model: Characteriser | None = None, dq=None
 ):
     """Shape probabilities, size with intervals, a physics fit and warnings for a measured curve.
 
     ``q``: the scattering vector in ``q_unit`` ("1/Å" or "1/nm", any common spelling);
     ``intensity``: one curve (len(q),) in any units, NaN where not measured, or a 2-D array of
     curves (n, len(q)) on that grid; ``sigma``: standard deviations of the intensity (same shape)
-    or None. One curve gives a :class:`Characterisation`; several a DataFrame, one row per curve
+    or None; ``dq``: the resolution σ_q at each q (in ``q_unit``, as files give it) or None, with
+    which the physics fit smears the library curves (without it, the fit tries the resolutions
+    of :data:`helpers.measurement.fit.RESOLUTIONS`). One curve gives a
+    :class:`Characterisation`; several a DataFrame, one row per curve
     (:meth:`Characterisation.as_row`). ``model``: a :class:`Characteriser` (default: the one
     ``make model`` saved)."""
     global _DEFAULT
@@ -452,7 +509,7 @@ def characterise(
         if _DEFAULT is None:
             _DEFAULT = Characteriser.load()
         model = _DEFAULT
-    return model.characterise(q, intensity, sigma, q_unit)
+    return model.characterise(q, intensity, sigma, q_unit, dq)
 
 
 def train(

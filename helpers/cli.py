@@ -249,7 +249,8 @@ def characterise_file(
     curve = files.read_curve(
         path, q_unit=q_unit, entry=entry, nonpositive="mask" if mask_nonpositive else "error"
     )
-    result = characteriser.characterise(curve.q, curve.intensity, curve.sigma)  # q in 1/Å
+    # q and dq in 1/Å
+    result = characteriser.characterise(curve.q, curve.intensity, curve.sigma, dq=curve.dq)
     measured = curve.q[np.isfinite(curve.intensity)]
     record = {
         "file": os.fspath(path),
@@ -264,7 +265,7 @@ def characterise_file(
             "q_min_inverse_angstrom": float(measured.min()),
             "q_max_inverse_angstrom": float(measured.max()),
             "sigma_read": curve.sigma is not None,
-            "dq_read_not_used": curve.dq is not None,
+            "dq_read": curve.dq is not None,
             "masked_nonpositive": list(curve.metadata.get("masked_nonpositive", [])),
             "metadata": {
                 key: value

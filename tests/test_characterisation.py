@@ -199,11 +199,27 @@ def test_the_fit_leaves_the_models_window_when_the_data_pull_it_out(
         centre = np.sqrt(result.radius_A_low * result.radius_A_high)
         window = (centre * 1e6, centre / 1e6)  # what the squeezed factor gives
         fits = [characteriser._fit(lib.q, curve, None, chosen, w) for w in (window, None)]
-        (pinned, free) = [f[(t.iloc[0]["shape"], t.iloc[0]["element"], t.iloc[0]["b_iso"])]
-                          for t, f in fits]  # fmt: skip
+        (pinned, free) = [f["refined"] for _, f in fits]
         if pinned.at_range_edge and free.radius_A != pinned.radius_A:
             assert free.chi2_red < pinned.chi2_red
             assert (result.fit.shape, result.fit.radius_A) == (free.shape, free.radius_A)
             assert result.fit.chi2_red == free.chi2_red  # refitted over every size
             return
     pytest.fail("no middle-size particle had its fit pinned at the window: no case to test")
+
+
+def test_the_fit_smears_by_a_given_resolution_in_the_curves_unit(characteriser, small_library):
+    from helpers.measurement import fit, instrument
+
+    lib = small_library
+    row = int(np.flatnonzero(lib.metadata["size_parameter_1"].to_numpy() == 3)[0])
+    curve = 3.0 * instrument.smear(lib.q, lib.intensities[row], 0.02, 0.02)
+    dq = fit.resolution(lib.q, 0.02, 0.02)
+    given = characteriser.one(lib.q, curve, dq=dq)
+    assert given.fit.resolution == "given σ_q"
+    free = characteriser.one(lib.q, curve)
+    assert free.fit.resolution.startswith("σ_q = √(")  # the best of fit.RESOLUTIONS
+    in_nm = characteriser.characterise(lib.q * 10, curve, q_unit="1/nm", dq=dq * 10)
+    assert in_nm.fit.radius_A == pytest.approx(given.fit.radius_A)
+    assert in_nm.fit.chi2_red == pytest.approx(given.fit.chi2_red)
+    assert given.fit.resolution in helpers.characterisation.fit_description(given.fit)

@@ -112,3 +112,62 @@ def test_a_best_size_at_the_edge_of_the_range_tried_is_flagged(small_library):
     three_and_4 = (radii[1] * 0.99, radii[2] * 1.01)  # up to the library's largest: nothing beyond
     edge = fit.fit_family(lib, lib.q, curve, "octahedron", "Fe", 0.9, radius_range=three_and_4)
     assert edge.radius_A == radii[2] and not edge.at_range_edge
+
+
+def _family(lib, shape, element, b_iso):
+    rows = fit.family_rows(lib)[(shape, element, b_iso)]
+    return rows[np.argsort(lib.metadata["eq_radius"].to_numpy()[rows])]
+
+
+def test_a_smeared_curve_is_fitted_with_its_resolution(small_library):
+    lib = small_library
+    row = _row(lib, shape="cubefcc", element="Au", b_iso=0.1, size_parameter_1=3)
+    measured = 4.0 * instrument.smear(lib.q, lib.intensities[row], 0.02, 0.02)
+    dq = fit.resolution(lib.q, 0.02, 0.02)
+    np.testing.assert_allclose(dq[[0, -1]], np.hypot(0.02, 0.02 * lib.q[[0, -1]]))
+    smeared = fit.fit_family(lib, lib.q, measured, "cubefcc", "Au", 0.1, dq=dq)
+    plain = fit.fit_family(lib, lib.q, measured, "cubefcc", "Au", 0.1)
+    assert smeared.radius_A == lib.metadata.loc[row, "eq_radius"]
+    assert smeared.scale == pytest.approx(4.0, rel=1e-3)
+    assert smeared.chi2_red < 1e-3 < plain.chi2_red  # the unsmeared curves cannot follow it
+    assert (0.005, 0.02) in fit.RESOLUTIONS and (0.0, 0.0) in fit.RESOLUTIONS
+
+
+def test_substeps_put_r0_between_the_library_sizes(small_library):
+    lib = small_library
+    rows = _family(lib, "icosahedron", "Au", 0.1)
+    log_r = np.log(lib.metadata["eq_radius"].to_numpy()[rows])
+    centre = 0.75 * log_r[1] + 0.25 * log_r[2]  # a quarter of the way from size 3 to size 4
+    measured = 2.0 * fit._size_average(lib.intensities[rows], log_r, 0.1, [centre])[0]
+    between = fit.fit_family(lib, lib.q, measured, "icosahedron", "Au", 0.1, substeps=4)
+    on_sizes = fit.fit_family(lib, lib.q, measured, "icosahedron", "Au", 0.1)
+    assert between.radius_A == pytest.approx(np.exp(centre), rel=1e-9)
+    assert between.polydispersity == 0.1 and between.chi2_red < 1e-6 < on_sizes.chi2_red
+    assert np.isclose(on_sizes.radius_A, np.exp(log_r)).any()  # only the library's sizes
+    n = lib.metadata["n_atoms"].to_numpy()[rows]
+    assert n[1] < between.n_atoms < n[2]
+
+
+def test_the_noise_of_a_curve_is_read_from_its_scatter(small_library):
+    lib = small_library
+    row = _row(lib, shape="cubefcc", element="Au", b_iso=0.1, size_parameter_1=2)
+    clean = lib.intensities[row]
+    assert np.all(fit.relative_noise(lib.q, clean) == fit.NOISE_FLOOR)  # smooth: the floor
+    rng = np.random.default_rng(1)
+    noisy = clean * np.exp(0.05 * rng.normal(size=clean.size))
+    estimate = fit.relative_noise(lib.q, noisy)
+    assert 0.04 < np.median(estimate) < 0.06
+    louder = np.where(lib.q > 3, clean * np.exp(0.2 * rng.normal(size=clean.size)), noisy)
+    tail = fit.relative_noise(lib.q, louder)[lib.q > 3.5]
+    assert 0.15 < np.median(tail) < 0.25  # the noisier part is weighted less
+
+
+def test_bad_resolution_and_substeps_are_named(small_library):
+    lib = small_library
+    args = (lib, lib.q, lib.intensities[0], "cubefcc", "Au", 0.1)
+    with pytest.raises(ValueError, match="dq must be finite values >= 0"):
+        fit.fit_family(*args, dq=-np.ones(lib.q.size))
+    with pytest.raises(ValueError, match="dq must be finite values >= 0"):
+        fit.fit_family(*args, dq=np.ones(3))
+    with pytest.raises(ValueError, match="substeps must be an integer >= 1"):
+        fit.fit_family(*args, substeps=0)

@@ -8,19 +8,24 @@ the number-weighted log-normal size average of the family's curves I_k (equivale
 weights ``w_k ∝ exp(-(ln R_k - ln R_0)² / 2σ²)`` of :func:`helpers.measurement.instrument
 .polydisperse`), an unknown overall scale (a measurement in arbitrary units) and a flat
 background (incoherent and fluorescence scattering, a solvent left over). R_0 runs over the
-family's sizes and σ over a grid (σ = 0: one particle size); for each (R_0, σ) the scale and the
-background enter linearly and are solved exactly by weighted least squares, the background kept
->= 0 and the scale > 0. The best (R_0, σ) minimises chi².
+family's sizes and σ over a grid (σ = 0: one particle size); with ``substeps`` > 1 the centre
+R_0 of a log-normal average also runs between consecutive library sizes, so that the fitted size
+is not confined to the library's shells. For each (R_0, σ) the scale and the background enter
+linearly and are solved exactly by weighted least squares, the background kept >= 0 and the
+scale > 0. The best (R_0, σ) minimises chi².
 
 Weights. With the measurement's standard deviations ``sigma``, chi² = sum((I - I_model) / sigma)²
 and chi²_red = chi² / (n - 4) (scale, background, R_0, σ) is a goodness of fit: about 1 for a
-model that explains the data within its errors. Without them the residuals are taken relative to
-the measured intensity (a constant relative error, which is what a curve spanning many decades
-needs so that the wide angles count): chi²_red then compares candidates but is no absolute test.
+model that explains the data within its errors. Without them each point's σ is estimated from
+the curve itself (:func:`relative_noise`: its point-to-point scatter, at least
+:data:`NOISE_FLOOR` of I), so that a curve spanning many decades keeps its wide angles in the
+fit and noisy points count less; chi²_red then compares candidates and is a rough absolute test.
 
-The library curves are put on the measured q by linear interpolation of ln I in ln q; measured
-points outside the library's q range are left out (and counted). No resolution smearing is
-applied: a fit of a curve measured with a coarse resolution will show it in its residuals.
+Resolution. The library curves are put on the measured q by linear interpolation of ln I in ln
+q, or, given the resolution σ_q of each point (``dq``, as files and NXcanSAS's Qdev give it, or
+:func:`resolution` of a model), smeared by a Gaussian of that width (the measurement model of
+:func:`helpers.measurement.instrument.smear`). Measured points outside the library's q range are
+left out (and counted).
 """
 
 from __future__ import annotations
@@ -30,8 +35,20 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .instrument import RELATIVE_RESOLUTIONS, RESOLUTION_WIDTHS
+
 #: σ of ln R_eq tried by default (0: one size; 0.3: a broad log-normal distribution)
 SIGMAS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
+#: R_0 of a log-normal average (σ > 0) is tried at this many steps per interval of library sizes
+SUBSTEPS = 4
+#: a fit without sigma weights each point by I times its relative noise, estimated from the
+#: curve's scatter over this many points (:func:`relative_noise`) and never below the floor
+NOISE_WINDOW = 21
+NOISE_FLOOR = 0.01
+#: the resolutions (σ_0 in Å⁻¹, r) tried for a curve measured without σ_q: those of the
+#: measurement model the networks train on (:func:`helpers.measurement.instrument
+#: .random_measurements`)
+RESOLUTIONS = tuple((s0, r) for s0 in RESOLUTION_WIDTHS for r in RELATIVE_RESOLUTIONS)
 #: the free parameters of the model, for chi²_red
 N_PARAMETERS = 4
 
@@ -61,19 +78,23 @@ class FitResult:
     #: R_0 is the smallest (largest) size of a given ``radius_range`` and the library has smaller
     #: (larger) ones
     at_range_edge: bool = False
+    #: the resolution the library curves were smeared by ("" when not said)
+    resolution: str = ""
 
     def as_row(self) -> dict:
         """The scalar fields, one row of a comparison table."""
         keep = (
             "shape element b_iso radius_A n_atoms polydispersity scale background chi2_red "
-            "n_points weighted_by_sigma at_size_edge at_range_edge"
+            "n_points weighted_by_sigma at_size_edge at_range_edge resolution"
         ).split()
         return {k: getattr(self, k) for k in keep}
 
 
-def _on_measured_q(lib_q, curves, q) -> np.ndarray:
-    """Library curves (n, L) interpolated linearly in (ln q, ln I) onto the measured ``q``
-    (inside [lib_q[0], lib_q[-1]]; np.interp's rule, for every curve at once)."""
+def _on_measured_q(lib_q, curves, q, dq=None) -> np.ndarray:
+    """Library curves (n, L) on the measured ``q`` (inside [lib_q[0], lib_q[-1]]): interpolated
+    linearly in (ln q, ln I) (np.interp's rule, for every curve at once), or, where ``dq`` (σ_q
+    at each q) is at least half the library's q step there, smeared by a Gaussian of that σ_q
+    (weights over the library points within 4 σ_q, renormalised at the library's ends)."""
     x = np.log(lib_q)
     xq = np.log(q)
     j = np.clip(np.searchsorted(x, xq, side="right") - 1, 0, x.size - 2)
@@ -81,14 +102,59 @@ def _on_measured_q(lib_q, curves, q) -> np.ndarray:
     tiny = np.finfo(float).tiny
     lo = np.log(np.clip(curves[:, j], tiny, None))
     hi = np.log(np.clip(curves[:, j + 1], tiny, None))
-    return np.exp(lo + t * (hi - lo))
+    values = np.exp(lo + t * (hi - lo))
+    if dq is None:
+        return values
+    step = np.gradient(lib_q)
+    smeared = np.flatnonzero(dq >= 0.5 * step[j])
+    if smeared.size == 0:
+        return values
+    from scipy import sparse
+
+    centre, width = q[smeared], dq[smeared]
+    first = np.searchsorted(lib_q, centre - 4 * width)
+    counts = np.searchsorted(lib_q, centre + 4 * width, side="right") - first
+    row = np.repeat(np.arange(smeared.size), counts)
+    col = np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+    w = np.exp(-0.5 * ((lib_q[col] - centre[row]) / width[row]) ** 2) * step[col]
+    w /= np.bincount(row, weights=w, minlength=smeared.size)[row]
+    kernel = sparse.csr_matrix((w, (row, col)), shape=(smeared.size, lib_q.size))
+    values[:, smeared] = (kernel @ curves.T).T
+    return values
 
 
-def _size_average(curves, log_r, s: float) -> np.ndarray:
-    """The log-normal size averages (σ = ``s``) of ``curves`` centred on each of their radii."""
+def resolution(q, sigma0: float = 0.0, relative: float = 0.0) -> np.ndarray:
+    """σ_q = sqrt(σ_0² + (r q)²) at each q (1/Å): the resolution model of
+    :func:`helpers.measurement.instrument.smear`, for :func:`fit_family`'s ``dq``."""
+    return np.sqrt(sigma0**2 + (relative * np.asarray(q, dtype=float)) ** 2)
+
+
+def relative_noise(q, intensity, window: int = NOISE_WINDOW) -> np.ndarray:
+    """σ(I) / I at each point, estimated from the curve's own point-to-point scatter: the
+    running median (over ``window`` points) of the |fourth difference of ln I| between
+    neighbouring points, which white noise of relative size σ makes 0.6745·√70·σ while it
+    leaves a curve that is smooth on the scale of a few q steps (a Guinier or power law, a
+    broad peak) near 0; never below :data:`NOISE_FLOOR`. The weights of a fit without ``sigma``."""
+    y = np.log(np.abs(np.asarray(intensity, dtype=float)))
+    if y.size < 5:
+        return np.full(y.size, NOISE_FLOOR)
+    d = np.abs(y[:-4] - 4 * y[1:-3] + 6 * y[2:-2] - 4 * y[3:-1] + y[4:])
+    d = np.concatenate([d[:1], d[:1], d, d[-1:], d[-1:]])
+    half = min(window // 2, (d.size - 1) // 2)
+    padded = np.pad(d, half, mode="edge")
+    local = np.median(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1), axis=1)
+    return np.maximum(local / (0.6745 * np.sqrt(70.0)), NOISE_FLOOR)
+
+
+def _size_average(curves, log_r, s: float, centres=None) -> np.ndarray:
+    """The log-normal size averages (σ = ``s``) of ``curves`` (radii ``exp(log_r)``) centred on
+    ``centres`` (ln R_0 values; default: the curves' own radii)."""
     if s == 0:
-        return curves
-    w = np.exp(-((log_r[:, None] - log_r[None, :]) ** 2) / (2 * s * s))
+        if centres is None:
+            return curves
+        return curves[np.searchsorted(log_r, centres)]
+    centres = log_r if centres is None else np.asarray(centres, dtype=float)
+    w = np.exp(-((centres[:, None] - log_r[None, :]) ** 2) / (2 * s * s))
     return (w @ curves) / w.sum(axis=1, keepdims=True)
 
 
@@ -147,10 +213,18 @@ def fit_family(
     sigmas=SIGMAS,
     rows=None,
     radius_range=None,
+    dq=None,
+    substeps: int = 1,
+    noise=None,
 ) -> FitResult:
     """The best fit of the measured curve (``q`` in 1/Å, ``intensity`` in any units, NaN where
     not measured, ``sigma`` its standard deviations or None) by one family of the library ``lib``
-    (see the module doc). ``rows``: the family's library rows if known (:func:`family_rows`);
+    (see the module doc). ``dq``: the resolution σ_q at each q (1/Å; :func:`resolution`) with
+    which the library curves are smeared, or None (not smeared); ``substeps``: R_0 of a
+    log-normal average (σ > 0) is also tried at ``substeps - 1`` points between consecutive
+    library sizes (1: at the library's sizes only); ``noise``: σ(I)/I at each q for a fit
+    without ``sigma`` (default :func:`relative_noise` of the points used; give it to fit many
+    families of one curve). ``rows``: the family's library rows if known (:func:`family_rows`);
     ``radius_range``: (low, high) R_eq in Å, the sizes tried for R_0 (the polydisperse averages
     still use every size of the family; at least the size nearest to the range is tried); the
     result's ``at_range_edge`` says when the best R_0 is the range's smallest (largest) size and
@@ -158,6 +232,14 @@ def fit_family(
     Raises ValueError if the library has no such family or fewer than N_PARAMETERS + 1 measured
     points fall inside its q range."""
     q, intensity, sigma = _check(q, intensity, sigma)
+    if dq is not None:
+        dq = np.asarray(dq, dtype=float)
+        if dq.shape != q.shape or not np.all(np.isfinite(dq) & (dq >= 0)):
+            raise ValueError(
+                f"dq must be finite values >= 0, one per q ({q.size}), got shape {dq.shape}."
+            )
+    if isinstance(substeps, bool) or not isinstance(substeps, (int, np.integer)) or substeps < 1:
+        raise ValueError(f"substeps must be an integer >= 1, got {substeps!r}.")
     meta = lib.metadata
     if rows is None:
         selected = (
@@ -182,7 +264,10 @@ def fit_family(
             f"[{lib.q[0]:g}, {lib.q[-1]:g}] 1/Å: a fit needs more than {N_PARAMETERS}."
         )
     qm, data = q[use], intensity[use]
-    weight = sigma[use] if sigma is not None else np.abs(data)
+    if sigma is not None:
+        weight = sigma[use]
+    else:
+        weight = np.abs(data) * (relative_noise(qm, data) if noise is None else noise[use])
     radii = meta["eq_radius"].to_numpy(float)[rows]
     log_r = np.log(radii)
     tried = np.arange(rows.size)
@@ -199,35 +284,39 @@ def fit_family(
     near = np.flatnonzero(
         (log_r >= log_r[tried].min() - reach) & (log_r <= log_r[tried].max() + reach)
     )
-    curves = _on_measured_q(lib.q, lib.intensities[rows[near]], qm)
-    # every (σ, R_0) model at once, σ-major: row j is σ = sigmas[j // K], R_0 = R[tried[j % K]]
-    centres = np.searchsorted(near, tried)
-    models = np.concatenate([_size_average(curves, log_r[near], s)[centres] for s in sigmas])
+    widths = None if dq is None else dq[use]
+    curves = _on_measured_q(lib.q, lib.intensities[rows[near]], qm, widths)
+    # every (σ, R_0) model at once: a single size (σ = 0) at each tried library size, a
+    # log-normal average (σ > 0) centred on each tried size and at substeps - 1 points between
+    # consecutive ones (so that R_0 is not confined to the library's sizes)
+    steps = np.arange(substeps) / substeps
+    between = (log_r[tried[:-1], None] * (1 - steps) + log_r[tried[1:], None] * steps).ravel()
+    fine = np.append(between, log_r[tried[-1]])
+    centres, spreads, blocks = [], [], []
+    for s in sigmas:
+        at = log_r[tried] if s == 0 else fine
+        centres.append(at)
+        spreads.append(np.full(at.size, s))
+        blocks.append(_size_average(curves, log_r[near], s, at))
+    centres, spreads, models = np.concatenate(centres), np.concatenate(spreads), np.vstack(blocks)
     scales, backgrounds, chi2s = _linear_fits(models, data, weight)
     j = int(np.argmin(chi2s))
-    n_sizes = tried.size
-    best = (
-        chi2s[j],
-        int(tried[j % n_sizes]),
-        sigmas[j // n_sizes],
-        scales[j],
-        backgrounds[j],
-        models[j],
-    )
-    chi2, k, s, scale, background, model = best
-    scale, background = float(scale), float(background)
+    log_r0, s = float(centres[j]), float(spreads[j])
+    k = int(tried[np.argmin(np.abs(log_r[tried] - log_r0))])  # the library size nearest R_0
+    scale, background, model = float(scales[j]), float(backgrounds[j]), models[j]
     fitted = scale * model + background
     dof = max(use.sum() - N_PARAMETERS, 1)
+    log_n = meta["log_n_atoms"].to_numpy(float)[rows]
     return FitResult(
         shape=shape,
         element=element,
         b_iso=float(b_iso),
-        radius_A=float(radii[k]),
-        n_atoms=int(meta["n_atoms"].to_numpy()[rows[k]]),
-        polydispersity=float(s),
+        radius_A=float(radii[k]) if log_r0 == log_r[k] else float(np.exp(log_r0)),
+        n_atoms=int(round(float(np.exp(np.interp(log_r0, log_r, log_n))))),
+        polydispersity=s,
         scale=scale,
         background=background,
-        chi2_red=chi2 / dof,
+        chi2_red=float(chi2s[j]) / dof,
         n_points=int(use.sum()),
         q=qm,
         fitted=fitted,
@@ -240,11 +329,20 @@ def fit_family(
 
 
 def fit_candidates(
-    lib, q, intensity, candidates, sigma=None, sigmas=SIGMAS, families=None, radius_range=None
+    lib,
+    q,
+    intensity,
+    candidates,
+    sigma=None,
+    sigmas=SIGMAS,
+    families=None,
+    radius_range=None,
+    dq=None,
+    noise=None,
 ):
     """Fit every candidate family ``(shape, element, b_iso)``; returns (table sorted by chi²_red,
     {(shape, element, b_iso): FitResult}). ``families``: :func:`family_rows` of ``lib`` if known;
-    ``radius_range``: the sizes tried (:func:`fit_family`)."""
+    ``radius_range``, ``dq``, ``noise``: as :func:`fit_family`'s."""
     fits = {}
     for shape, element, b_iso in candidates:
         key = (shape, element, float(b_iso))
@@ -265,6 +363,8 @@ def fit_candidates(
             sigmas=sigmas,
             rows=rows,
             radius_range=radius_range,
+            dq=dq,
+            noise=noise,
         )
     if not fits:
         raise ValueError("no candidate to fit: give at least one (shape, element, b_iso).")

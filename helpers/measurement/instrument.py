@@ -175,12 +175,18 @@ def measure(lib, rows, measurements, seed: int = 0, pool=None):
     return np.where(mask, I, np.nan), mask
 
 
+#: the resolution widths σ_0 (Å⁻¹) and r of σ_q = sqrt(σ_0² + (r q)²) the random conditions
+#: draw from (few values, so that curves share resolution matrices)
+RESOLUTION_WIDTHS = (0.0, 0.005, 0.01)
+RELATIVE_RESOLUTIONS = (0.0, 0.01, 0.02)
+
+
 def random_measurements(
     n: int,
     seed: int = 0,
     polydispersity=(0.0, 0.15),
-    resolution=(0.0, 0.005, 0.01),
-    relative_resolution=(0.0, 0.01, 0.02),
+    resolution=RESOLUTION_WIDTHS,
+    relative_resolution=RELATIVE_RESOLUTIONS,
     flat=(0.0, 1.0),
     power=(0.0, 1e-3),
     photons=(1e5, 1e9),

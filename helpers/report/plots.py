@@ -871,10 +871,10 @@ def characterisation_fit(
     ``sigma`` (error bars; None: no bars) are the measured curve (q in Å⁻¹, intensity in the
     measurement's units, NaN where not measured); ``fit_q``, ``fitted`` and ``residuals`` the
     fit at the points it used (None: no fit), the residuals (I - fit) / σ if
-    ``residuals_per_sigma`` else (I - fit) / I. The title gives the answer: ``shape`` with its
-    ``probability`` (None: not shown, e.g. when the shape is not determinable), the equivalent
-    radius ``radius_A`` with its ``level`` interval, and ``chi2_red`` (None: no fit); ``source``
-    (a file name) heads it."""
+    ``residuals_per_sigma`` else (I - fit) / σ̂, σ̂ estimated from the curve's scatter. The
+    title gives the answer: ``shape`` with its ``probability`` (None: not shown, e.g. when the
+    shape is not determinable), the equivalent radius ``radius_A`` with its ``level`` interval,
+    and ``chi2_red`` (None: no fit); ``source`` (a file name) heads it."""
     q = np.asarray(q, dtype=float)
     intensity = np.asarray(intensity, dtype=float)
     sigma = None if sigma is None else np.asarray(sigma, dtype=float)
@@ -885,7 +885,7 @@ def characterisation_fit(
         ("saxs", q < q_split, f"small angles (q < {q_split:g} Å⁻¹), log-log", True),
         ("waxs", q >= q_split, f"wide angles (q ≥ {q_split:g} Å⁻¹), linear", False),
     )
-    residual_label = "(I − fit) / σ" if residuals_per_sigma else "(I − fit) / I"
+    residual_label = "(I − fit) / σ" if residuals_per_sigma else "(I − fit) / σ̂"
     for column, (name, part, title, log) in enumerate(parts):
         ax = fig.add_subplot(grid[0, column])
         ax_r = fig.add_subplot(grid[1, column], sharex=ax)
