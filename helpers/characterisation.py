@@ -557,13 +557,16 @@ def train(
 #: the recipe of ``make model``: the library it trains on, the rows (elements and B_iso) and the
 #: rounds and epochs that keep it within 10 minutes on 2 cores (README, "Run time"); one round of
 #: small-angle-only curves (:func:`helpers.learning.logq.fit_library`) for the size of curves
-#: without wide angles; the physics fit uses every curve of the library. Chosen on validation
-#: particles (held out of the training side of notebook 12's split, never its test particles):
-#: ``photons`` reach 1e16 per curve, effectively noise-free, because with the measurement model's
-#: 1e9 cap the network read the noise as a size cue and put smooth curves off by a factor 1.3-1.5
-#: in R_eq (the sign changing from one training to the next); ``patience`` 24 because with 12 the
-#: training stopped at about epoch 55 while the validation size loss still fell; ``epochs`` is a
-#: cap that early stopping reaches first (epoch 102, best 78, in that validation run)
+#: without wide angles; the physics fit uses every curve of the library. ``ranges`` widen the
+#: measurement model's random conditions so that training covers every input a file can give:
+#: q_min from below the library's first q and q_max beyond its last (with the defaults no
+#: training curve measured the log-q grid below 0.02 Å⁻¹ nor its last point, and a curve that
+#: did got a size off by a factor 1.5-1.8, in either direction from one training to the next),
+#: and photons up to 1e16 per curve, effectively noise-free (with the cap of 1e9 the network
+#: read the noise of the wide angles as a cue of size). ``patience`` 24 because with 12 the
+#: training stopped while the validation size loss still fell; ``epochs`` is a cap that early
+#: stopping reaches first. Chosen on validation particles held out of the training side of
+#: notebook 12's split, never its test particles (the commits give the numbers)
 MODEL_RECIPE = {
     "library_name": "sizes",
     "elements": ("Ag", "Au", "Cu", "Fe", "Ni", "Pd", "Pt"),
@@ -572,7 +575,7 @@ MODEL_RECIPE = {
     "saxs_rounds": 1,
     "epochs": 150,
     "patience": 24,
-    "ranges": {"photons": (1e5, 1e16)},
+    "ranges": {"photons": (1e5, 1e16), "q_min": (0.005, 0.3), "q_max": (5.0, 25.0)},
 }
 
 

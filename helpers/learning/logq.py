@@ -56,7 +56,9 @@ _COINCIDE = 1e-9
 #: a measured ln I minus its mean spans about +-8; this brings the input to order 1
 _INPUT_SCALE = 0.25
 #: the q_min range of the small-angle-only training versions (:func:`fit_library`), Å⁻¹
-SAXS_Q_MIN = (0.01, 0.05)
+#: (from below the library's first q, so that the grid's lowest points are measured in training
+#: as they are in a file that starts there)
+SAXS_Q_MIN = (0.005, 0.05)
 #: up to this many curves the network is called directly instead of through Keras' predict
 _DIRECT_CALL = 32
 #: bounds of the predicted log-variance of a standardised size target
