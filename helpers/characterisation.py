@@ -303,8 +303,8 @@ class Characteriser:
         :data:`helpers.measurement.fit.SIGMAS`) of the :data:`FIT_PAIRS` best pairs, R_0 over
         the library sizes in ``radius_range`` (Å); and a refinement of the best family over the
         same sizes, R_0 also between them (:data:`helpers.measurement.fit.SUBSTEPS`), with the
-        resolution ``dq`` (σ_q at each q, 1/Å)
-        or, without it, each resolution of :data:`helpers.measurement.fit.RESOLUTIONS`. With
+        resolution ``dq`` (σ_q at each q, 1/Å) or, without it, each resolution of
+        :data:`helpers.measurement.fit.RESOLUTIONS` (the best at the library's sizes). With
         ``dq`` every stage smears the library curves by it. The table lists the refinement first
         (column ``stage`` "refine", its ``resolution`` said), then the full fits (by chi²_red,
         "fit"), then the screen ("screen"). (None, {}) if too few measured points lie in the
@@ -367,10 +367,9 @@ class Characteriser:
         # the resolution that fits best at the library's sizes, then R_0 between them too
         chi2 = {label: refit(widths, 1).chi2_red for label, widths in settings.items()}
         label = min(chi2, key=chi2.get)
+        result = refit(settings[label], physics.SUBSTEPS)
         refined = replace(
-            refit(settings[label], physics.SUBSTEPS),
-            resolution=label,
-            at_range_edge=found.at_range_edge,
+            result, resolution=label, at_range_edge=found.at_range_edge or result.at_range_edge
         )
         fits = {**fits, "refined": refined}
         table = pd.concat(

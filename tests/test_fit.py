@@ -171,3 +171,5 @@ def test_bad_resolution_and_substeps_are_named(small_library):
         fit.fit_family(*args, dq=np.ones(3))
     with pytest.raises(ValueError, match="substeps must be an integer >= 1"):
         fit.fit_family(*args, substeps=0)
+    with pytest.raises(ValueError, match="noise must hold one"):
+        fit.fit_family(*args, noise=np.ones(3))

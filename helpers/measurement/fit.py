@@ -240,6 +240,8 @@ def fit_family(
             )
     if isinstance(substeps, bool) or not isinstance(substeps, (int, np.integer)) or substeps < 1:
         raise ValueError(f"substeps must be an integer >= 1, got {substeps!r}.")
+    if noise is not None and np.shape(noise) != q.shape:
+        raise ValueError(f"noise must hold one σ(I)/I per q ({q.size}), got {np.shape(noise)}.")
     meta = lib.metadata
     if rows is None:
         selected = (
