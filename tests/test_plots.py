@@ -221,7 +221,7 @@ def test_characterisation_fit_without_wide_angles_or_fit_says_so():
     texts = {name: [t.get_text() for t in ax.texts] for name, ax in axes.items()}
     assert "not measured" in texts["waxs"] and "no fit" in texts["saxs_residuals"]
     assert _vertical_lines(axes["waxs"]) == []
-    assert axes["saxs_residuals"].get_ylabel() == "(I − fit) / I"
+    assert axes["saxs_residuals"].get_ylabel() == "(I − fit) / σ̂"  # σ̂ estimated from the scatter
     title = fig.get_suptitle()
     assert "shape not determinable from this q range   |" in title and "no fit" in title
     plt.close(fig)
