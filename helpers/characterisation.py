@@ -42,7 +42,7 @@ import pandas as pd
 
 from . import paths
 from .learning import logq, model_set, novelty
-from .measurement import domain, files
+from .measurement import domain, files, instrument
 from .measurement import fit as physics
 from .simulation import library, structures
 
@@ -346,7 +346,7 @@ class Characteriser:
             settings = {"given σ_q": np.asarray(dq, dtype=float)}
         else:
             settings = {
-                f"σ_q = √({s0:g}² + ({r:g} q)²)": physics.resolution(q, s0, r)
+                f"σ_q = √({s0:g}² + ({r:g} q)²)": instrument.resolution_width(q, s0, r)
                 for s0, r in physics.RESOLUTIONS
             }
 
@@ -659,8 +659,6 @@ def write_blind_files(
     polydispersity may average over (the test side of the split). ``folder`` must be new, empty,
     or one this function made (it is then emptied)."""
     import shutil
-
-    from .measurement import instrument
 
     folder = Path(folder)
     if folder.exists() and any(folder.iterdir()):

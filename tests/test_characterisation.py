@@ -209,12 +209,10 @@ def test_the_fit_leaves_the_models_window_when_the_data_pull_it_out(
 
 
 def test_the_fit_smears_by_a_given_resolution_in_the_curves_unit(characteriser, small_library):
-    from helpers.measurement import fit, instrument
-
     lib = small_library
     row = int(np.flatnonzero(lib.metadata["size_parameter_1"].to_numpy() == 3)[0])
     curve = 3.0 * instrument.smear(lib.q, lib.intensities[row], 0.02, 0.02)
-    dq = fit.resolution(lib.q, 0.02, 0.02)
+    dq = instrument.resolution_width(lib.q, 0.02, 0.02)
     given = characteriser.one(lib.q, curve, dq=dq)
     assert given.fit.resolution == "given σ_q"
     free = characteriser.one(lib.q, curve)

@@ -123,7 +123,7 @@ def test_a_smeared_curve_is_fitted_with_its_resolution(small_library):
     lib = small_library
     row = _row(lib, shape="cubefcc", element="Au", b_iso=0.1, size_parameter_1=3)
     measured = 4.0 * instrument.smear(lib.q, lib.intensities[row], 0.02, 0.02)
-    dq = fit.resolution(lib.q, 0.02, 0.02)
+    dq = instrument.resolution_width(lib.q, 0.02, 0.02)
     np.testing.assert_allclose(dq[[0, -1]], np.hypot(0.02, 0.02 * lib.q[[0, -1]]))
     smeared = fit.fit_family(lib, lib.q, measured, "cubefcc", "Au", 0.1, dq=dq)
     plain = fit.fit_family(lib, lib.q, measured, "cubefcc", "Au", 0.1)

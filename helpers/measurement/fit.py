@@ -23,9 +23,9 @@ fit and noisy points count less; chi²_red then compares candidates and is a rou
 
 Resolution. The library curves are put on the measured q by linear interpolation of ln I in ln
 q, or, given the resolution σ_q of each point (``dq``, as files and NXcanSAS's Qdev give it, or
-:func:`resolution` of a model), smeared by a Gaussian of that width (the measurement model of
-:func:`helpers.measurement.instrument.smear`). Measured points outside the library's q range are
-left out (and counted).
+:func:`helpers.measurement.instrument.resolution_width` of a model), smeared by a Gaussian of
+that width (the measurement model of :func:`helpers.measurement.instrument.smear`). Measured
+points outside the library's q range are left out (and counted).
 """
 
 from __future__ import annotations
@@ -123,12 +123,6 @@ def _on_measured_q(lib_q, curves, q, dq=None) -> np.ndarray:
     return values
 
 
-def resolution(q, sigma0: float = 0.0, relative: float = 0.0) -> np.ndarray:
-    """σ_q = sqrt(σ_0² + (r q)²) at each q (1/Å): the resolution model of
-    :func:`helpers.measurement.instrument.smear`, for :func:`fit_family`'s ``dq``."""
-    return np.sqrt(sigma0**2 + (relative * np.asarray(q, dtype=float)) ** 2)
-
-
 def relative_noise(q, intensity, window: int = NOISE_WINDOW) -> np.ndarray:
     """σ(I) / I at each point, estimated from the curve's own point-to-point scatter: the
     running median (over ``window`` points) of the |fourth difference of ln I| between
@@ -219,10 +213,11 @@ def fit_family(
 ) -> FitResult:
     """The best fit of the measured curve (``q`` in 1/Å, ``intensity`` in any units, NaN where
     not measured, ``sigma`` its standard deviations or None) by one family of the library ``lib``
-    (see the module doc). ``dq``: the resolution σ_q at each q (1/Å; :func:`resolution`) with
-    which the library curves are smeared, or None (not smeared); ``substeps``: R_0 of a
-    log-normal average (σ > 0) is also tried at ``substeps - 1`` points between consecutive
-    library sizes (1: at the library's sizes only); ``noise``: σ(I)/I at each q for a fit
+    (see the module doc). ``dq``: the resolution σ_q at each q (1/Å;
+    :func:`helpers.measurement.instrument.resolution_width`) with which the library curves are
+    smeared, or None (not smeared); ``substeps``: R_0 of a log-normal average (σ > 0) is also
+    tried at ``substeps - 1`` points between consecutive library sizes (1: at the library's sizes
+    only); ``noise``: σ(I)/I at each q for a fit
     without ``sigma`` (default :func:`relative_noise` of the points used; give it to fit many
     families of one curve). ``rows``: the family's library rows if known (:func:`family_rows`);
     ``radius_range``: (low, high) R_eq in Å, the sizes tried for R_0 (the polydisperse averages

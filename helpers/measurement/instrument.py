@@ -92,6 +92,11 @@ def polydisperse(lib, rows, sigma, pool=None) -> np.ndarray:
     return out
 
 
+def resolution_width(q, sigma0: float = 0.0, relative: float = 0.0) -> np.ndarray:
+    """σ_q = sqrt(σ_0² + (r q)²) at each q (1/Å): the width of the Gaussian resolution."""
+    return np.sqrt(sigma0**2 + (relative * np.asarray(q, dtype=float)) ** 2)
+
+
 def resolution_matrix(q, sigma0: float, relative: float = 0.0) -> np.ndarray:
     """R[i, j]: weight of I(q_j) in the measured I(q_i), Gaussian of σ_q(q_i), each row
     summing to 1. The last ten matrices are kept (read-only): a protocol smears many batches of
@@ -105,7 +110,7 @@ def resolution_matrix(q, sigma0: float, relative: float = 0.0) -> np.ndarray:
 @functools.lru_cache(maxsize=10)
 def _resolution_matrix(q_bytes: bytes, sigma0: float, relative: float) -> np.ndarray:
     q = np.frombuffer(q_bytes, dtype=float)
-    s = np.sqrt(sigma0**2 + (relative * q) ** 2)[:, None]
+    s = resolution_width(q, sigma0, relative)[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         R = np.where(
             s > 0,
