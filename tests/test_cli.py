@@ -93,7 +93,10 @@ def test_files_in_nm_and_nxcansas_round_trip_to_json_and_png(
         assert 0 <= record["novelty_score"] <= 1 and isinstance(record["warnings"], list)
         assert record["coverage"]["shape_determinable"] is True
         assert record["fit"]["chi2_red"] > 0 and record["fit"]["weighted_by_sigma"] is True
-        assert record["fits"][0]["chi2_red"] == pytest.approx(record["fit"]["chi2_red"])
+        stages = {row["stage"]: row for row in reversed(record["fits"])}  # each stage's first
+        assert [row["stage"] for row in record["fits"][:2]] == ["size", "refine"]
+        assert stages["refine"]["chi2_red"] == pytest.approx(record["fit"]["chi2_red"])
+        assert stages["size"]["radius_A"] == pytest.approx(record["size_fit"]["radius_A"])
         assert record["input"]["q_max_inverse_angstrom"] == pytest.approx(lib.q[-1])
         assert record["model"]["library_name"] == lib.path.name
         assert record["model"]["folder"] == str(model_dir.resolve())

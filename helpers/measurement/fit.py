@@ -8,11 +8,23 @@ the number-weighted log-normal size average of the family's curves I_k (equivale
 weights ``w_k ∝ exp(-(ln R_k - ln R_0)² / 2σ²)`` of :func:`helpers.measurement.instrument
 .polydisperse`), an unknown overall scale (a measurement in arbitrary units) and a flat
 background (incoherent and fluorescence scattering, a solvent left over). R_0 runs over the
-family's sizes and σ over a grid (σ = 0: one particle size); with ``substeps`` > 1 the centre
-R_0 of a log-normal average also runs between consecutive library sizes, so that the fitted size
-is not confined to the library's shells. For each (R_0, σ) the scale and the background enter
-linearly and are solved exactly by weighted least squares, the background kept >= 0 and the
-scale > 0. The best (R_0, σ) minimises chi².
+family's sizes and σ over a grid (σ = 0: one particle size); with ``substeps`` > 1 R_0 also runs
+between consecutive library sizes, so that the fitted size is not confined to the library's
+shells. For each (R_0, σ) the scale and the background enter linearly and are solved exactly by
+weighted least squares, the background kept >= 0 and the scale > 0. The best (R_0, σ) minimises
+chi².
+
+Sizes between the library's. A particle's small-angle scattering depends on its size only
+through q R (its form factor, times N² at q -> 0), so on a log-q axis a larger particle of the
+same shape is the same curve moved to lower q; its Bragg peaks stay where the lattice puts them.
+A size R between library sizes is therefore modelled from the library curve (or log-normal
+average) of the nearest size R_k by dilation (:func:`dilate`): I(q) -> s^(3 w(q)) I(q s^w(q)),
+s = R / R_k, with w = 1 at small angles and 0 at wide angles (a smooth step in ln q across
+:data:`DILATION_Q`, below the first Bragg peak of every element of the library), the factor
+s^3 being the ratio N²/N of small- to wide-angle intensity as the atom count grows as s^3.
+Averaging neighbouring sizes instead (re-centring the log-normal weights, ``between="average"``)
+is exact for a broad distribution but gives a one-size particle between two shells a blend of
+two fringe patterns.
 
 Weights. With the measurement's standard deviations ``sigma``, chi² = sum((I - I_model) / sigma)²
 and chi²_red = chi² / (n - 4) (scale, background, R_0, σ) is a goodness of fit: about 1 for a
@@ -22,9 +34,11 @@ the curve itself (:func:`relative_noise`: its point-to-point scatter, at least
 fit and noisy points count less; chi²_red then compares candidates and is a rough absolute test.
 
 Resolution. The library curves are put on the measured q by linear interpolation of ln I in ln
-q, or, given the resolution σ_q of each point (``dq``, as files and NXcanSAS's Qdev give it, or
-:func:`helpers.measurement.instrument.resolution_width` of a model), smeared by a Gaussian of
-that width (the measurement model of :func:`helpers.measurement.instrument.smear`). Measured
+q; given the resolution σ_q of each point (``dq``, as files and NXcanSAS's Qdev give it, or
+:func:`helpers.measurement.instrument.resolution_width` of a model), they are first smeared on
+the library's own grid by a Gaussian of that width (the measurement model of
+:func:`helpers.measurement.instrument.smear`; σ_q interpolated between the measured points), so
+that a dilated curve is a smeared one moved (its width dilated too: exact for σ_q ∝ q). Measured
 points outside the library's q range are left out (and counted).
 """
 
@@ -51,6 +65,12 @@ NOISE_FLOOR = 0.01
 RESOLUTIONS = tuple((s0, r) for s0 in RESOLUTION_WIDTHS for r in RELATIVE_RESOLUTIONS)
 #: the free parameters of the model, for chi²_red
 N_PARAMETERS = 4
+#: (start, end) in Å⁻¹ of the smooth step (in ln q) from the small angles, where a size between
+#: the library's is a dilation of a library curve, to the wide angles, left as they are; it ends
+#: below the first Bragg peak of every element of the library (Pb (111): 2.2 Å⁻¹)
+DILATION_Q = (0.8, 1.6)
+#: how sizes between the library's are modelled (module doc): "dilate" or "average"
+BETWEEN = ("dilate", "average")
 
 
 @dataclass
@@ -90,6 +110,19 @@ class FitResult:
         return {k: getattr(self, k) for k in keep}
 
 
+def resolution_label(s0: float, r: float) -> str:
+    """The resolution σ_q = √(σ_0² + (r q)²) (:func:`helpers.measurement.instrument
+    .resolution_width`) in words: "none", "σ_q = 0.005 Å⁻¹", "σ_q = 0.01 q" or the whole
+    formula."""
+    if s0 == 0 and r == 0:
+        return "none"
+    if r == 0:
+        return f"σ_q = {s0:g} Å⁻¹"
+    if s0 == 0:
+        return f"σ_q = {r:g} q"
+    return f"σ_q = √({s0:g}² + ({r:g} q)²) Å⁻¹"
+
+
 def _on_measured_q(lib_q, curves, q, dq=None) -> np.ndarray:
     """Library curves (n, L) on the measured ``q`` (inside [lib_q[0], lib_q[-1]]): interpolated
     linearly in (ln q, ln I) (np.interp's rule, for every curve at once), or, where ``dq`` (σ_q
@@ -121,6 +154,40 @@ def _on_measured_q(lib_q, curves, q, dq=None) -> np.ndarray:
     kernel = sparse.csr_matrix((w, (row, col)), shape=(smeared.size, lib_q.size))
     values[:, smeared] = (kernel @ curves.T).T
     return values
+
+
+def dilation_weight(q) -> np.ndarray:
+    """w(q) of :func:`dilate`: 1 below ``DILATION_Q[0]``, 0 above ``DILATION_Q[1]``, a cosine
+    step in ln q between."""
+    lo, hi = np.log(DILATION_Q)
+    t = np.clip((np.log(np.asarray(q, dtype=float)) - lo) / (hi - lo), 0.0, 1.0)
+    return 0.5 * (1.0 + np.cos(np.pi * t))
+
+
+def dilate(lib_q, curves, q, factor: float) -> np.ndarray:
+    """Library ``curves`` (n, L) on ``lib_q`` as curves of particles ``factor`` times larger, at
+    the measured ``q``: s^(3w) I(q s^w), s = ``factor``, w = :func:`dilation_weight` (module
+    doc). ``factor`` 1 leaves them as they are."""
+    if not np.isfinite(factor) or factor <= 0:
+        raise ValueError(f"the dilation factor must be a finite number > 0, got {factor}.")
+    return _dilated(lib_q, np.asarray(curves, dtype=float)[None], np.zeros(1, int), q, [factor])[0]
+
+
+def _dilated(lib_q, curves, sources, q, factors) -> np.ndarray:
+    """(m, n, len(q)): the curves ``curves[sources[i]]`` (``curves``: (k, n, L) on ``lib_q``)
+    dilated by ``factors[i]`` (:func:`dilate`), every i at once: ln I interpolated linearly in
+    ln q, as :func:`_on_measured_q` without smearing."""
+    x = np.log(lib_q)
+    w = dilation_weight(q)
+    shift = np.log(np.asarray(factors, dtype=float))[:, None] * w[None, :]  # ln s^w, (m, len(q))
+    xq = np.clip(np.log(np.asarray(q, dtype=float))[None, :] + shift, x[0], x[-1])
+    j = np.clip(np.searchsorted(x, xq, side="right") - 1, 0, x.size - 2)
+    t = (xq - x[j]) / (x[j + 1] - x[j])
+    log_curves = np.log(np.clip(curves, np.finfo(float).tiny, None))
+    src = np.asarray(sources)[:, None, None]
+    row = np.arange(curves.shape[1])[None, :, None]
+    lo, hi = log_curves[src, row, j[:, None, :]], log_curves[src, row, j[:, None, :] + 1]
+    return np.exp(lo + t[:, None, :] * (hi - lo) + 3.0 * shift[:, None, :])
 
 
 def relative_noise(q, intensity, window: int = NOISE_WINDOW) -> np.ndarray:
@@ -210,14 +277,17 @@ def fit_family(
     dq=None,
     substeps: int = 1,
     noise=None,
+    between: str = "dilate",
+    balance: bool = False,
 ) -> FitResult:
     """The best fit of the measured curve (``q`` in 1/Å, ``intensity`` in any units, NaN where
     not measured, ``sigma`` its standard deviations or None) by one family of the library ``lib``
     (see the module doc). ``dq``: the resolution σ_q at each q (1/Å;
     :func:`helpers.measurement.instrument.resolution_width`) with which the library curves are
-    smeared, or None (not smeared); ``substeps``: R_0 of a log-normal average (σ > 0) is also
-    tried at ``substeps - 1`` points between consecutive library sizes (1: at the library's sizes
-    only); ``noise``: σ(I)/I at each q for a fit
+    smeared, or None (not smeared); ``substeps``: R_0 is also tried at ``substeps - 1`` points
+    between consecutive library sizes (1: at the library's sizes only), modelled as ``between``
+    says (module doc: "dilate", every σ; "average", σ > 0 only); ``noise``: σ(I)/I at each q for
+    a fit
     without ``sigma`` (default :func:`relative_noise` of the points used; give it to fit many
     families of one curve). ``rows``: the family's library rows if known (:func:`family_rows`);
     ``radius_range``: (low, high) R_eq in Å, the sizes tried for R_0 (the polydisperse averages
@@ -235,6 +305,8 @@ def fit_family(
             )
     if isinstance(substeps, bool) or not isinstance(substeps, (int, np.integer)) or substeps < 1:
         raise ValueError(f"substeps must be an integer >= 1, got {substeps!r}.")
+    if between not in BETWEEN:
+        raise ValueError(f"between must be one of {BETWEEN}, got {between!r}.")
     if noise is not None and np.shape(noise) != q.shape:
         raise ValueError(f"noise must hold one σ(I)/I per q ({q.size}), got {np.shape(noise)}.")
     meta = lib.metadata
@@ -265,6 +337,9 @@ def fit_family(
         weight = sigma[use]
     else:
         weight = np.abs(data) * (relative_noise(qm, data) if noise is None else noise[use])
+    if balance:
+        step = np.gradient(np.log(qm))
+        weight = weight / np.sqrt(step / step.mean())
     radii = meta["eq_radius"].to_numpy(float)[rows]
     log_r = np.log(radii)
     tried = np.arange(rows.size)
@@ -281,20 +356,48 @@ def fit_family(
     near = np.flatnonzero(
         (log_r >= log_r[tried].min() - reach) & (log_r <= log_r[tried].max() + reach)
     )
-    widths = None if dq is None else dq[use]
-    curves = _on_measured_q(lib.q, lib.intensities[rows[near]], qm, widths)
-    # every (σ, R_0) model at once: a single size (σ = 0) at each tried library size, a
-    # log-normal average (σ > 0) centred on each tried size and at substeps - 1 points between
-    # consecutive ones (so that R_0 is not confined to the library's sizes)
+    # the library's q points the model needs: the measured window, widened for dilations (at
+    # most a factor 2 between neighbouring sizes) and for the smearing kernel
+    margin = 0.0 if dq is None else 5.0 * float(dq[use].max())
+    a, b = np.searchsorted(lib.q, [qm.min() / 2 - margin, qm.max() * 2 + margin])
+    a, b = max(a - 1, 0), min(b + 1, lib.q.size)
+    lib_q = lib.q[a:b]
+    library_curves = lib.intensities[rows[near], a:b]
+    if dq is not None:  # smeared once on the library's grid (σ_q read off the measured points)
+        widths = np.interp(lib_q, qm, dq[use])
+        library_curves = _on_measured_q(lib_q, library_curves, lib_q, widths)
+    curves = _on_measured_q(lib_q, library_curves, qm)
+    # every (σ, R_0) model at once: R_0 at each tried library size and at substeps - 1 points
+    # between consecutive ones (so that R_0 is not confined to the library's sizes), there
+    # modelled by dilating the nearest size's model ("dilate") or by re-centring the log-normal
+    # weights of σ > 0 ("average")
     steps = np.arange(substeps) / substeps
-    between = (log_r[tried[:-1], None] * (1 - steps) + log_r[tried[1:], None] * steps).ravel()
-    fine = np.append(between, log_r[tried[-1]])
+    fine = (log_r[tried[:-1], None] * (1 - steps) + log_r[tried[1:], None] * steps).ravel()
+    fine = np.append(fine, log_r[tried[-1]])
+    own = np.isin(fine, log_r[tried])  # the library's own sizes among the centres
+    nearest = np.abs(fine[:, None] - log_r[near][None, :]).argmin(axis=1)  # index into near
     centres, spreads, blocks = [], [], []
     for s in sigmas:
-        at = log_r[tried] if s == 0 else fine
+        at = fine if between == "dilate" or s > 0 else log_r[tried]
+        if between == "average":
+            block = _size_average(curves, log_r[near], s, at)
+        else:
+            block = _size_average(curves, log_r[near], s, log_r[near][nearest])
         centres.append(at)
         spreads.append(np.full(at.size, s))
-        blocks.append(_size_average(curves, log_r[near], s, at))
+        blocks.append(block)
+    if between == "dilate" and not own.all():
+        # each size between the library's: the models of its nearest size (every σ), dilated
+        off = np.flatnonzero(~own)
+        sources = np.unique(nearest[off])
+        on_grid = np.stack(
+            [_size_average(library_curves, log_r[near], s, log_r[near][sources]) for s in sigmas],
+            axis=1,
+        )  # (source size, σ, library q)
+        factors = np.exp(fine[off] - log_r[near][nearest[off]])
+        grown = _dilated(lib_q, on_grid, np.searchsorted(sources, nearest[off]), qm, factors)
+        for i, block in enumerate(blocks):
+            block[off] = grown[:, i]
     centres, spreads, models = np.concatenate(centres), np.concatenate(spreads), np.vstack(blocks)
     scales, backgrounds, chi2s = _linear_fits(models, data, weight)
     j = int(np.argmin(chi2s))

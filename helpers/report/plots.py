@@ -857,6 +857,7 @@ def characterisation_fit(
     residuals_per_sigma: bool = False,
     chi2_red: float | None = None,
     fit_label: str = "fit",
+    small_fit: tuple | None = None,
     bragg: dict | None = None,
     bragg_label: str = "Bragg positions",
     source: str = "",
@@ -871,7 +872,9 @@ def characterisation_fit(
     ``sigma`` (error bars; None: no bars) are the measured curve (q in Å⁻¹, intensity in the
     measurement's units, NaN where not measured); ``fit_q``, ``fitted`` and ``residuals`` the
     fit at the points it used (None: no fit), the residuals (I - fit) / σ if
-    ``residuals_per_sigma`` else (I - fit) / σ̂, σ̂ estimated from the curve's scatter. The
+    ``residuals_per_sigma`` else (I - fit) / σ̂, σ̂ estimated from the curve's scatter;
+    ``small_fit``: (q, fitted, residuals, label) of a fit of the small angles alone, drawn in
+    the small-angle panel instead of the full fit (None: the full fit there too). The
     title gives the answer: ``shape`` with its ``probability`` (None: not shown, e.g. when the
     shape is not determinable), the equivalent radius ``radius_A`` with its ``level`` interval,
     and ``chi2_red`` (None: no fit); ``source`` (a file name) heads it."""
@@ -919,21 +922,23 @@ def characterisation_fit(
         else:
             ax.text(0.5, 0.5, "not measured", transform=ax.transAxes, ha="center", color=GREY)
             ax_r.text(0.5, 0.5, "not measured", transform=ax_r.transAxes, ha="center", color=GREY)
-        if has_fit:
-            fq = np.asarray(fit_q, dtype=float)
+        drawn = (fit_q, fitted, residuals, fit_label) if has_fit else None
+        if log and small_fit is not None:
+            drawn = small_fit
+        if drawn is not None:
+            fq, fy, fr, label = drawn
+            fq = np.asarray(fq, dtype=float)
             in_part = (fq < q_split) if log else (fq >= q_split)
             if in_part.any():
                 ax.plot(
                     fq[in_part],
-                    np.asarray(fitted)[in_part],
+                    np.asarray(fy)[in_part],
                     color=VERMILLION,
                     lw=1.2,
-                    label=fit_label,
+                    label=label,
                     zorder=3,
                 )
-                ax_r.plot(
-                    fq[in_part], np.asarray(residuals)[in_part], "o", ms=1.8, color=VERMILLION
-                )
+                ax_r.plot(fq[in_part], np.asarray(fr)[in_part], "o", ms=1.8, color=VERMILLION)
         ax_r.axhline(0.0, color="k", lw=0.7)
         if shown.any() and not log:
             lo, hi = q[shown].min(), q[shown].max()
@@ -943,12 +948,13 @@ def characterisation_fit(
                 ax.plot([], [], color="0.6", lw=0.7, ls=":", label=bragg_label)
             pad = 0.01 * (hi - lo)
             ax.set_xlim(lo - pad, hi + pad)
-        ax.set_title(title, fontsize=9, loc="left", pad=18)  # above the reflections' labels
+        # above the reflections' labels; a fixed y: no search of the other axes for room (slow)
+        ax.set_title(title, fontsize=9, loc="left", pad=18, y=1.0)
         ax.set_ylabel("I(q) (measured units)")
         ax_r.set_ylabel(residual_label, fontsize=8)
         ax_r.set_xlabel("q (Å⁻¹)")
         ax.tick_params(labelbottom=False)
-        if not has_fit:
+        if drawn is None:
             ax_r.text(0.5, 0.5, "no fit", transform=ax_r.transAxes, ha="center", color=GREY)
         if ax.get_legend_handles_labels()[0]:  # a fixed corner: "best" scans every point
             ax.legend(fontsize=7, loc="upper right")
