@@ -325,17 +325,19 @@ class Characteriser:
 
     def _fit(self, q, intensity, sigma, shapes, radius_range=None, dq=None):
         """(table, fits) of the physics fit of ``shapes`` (those of the library; all of its shapes
-        if none is), in three stages: a screen of every (shape, element) at the middle B_iso with
+        if none is), in four stages: a screen of every (shape, element) at the middle B_iso with
         σ in :data:`SCREEN_SIGMAS`; the full fit (every B_iso, every σ of
         :data:`helpers.measurement.fit.SIGMAS`) of the :data:`FIT_PAIRS` best pairs, R_0 over
         the library sizes in ``radius_range`` (Å); and a refinement of the best family over the
         same sizes, R_0 also between them (:data:`helpers.measurement.fit.SUBSTEPS`), with the
         resolution ``dq`` (σ_q at each q, 1/Å) or, without it, each resolution of
-        :data:`helpers.measurement.fit.RESOLUTIONS` (the best at the library's sizes). With
-        ``dq`` every stage smears the library curves by it. The table lists the refinement first
-        (column ``stage`` "refine", its ``resolution`` said), then the full fits (by chi²_red,
-        "fit"), then the screen ("screen"). (None, {}) if too few measured points lie in the
-        library's q range."""
+        :data:`helpers.measurement.fit.RESOLUTIONS` (the best at the library's sizes); and the
+        size: that family fitted at q < :data:`helpers.measurement.domain.SAXS_Q` alone (with at
+        least :data:`SIZE_FIT_POINTS` points there), R_0 between the sizes too, each resolution
+        tried (``fits["size"]``). With ``dq`` every stage smears the library curves by it. The
+        table lists the size fit first (column ``stage`` "size"), then the refinement ("refine";
+        both say their ``resolution``), then the full fits (by chi²_red, "fit"), then the screen
+        ("screen"). (None, {}) if too few measured points lie in the library's q range."""
         reference = self.reference
         inside = np.isfinite(intensity) & (q >= reference.q[0]) & (q <= reference.q[-1])
         if inside.sum() <= physics.N_PARAMETERS:
