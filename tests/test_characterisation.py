@@ -113,6 +113,12 @@ def test_reference_rows_keep_held_out_structures_out_of_the_fit(
     ]
     # R_0 from the reference's curves: among its sizes or between two of them (dilated)
     assert family["eq_radius"].min() <= result.fit.radius_A <= family["eq_radius"].max()
+    # the held-out particle's size (a cube of R_eq 9.1 Å) from the small angles, between the
+    # sizes left (measured: 8.7 Å, an icosahedron of 8.1 Å dilated)
+    true_radius = meta["eq_radius"].iloc[k]
+    assert not np.isclose(ref["eq_radius"], result.fit_radius_A).any()  # between the sizes
+    assert result.size_fit is not None and result.fit_radius_A == result.size_fit.radius_A
+    assert result.fit_radius_A == pytest.approx(true_radius, rel=0.1)
     limited.save(tmp_path / "model", "small")
     assert np.array_equal(Characteriser.load(tmp_path / "model").rows, others)
 
