@@ -225,3 +225,20 @@ def test_characterisation_fit_without_wide_angles_or_fit_says_so():
     title = fig.get_suptitle()
     assert "shape not determinable from this q range   |" in title and "no fit" in title
     plt.close(fig)
+
+
+def test_characterisation_fit_draws_a_small_angle_fit_in_the_small_angle_panel():
+    q = np.linspace(0.02, 6.0, 300)
+    small = q < 1.0
+    size_fit = (q[small], np.ones(small.sum()), np.zeros(small.sum()), "size fit: R_0 = 11 Å")
+    fig = _fit_figure(q, small_fit=size_fit)
+    axes = {ax.get_label(): ax for ax in fig.axes}
+    saxs = [t.get_text() for t in axes["saxs"].get_legend().get_texts()]
+    waxs = [t.get_text() for t in axes["waxs"].get_legend().get_texts()]
+    assert "size fit: R_0 = 11 Å" in saxs and not any(t.startswith("fit:") for t in saxs)
+    assert (
+        any(t.startswith("fit: icosahedron") for t in waxs) and "size fit: R_0 = 11 Å" not in waxs
+    )
+    drawn = [line for line in axes["saxs"].lines if line.get_label() == "size fit: R_0 = 11 Å"]
+    np.testing.assert_array_equal(drawn[0].get_ydata(), np.ones(small.sum()))
+    plt.close(fig)

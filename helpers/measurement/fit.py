@@ -278,7 +278,6 @@ def fit_family(
     substeps: int = 1,
     noise=None,
     between: str = "dilate",
-    balance: bool = False,
 ) -> FitResult:
     """The best fit of the measured curve (``q`` in 1/Å, ``intensity`` in any units, NaN where
     not measured, ``sigma`` its standard deviations or None) by one family of the library ``lib``
@@ -337,9 +336,6 @@ def fit_family(
         weight = sigma[use]
     else:
         weight = np.abs(data) * (relative_noise(qm, data) if noise is None else noise[use])
-    if balance:
-        step = np.gradient(np.log(qm))
-        weight = weight / np.sqrt(step / step.mean())
     radii = meta["eq_radius"].to_numpy(float)[rows]
     log_r = np.log(radii)
     tried = np.arange(rows.size)
