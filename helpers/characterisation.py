@@ -316,9 +316,9 @@ class Characteriser:
             "trained_q_max": self.trained_q_max,
             "rows": None if self.rows is None else [int(r) for r in self.rows],
         }
-        tmp = folder / ".characteriser.json.tmp"
-        tmp.write_text(json.dumps(record, indent=1))
-        tmp.replace(folder / "characteriser.json")
+        paths.write_atomically(
+            folder / "characteriser.json", lambda tmp: tmp.write_text(json.dumps(record, indent=1))
+        )
         return folder
 
     # --------------------------------------------------------------------------------------------

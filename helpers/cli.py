@@ -40,6 +40,8 @@ from collections import Counter
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+from . import paths
+
 #: where the answers go when ``--out`` is not given (relative to the current directory)
 DEFAULT_OUT = Path("characterised")
 #: the console script's name ([project.scripts] in pyproject.toml)
@@ -203,10 +205,7 @@ def _write_together(targets: dict, writers: dict) -> None:
     """Write every target beside itself (a hidden temporary file), then move each into place: a
     reader never sees a half-written file, and nothing is replaced unless every file was
     written."""
-    temporary = {
-        key: target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        for key, target in targets.items()
-    }
+    temporary = {key: paths.temporary_beside(target) for key, target in targets.items()}
     try:
         for key, tmp in temporary.items():
             writers[key](tmp)
@@ -242,7 +241,6 @@ def characterise_file(
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from . import paths
     from .characterisation import plain_json
     from .measurement import files
 

@@ -9,6 +9,7 @@ outputs that are committed with the repo.
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,6 +79,29 @@ def library_dir(name: str) -> Path:
     return LIBRARY_DIR / name
 
 
+def temporary_beside(path) -> Path:
+    """A hidden name beside ``path``, unique to this call, that ends with ``path``'s own name (so
+    writers that insist on a suffix, such as ``.keras`` or ``.weights.h5``, accept it). Two
+    processes writing the same file never share a temporary file."""
+    path = Path(path)
+    return path.with_name(f".{uuid.uuid4().hex[:12]}.{path.name}")
+
+
+def write_atomically(path, write) -> Path:
+    """Write ``path`` by calling ``write(tmp)`` on a temporary file of this call's own beside it,
+    then moving that into place: a reader sees the old file or the whole new one, never a part, and
+    a failed write leaves ``path`` as it was. The folder is created if missing."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temporary_beside(path)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
 def save_figure(fig, name: str, dpi: int = FIGURE_DPI) -> Path:
     """Save a matplotlib figure as ``figures/<name>.png`` (the only way figures are written)."""
     if not name or "/" in name or name.endswith(".png"):
@@ -85,6 +109,7 @@ def save_figure(fig, name: str, dpi: int = FIGURE_DPI) -> Path:
             f"figure name {name!r}: give a bare name such as '01_example_curves' "
             "(no folder, no .png)."
         )
-    path = figures_dir() / f"{name}.png"
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
-    return path
+    return write_atomically(
+        figures_dir() / f"{name}.png",
+        lambda tmp: fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png"),
+    )

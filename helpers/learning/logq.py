@@ -44,6 +44,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import paths
 from ..measurement import instrument
 from ..simulation import structures
 from . import metrics, model_set, targets
@@ -557,14 +558,9 @@ class LogQModel:
             raise ValueError("the model is not trained: nothing to save.")
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        weights = path / "logq.weights.h5"
-        tmp = path / ".tmp-logq.weights.h5"
-        self.network.save_weights(tmp)
-        tmp.replace(weights)
-        record = path / "logq.json"
-        tmp = path / ".tmp-logq.json"
-        tmp.write_text(json.dumps(self._record(), indent=1))
-        tmp.replace(record)
+        paths.write_atomically(path / "logq.weights.h5", self.network.save_weights)
+        record = json.dumps(self._record(), indent=1)
+        paths.write_atomically(path / "logq.json", lambda tmp: tmp.write_text(record))
         return path
 
     @classmethod

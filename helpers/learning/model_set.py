@@ -257,9 +257,7 @@ def _cnn_stem(protocol, target, normalise):
 
 def _dump(obj, path) -> None:
     """joblib.dump through a temporary file moved into place (never a half-written model)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    joblib.dump(obj, tmp)
-    tmp.replace(path)
+    paths.write_atomically(path, lambda tmp: joblib.dump(obj, tmp))
 
 
 def save_linear(lib, protocol, normalise, seed, ridge, logistic):
@@ -275,9 +273,7 @@ def save_linear(lib, protocol, normalise, seed, ridge, logistic):
 
 def save_cnn(lib, protocol, normalise, seed, fitted: FittedCNN, epochs: int):
     path = _model_path(_cnn_stem(protocol, fitted.target, normalise), ".keras")
-    tmp = path.with_name(f".tmp-{path.name}")
-    fitted.model.save(tmp)
-    tmp.replace(path)
+    paths.write_atomically(path, fitted.model.save)
     _dump(
         {
             "library": library_id(lib),

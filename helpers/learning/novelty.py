@@ -20,12 +20,12 @@ curve unlike what the model saw, whose answer deserves a warning.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .. import paths
 
 #: the score above which a curve is named unlike the training curves
 LEVEL = 0.99
@@ -112,21 +112,17 @@ class Novelty:
     def save(self, path) -> Path:
         """Write ``path`` (an .npz file), atomically."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npz")
-        os.close(fd)
-        try:
-            np.savez(
+        if path.suffix != ".npz":
+            raise ValueError(f"{path}: name the novelty file with the suffix .npz.")
+        return paths.write_atomically(
+            path,
+            lambda tmp: np.savez(
                 tmp,
                 reference=self.reference,
                 validation_distances=self.validation_distances,
                 level=np.array(self.level),
-            )
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        return path
+            ),
+        )
 
     @classmethod
     def load(cls, path) -> Novelty:

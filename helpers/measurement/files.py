@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import h5py
 import numpy as np
+
+from .. import paths
 
 #: The fewest measured (finite) points a curve may have: a chosen floor, not a derived one. A
 #: handful of points can hardly show both the low-q plateau and the decay of a particle's curve,
@@ -531,15 +532,8 @@ def write_ascii(path, q, intensity, sigma=None, q_unit: str = "1/Å", comments=(
         names.append("sigma")
     lines = [f"# {line}" for line in comments] + ["  ".join(names)]
     lines += ["  ".join(f"{v:.10g}" for v in row) for row in zip(*columns)]
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write("\n".join(lines) + "\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    text = "\n".join(lines) + "\n"
+    return paths.write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 # ------------------------------------------------------------------------------------ NXcanSAS

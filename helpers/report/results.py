@@ -85,10 +85,7 @@ def write_results(table, notebook_stem: str):
             "helpers.report.results.rows(...)."
         )
     path = paths.results_dir() / f"{notebook_stem}.csv"
-    tmp = path.with_name(f".{path.name}.tmp")
-    df[COLUMNS].to_csv(tmp, index=False)
-    tmp.replace(path)
-    return path
+    return paths.write_atomically(path, lambda tmp: df[COLUMNS].to_csv(tmp, index=False))
 
 
 def read_results(notebook_stem: str, full_run: bool = False) -> pd.DataFrame:

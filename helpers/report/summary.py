@@ -194,10 +194,7 @@ def write_summary() -> Path:
                 "",
             ]
     target = out_dir / "summary.md"
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text("\n".join(lines))
-    tmp.replace(target)
-    return target
+    return paths.write_atomically(target, lambda tmp: tmp.write_text("\n".join(lines)))
 
 
 if __name__ == "__main__":
