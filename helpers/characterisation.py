@@ -29,7 +29,14 @@ array of curves sharing one q grid. The steps, each from a layer below:
    validation particles the fit's radius was within 10 % for 94 % of the curves this way, 80 %
    from the whole curve); the best fit's parameters, chi²_red and curve come back, and where
    model and fit disagree (another shape, a radius outside the model's interval) the result
-   says so.
+   says so;
+7. **the size answer**: ``radius_A`` is the fit's R_0 when there is a fit, with a 90 % interval
+   R_0 exp(± k u): u measures how sharply the data fix R_0 (the χ² profile,
+   :attr:`helpers.measurement.fit.FitResult.log_radius_halfwidth`) and k is calibrated when the
+   model is trained, on curves of the structures held out for its validation, measured under
+   random conditions and fitted without those structures in the library
+   (:func:`calibrate_fit_size`); the model's own sizes stay as ``model_radius_A`` and
+   ``model_n_atoms`` with their intervals. Without a fit the answer is the model's.
 
 The trained model lives in ``models/characterise/`` (:data:`helpers.paths.CHARACTERISE_DIR`) with
 its library's fingerprint; :func:`Characteriser.load` finds it, and a missing or stale model gives
@@ -71,7 +78,8 @@ MAKE_MODEL = "make model"
 DEFAULT_Q_MAX = (5.0, 19.99)
 
 
-#: the answer's sizes with their intervals and its novelty score: the scalar fields of a row
+#: the answer's sizes with their intervals (and where they come from), the model's own sizes and
+#: the novelty score: the scalar fields of a row
 SIZE_FIELDS = (
     "n_atoms",
     "n_atoms_low",
@@ -79,8 +87,19 @@ SIZE_FIELDS = (
     "radius_A",
     "radius_A_low",
     "radius_A_high",
+    "size_source",
+    "model_n_atoms",
+    "model_n_atoms_low",
+    "model_n_atoms_high",
+    "model_radius_A",
+    "model_radius_A_low",
+    "model_radius_A_high",
     "novelty_score",
 )
+#: where an answer's size comes from (:attr:`Characterisation.size_source`)
+SIZE_FROM_FIT, SIZE_FROM_MODEL = "physics fit", "model"
+#: validation curves :func:`calibrate_fit_size` fits when the model is trained (``make model``)
+CALIBRATION_CURVES = 200
 
 
 @dataclass
@@ -88,7 +107,10 @@ class Characterisation:
     """The answer for one curve. ``shape``: the most probable label, or
     :data:`NOT_DETERMINABLE`; ``probabilities``: {label: p} (calibrated, summing to 1, reported
     even when the shape is not determinable); sizes as medians with ``LEVEL`` intervals;
-    ``warnings``: named problems; ``fit``: the best physics fit (None if no fit was possible),
+    ``size_source``: :data:`SIZE_FROM_FIT` (the sizes are the physics fit's, with intervals
+    calibrated on validation particles) or :data:`SIZE_FROM_MODEL`; ``model_*``: the model's
+    own sizes and intervals; ``warnings``: named problems; ``fit``: the best physics fit (None if
+    no fit was possible),
     ``size_fit``: that family fitted at small angles only (q < :data:`helpers.measurement.domain
     .SAXS_Q`; None with fewer than :data:`SIZE_FIT_POINTS` points there), whose R_0 is the
     fit's size (:attr:`fit_radius_A`), and ``fits`` the table of every candidate tried; ``q``
@@ -104,6 +126,13 @@ class Characterisation:
     radius_A_high: float
     novelty_score: float
     coverage: domain.Coverage
+    size_source: str
+    model_n_atoms: float
+    model_n_atoms_low: float
+    model_n_atoms_high: float
+    model_radius_A: float
+    model_radius_A_low: float
+    model_radius_A_high: float
     warnings: list = field(default_factory=list)
     fit: physics.FitResult | None = None
     fits: pd.DataFrame | None = None
@@ -180,6 +209,7 @@ class Characterisation:
             radius_A_low=self.radius_A_low,
             radius_A_high=self.radius_A_high,
             level=LEVEL,
+            size_source=self.size_source,
             fit_q=None if fit is None else fit.q,
             fitted=None if fit is None else fit.fitted,
             residuals=None if fit is None else fit.residuals,
@@ -199,6 +229,24 @@ class Characterisation:
             bragg_label=bragg_label,
             source=source,
         )
+
+
+def fit_sizes(fit: physics.FitResult, factor: float) -> dict:
+    """The size answer from a physics fit: R_0 with the interval R_0 exp(± k u) (k = ``factor``,
+    u = ``fit.log_radius_halfwidth``) and the atom count of the library particle at R_0 with
+    N exp(± 3 k u) (N ∝ R_eq³)."""
+    if not (np.isfinite(factor) and factor > 0):
+        raise ValueError(f"the size factor must be a finite number > 0, got {factor!r}.")
+    spread = factor * fit.log_radius_halfwidth
+    return {
+        "size_source": SIZE_FROM_FIT,
+        "n_atoms": float(fit.n_atoms),
+        "n_atoms_low": float(fit.n_atoms * np.exp(-3 * spread)),
+        "n_atoms_high": float(fit.n_atoms * np.exp(3 * spread)),
+        "radius_A": float(fit.radius_A),
+        "radius_A_low": float(fit.radius_A * np.exp(-spread)),
+        "radius_A_high": float(fit.radius_A * np.exp(spread)),
+    }
 
 
 def fit_description(fit: physics.FitResult) -> str:
@@ -255,6 +303,9 @@ class Characteriser:
     #: the library rows the physics fit and the size-range check use (None: all); a model
     #: trained on one side of a split keeps the other side's structures out of its fit too
     rows: np.ndarray | None = None
+    #: k of the size answer's interval R_0 exp(± k u) (:func:`calibrate_fit_size`); None: not
+    #: calibrated, the answer's sizes are the model's
+    fit_size_factor: float | None = None
     _families: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     _reference: library.Library | None = field(default=None, init=False, repr=False, compare=False)
@@ -294,6 +345,11 @@ class Characteriser:
                 f"the model in {folder} was trained on another version of the library "
                 f"{meta['library_name']!r}: run `{MAKE_MODEL}` to train it again."
             )
+        if "fit_size_factor" not in meta:
+            raise ValueError(
+                f"the model in {folder} was trained before the size answer was calibrated on "
+                f"validation particles: run `{MAKE_MODEL}` to train it again."
+            )
         model = logq.LogQModel.load(folder / "logq", library=lib)
         rows = meta.get("rows")
         return cls(
@@ -302,6 +358,7 @@ class Characteriser:
             lib,
             float(meta["trained_q_max"]),
             None if rows is None else np.asarray(rows, dtype=int),
+            meta["fit_size_factor"],
         )
 
     def save(self, folder, library_name: str) -> Path:
@@ -315,6 +372,7 @@ class Characteriser:
             "library": model_set.library_id(self.library),
             "trained_q_max": self.trained_q_max,
             "rows": None if self.rows is None else [int(r) for r in self.rows],
+            "fit_size_factor": self.fit_size_factor,
         }
         paths.write_atomically(
             folder / "characteriser.json", lambda tmp: tmp.write_text(json.dumps(record, indent=1))
@@ -463,6 +521,16 @@ class Characteriser:
             # every size of the library
             table, fits = self._fit(q, intensity, sigma, chosen, None, dq)
         best = None
+        sizes = {
+            "size_source": SIZE_FROM_MODEL,
+            "n_atoms": float(pred.n_atoms[0]),
+            "n_atoms_low": float(ivl["n_atoms_low"][0]),
+            "n_atoms_high": float(ivl["n_atoms_high"][0]),
+            "radius_A": float(pred.radius_A[0]),
+            "radius_A_low": low,
+            "radius_A_high": high,
+        }
+        model_sizes = {f"model_{k}": v for k, v in sizes.items() if k != "size_source"}
         if table is None:
             warnings.append("no physics fit: too few measured points inside the library's q range")
         else:
@@ -480,15 +548,13 @@ class Characteriser:
                 )
             if (size_fit or best).at_size_edge:
                 warnings.append("the best fit sits at the edge of the library's sizes")
+            if self.fit_size_factor is not None:
+                sizes = fit_sizes(size_fit or best, self.fit_size_factor)
         return Characterisation(
             shape=shape,
             probabilities=proba,
-            n_atoms=float(pred.n_atoms[0]),
-            n_atoms_low=float(ivl["n_atoms_low"][0]),
-            n_atoms_high=float(ivl["n_atoms_high"][0]),
-            radius_A=float(pred.radius_A[0]),
-            radius_A_low=low,
-            radius_A_high=high,
+            **sizes,
+            **model_sizes,
             novelty_score=score,
             coverage=cover,
             warnings=warnings,
@@ -554,6 +620,7 @@ def train(
     ranges=None,
     rows=None,
     reference_rows=None,
+    calibration_curves: int = CALIBRATION_CURVES,
     **options,
 ) -> Characteriser:
     """Train the characterisation model on the library ``lib`` (its rows ``rows``, default all):
@@ -562,7 +629,9 @@ def train(
     curve), early-stopped and calibrated on whole structures held out, and the novelty reference
     (clean training curves; validation curves measured like the training ones). The physics fit
     of the answers uses the curves ``reference_rows`` of ``lib`` (default all): on a split, pass
-    the training side's rows to keep the test structures out of the fit as well as the model."""
+    the training side's rows to keep the test structures out of the fit as well as the model.
+    Last, the interval of the size answer is calibrated on ``calibration_curves`` curves of the
+    validation structures (:func:`calibrate_fit_size`)."""
     ranges = dict(ranges or {})
     rows = np.arange(len(lib)) if rows is None else np.asarray(rows)
     if "grid" not in options:  # the default log-q grid, within the library's q range
@@ -579,13 +648,69 @@ def train(
     reference = logq.prepare(lib.q, lib.intensities[fit_rows], grid=model.grid)
     validation = logq.measured_versions(lib, val_rows, 1, model.grid, seed=seed + 1, **ranges)[0]
     lowest_q_max = float(ranges.get("q_max", DEFAULT_Q_MAX)[0])
-    return Characteriser(
+    characteriser = Characteriser(
         model,
         novelty.Novelty.fit(reference, validation, seed=seed),
         lib,
         lowest_q_max,
         None if reference_rows is None else np.asarray(reference_rows, dtype=int),
     )
+    characteriser.fit_size_factor = calibrate_fit_size(
+        characteriser, val_rows, calibration_curves, seed=seed, ranges=ranges
+    )["factor"]
+    return characteriser
+
+
+def calibrate_fit_size(
+    characteriser: Characteriser, rows, n_curves: int, seed: int = 0, ranges=None
+) -> dict:
+    """The factor k that makes R_0 exp(± k u) a :data:`LEVEL` interval of the fit's size
+    (:func:`fit_sizes`), calibrated on ``n_curves`` curves of the library rows ``rows`` (the
+    validation structures: never trained on), measured under random conditions
+    (:func:`helpers.measurement.instrument.random_measurements` with ``ranges``) and
+    characterised with every curve of those structures (any element, any B_iso) taken out of
+    the physics fit's library, as a new particle's would be missing. The score of a curve is
+    |ln(R_0 / R_eq)| / u; k is the score a :data:`LEVEL` share of the curves reach, with the
+    finite-sample correction of split conformal prediction (the ⌈(n + 1) LEVEL⌉-th smallest), so
+    that new particles like these are covered at least :data:`LEVEL` of the time. Returns
+    {"factor": k, "scores": per-curve scores, "rows": the rows measured}."""
+    rows = np.asarray(rows, dtype=int)
+    if n_curves < 1 or rows.size == 0:
+        raise ValueError(
+            f"calibrating the size interval needs curves: got n_curves={n_curves} and "
+            f"{rows.size} rows."
+        )
+    lib = characteriser.library
+    meta = lib.metadata
+    held_out = meta["structure_id"].iloc[rows].unique()
+    kept = characteriser.rows if characteriser.rows is not None else np.arange(len(lib))
+    kept = kept[~meta["structure_id"].iloc[kept].isin(held_out).to_numpy()]
+    if kept.size == 0:
+        raise ValueError("every structure is held out: nothing would be left to fit with.")
+    without = replace(characteriser, rows=kept, fit_size_factor=None)
+    rng = np.random.default_rng(instrument.derived_seed(seed, 21))
+    chosen = rng.choice(rows, size=n_curves, replace=n_curves > rows.size)
+    measurements = instrument.random_measurements(
+        n_curves, seed=instrument.derived_seed(seed, 22), **dict(ranges or {})
+    )
+    curves, masks = instrument.measure(
+        lib, chosen, measurements, seed=instrument.derived_seed(seed, 23), pool=rows
+    )
+    scores = np.full(n_curves, np.nan)
+    for k, (curve, mask) in enumerate(zip(curves, masks, strict=True)):
+        keep = mask & np.isfinite(curve) & (curve > 0)
+        if keep.sum() < files.MIN_POINTS:
+            continue
+        answer = without.one(lib.q[keep], curve[keep])
+        fit = answer.size_fit or answer.fit
+        if fit is not None:
+            error = abs(np.log(fit.radius_A / float(meta["eq_radius"].iloc[chosen[k]])))
+            scores[k] = error / fit.log_radius_halfwidth
+    scored = np.sort(scores[np.isfinite(scores)])
+    if scored.size == 0:
+        raise ValueError("no calibration curve could be fitted: check the library's q range.")
+    rank = min(int(np.ceil((scored.size + 1) * LEVEL)), scored.size)
+    return {"factor": float(scored[rank - 1]), "scores": scores, "rows": chosen}
 
 
 #: the recipe of ``make model``: the library it trains on, the rows (elements and B_iso) and the
@@ -742,8 +867,9 @@ def write_blind_files(
 
 def read_answers(folder) -> pd.DataFrame:
     """The command line's JSON answers in ``folder``, one row per file (by file name): the shape,
-    its probability and the model's sizes with intervals, the best fit's shape, element and
-    radius, chi²_red, the novelty score and the number of warnings."""
+    its probability, the answer's sizes with intervals and where they come from, the model's own
+    radius with its interval, the best fit's shape, element and radius, chi²_red, the novelty
+    score and the number of warnings."""
     rows = []
     for path in sorted(Path(folder).glob("*.json")):
         record = json.loads(path.read_text(encoding="utf-8"))
@@ -754,7 +880,19 @@ def read_answers(folder) -> pd.DataFrame:
                 "file": Path(record["file"]).name,
                 "shape_answer": record["shape"],
                 "p_shape": record["probabilities"].get(record["shape"]),
-                **{k: record[k] for k in ("radius_A", "radius_A_low", "radius_A_high", "n_atoms")},
+                **{
+                    k: record[k]
+                    for k in (
+                        "radius_A",
+                        "radius_A_low",
+                        "radius_A_high",
+                        "n_atoms",
+                        "size_source",
+                        "model_radius_A",
+                        "model_radius_A_low",
+                        "model_radius_A_high",
+                    )
+                },
                 "fit_shape": fit.get("shape"),
                 "fit_element": fit.get("element"),
                 "fit_radius_A": size.get("radius_A"),
@@ -771,9 +909,10 @@ def read_answers(folder) -> pd.DataFrame:
 def score_answers(truth: pd.DataFrame, answers: pd.DataFrame, tolerance: float = 0.1):
     """(per condition and overall, per file) scores of ``answers`` (:func:`read_answers`) against
     ``truth`` (:func:`write_blind_files`): the share of files answered, the shape accuracy of the
-    model and of the fit, the share with the model's (and the fit's) radius within ``tolerance``
-    of the true R_eq, the coverage of the model's 90 % radius interval, the share of shapes not
-    determinable. A file without an answer counts as wrong."""
+    model and of the fit, the share with the answer's radius (the fit's where there is a fit) and
+    the model's own within ``tolerance`` of the true R_eq, the coverage of their 90 % radius
+    intervals, the share of shapes not determinable. A file without an answer counts as
+    wrong."""
     merged = truth.merge(answers, on="file", how="left")
     answered = merged["shape_answer"].notna()
     true_r = merged["eq_radius"].astype(float)
@@ -782,10 +921,14 @@ def score_answers(truth: pd.DataFrame, answers: pd.DataFrame, tolerance: float =
         shape_right=answered & (merged["shape_answer"] == merged["shape"]),
         fit_shape_right=answered & (merged["fit_shape"] == merged["shape"]),
         radius_within=answered & ((merged["radius_A"] / true_r - 1).abs() <= tolerance),
-        fit_radius_within=answered & ((merged["fit_radius_A"] / true_r - 1).abs() <= tolerance),
+        model_radius_within=answered
+        & ((merged["model_radius_A"] / true_r - 1).abs() <= tolerance),
         covered=answered
         & (merged["radius_A_low"] <= true_r)
         & (true_r <= merged["radius_A_high"]),
+        model_covered=answered
+        & (merged["model_radius_A_low"] <= true_r)
+        & (true_r <= merged["model_radius_A_high"]),
         not_determinable=merged["shape_answer"] == NOT_DETERMINABLE,
     )
     columns = [
@@ -793,8 +936,9 @@ def score_answers(truth: pd.DataFrame, answers: pd.DataFrame, tolerance: float =
         "shape_right",
         "fit_shape_right",
         "radius_within",
-        "fit_radius_within",
         "covered",
+        "model_radius_within",
+        "model_covered",
         "not_determinable",
     ]
     summary = per_file.groupby("condition", sort=False)[columns].mean()
@@ -842,9 +986,13 @@ def characterise_published(published: pd.DataFrame, model=None, folder=None):
             {
                 "file": item.file,
                 "published R_eq (Å)": item.published_radius_A,
-                "model R_eq (Å)": result.radius_A,
-                "model 90 % interval (Å)": f"{result.radius_A_low:.3g}-{result.radius_A_high:.3g}",
-                "fit R_0 (Å)": result.fit_radius_A,
+                "R_eq (Å)": result.radius_A,
+                "90 % interval (Å)": f"{result.radius_A_low:.3g}-{result.radius_A_high:.3g}",
+                "size from": result.size_source,
+                "model R_eq (Å)": result.model_radius_A,
+                "model 90 % interval (Å)": (
+                    f"{result.model_radius_A_low:.3g}-{result.model_radius_A_high:.3g}"
+                ),
                 "fit shape / element": None if fit is None else f"{fit.shape} / {fit.element}",
                 "fit polydispersity": None if size is None else size.polydispersity,
                 "fit χ²_red": None if fit is None else fit.chi2_red,
@@ -866,8 +1014,9 @@ def blind_result_rows(summary: pd.DataFrame, section: str = "blind test") -> lis
         "shape_right": ("shape", "accuracy"),
         "fit_shape_right": ("fit_shape", "accuracy"),
         "radius_within": ("radius", "within_10_percent"),
-        "fit_radius_within": ("fit_radius", "within_10_percent"),
         "covered": ("radius", "interval_coverage_90"),
+        "model_radius_within": ("model_radius", "within_10_percent"),
+        "model_covered": ("model_radius", "interval_coverage_90"),
         "not_determinable": ("shape", "not_determinable"),
         "answered": ("file", "answered"),
     }

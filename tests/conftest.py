@@ -69,6 +69,7 @@ def characteriser(small_library):
         width=4,
         grid=logq.LogQGrid(q_min=0.02, q_max=6.0, n=64),
         epoch_fraction=1.0,
+        calibration_curves=12,
     )
 
 

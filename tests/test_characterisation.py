@@ -1,5 +1,7 @@
 """helpers.characterise: a measured curve -> shape, size with intervals, a fit, warnings."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -72,9 +74,12 @@ def test_saved_model_is_found_and_a_missing_one_names_the_command(
     copy = library.build_library(
         paths.library_dir("small"), progress=False, **_params(small_library)
     )
-    model = Characteriser(characteriser.model, characteriser.novelty, copy, 4.0)
+    model = Characteriser(
+        characteriser.model, characteriser.novelty, copy, 4.0, None, characteriser.fit_size_factor
+    )
     model.save(tmp_path / "model", "small")
     again = Characteriser.load(tmp_path / "model")
+    assert again.fit_size_factor == characteriser.fit_size_factor
     a = again.characterise(copy.q, _measured(copy))
     b = model.characterise(copy.q, _measured(copy))
     assert a.probabilities == pytest.approx(b.probabilities) and a.radius_A == pytest.approx(
@@ -101,7 +106,12 @@ def test_reference_rows_keep_held_out_structures_out_of_the_fit(
     held_out = meta["structure_id"].iloc[k]
     others = np.flatnonzero(meta["structure_id"] != held_out)
     limited = Characteriser(
-        characteriser.model, characteriser.novelty, lib, characteriser.trained_q_max, others
+        characteriser.model,
+        characteriser.novelty,
+        lib,
+        characteriser.trained_q_max,
+        others,
+        characteriser.fit_size_factor,
     )
     assert held_out not in set(limited.reference.metadata["structure_id"])
     result = limited.characterise(lib.q, _measured(lib, k))
@@ -140,6 +150,7 @@ def test_make_model_trains_saves_and_replaces_whole(small_library, tmp_path, mon
         epoch_fraction=1.0,
         validation_size=0.4,
         ranges={"q_max": (4.0, 6.0)},
+        calibration_curves=4,
         progress=False,
     )
     folder = make_model(tmp_path / "models" / "characterise", **options)
@@ -231,3 +242,69 @@ def test_the_fit_smears_by_a_given_resolution_in_the_curves_unit(characteriser, 
     assert in_nm.fit.radius_A == pytest.approx(given.fit.radius_A)
     assert in_nm.fit.chi2_red == pytest.approx(given.fit.chi2_red)
     assert given.fit.resolution in helpers.characterisation.fit_description(given.fit)
+
+
+def test_the_answer_s_size_is_the_fit_s_with_the_calibrated_interval(characteriser, small_library):
+    from helpers.characterisation import SIZE_FROM_FIT, SIZE_FROM_MODEL, fit_sizes
+
+    lib = small_library
+    k = characteriser.fit_size_factor
+    assert np.isfinite(k) and k > 0
+    result = characteriser.characterise(lib.q, _measured(lib, 5))
+    size = result.size_fit or result.fit
+    assert result.size_source == SIZE_FROM_FIT and result.radius_A == size.radius_A
+    spread = k * size.log_radius_halfwidth
+    assert result.radius_A_low == pytest.approx(size.radius_A * np.exp(-spread))
+    assert result.radius_A_high == pytest.approx(size.radius_A * np.exp(spread))
+    assert result.n_atoms_high / result.n_atoms == pytest.approx(np.exp(3 * spread))
+    # the model's own answer is kept beside it, and is the answer when there is no calibration
+    uncalibrated = replace(characteriser, fit_size_factor=None)
+    alone = uncalibrated.characterise(lib.q, _measured(lib, 5))
+    assert alone.size_source == SIZE_FROM_MODEL and alone.radius_A == result.model_radius_A
+    assert (alone.radius_A_low, alone.radius_A_high) == (
+        result.model_radius_A_low,
+        result.model_radius_A_high,
+    )
+    assert result.as_row()["size_source"] == SIZE_FROM_FIT
+    with pytest.raises(ValueError, match="factor"):
+        fit_sizes(size, float("nan"))
+
+
+def test_the_size_interval_is_calibrated_on_held_out_structures(characteriser, small_library):
+    from helpers.characterisation import LEVEL, calibrate_fit_size
+
+    lib = small_library
+    meta = lib.metadata
+    held = meta["structure_id"].unique()[:3]
+    rows = np.flatnonzero(meta["structure_id"].isin(held).to_numpy())
+    out = calibrate_fit_size(characteriser, rows, 10, seed=3)
+    scores = out["scores"][np.isfinite(out["scores"])]
+    assert scores.size >= 8 and (scores >= 0).all()
+    # the conformal rank: the ⌈(n + 1) LEVEL⌉-th smallest score, so at least LEVEL of them
+    assert out["factor"] in scores and np.mean(scores <= out["factor"]) >= LEVEL
+    assert set(out["rows"]) <= set(rows)
+    # the same seed gives the same factor; the structures were kept out of the fit, so the
+    # fitted sizes are not simply the true ones (scores of exactly 0 for every curve)
+    assert calibrate_fit_size(characteriser, rows, 10, seed=3)["factor"] == out["factor"]
+    assert scores.max() > 0
+    with pytest.raises(ValueError, match="needs curves"):
+        calibrate_fit_size(characteriser, rows, 0)
+
+
+def test_a_model_saved_before_the_size_calibration_names_make_model(
+    characteriser, small_library, tmp_path, monkeypatch
+):
+    import json
+
+    monkeypatch.setattr(paths, "LIBRARY_DIR", tmp_path / "library")
+    copy = library.build_library(
+        paths.library_dir("small"), progress=False, **_params(small_library)
+    )
+    model = Characteriser(characteriser.model, characteriser.novelty, copy, 4.0, None, 1.0)
+    model.save(tmp_path / "model", "small")
+    record = tmp_path / "model" / "characteriser.json"
+    old = json.loads(record.read_text())
+    del old["fit_size_factor"]
+    record.write_text(json.dumps(old))
+    with pytest.raises(ValueError, match="make model"):
+        Characteriser.load(tmp_path / "model")

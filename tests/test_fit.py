@@ -208,3 +208,27 @@ def test_bad_resolution_and_substeps_are_named(small_library):
         fit.fit_family(*args, substeps=0)
     with pytest.raises(ValueError, match="noise must hold one"):
         fit.fit_family(*args, noise=np.ones(3))
+
+
+def test_the_profile_width_grows_with_the_noise_and_is_at_least_half_a_step(small_library):
+    # how sharply the data fix R_0 (log_radius_halfwidth): the χ² profile over R_0 widens when
+    # the points are noisier, and never falls below half the R_0 grid's step next to the best
+    lib = small_library
+    row = _row(lib, shape="icosahedron", element="Au", b_iso=0.1, size_parameter_1=3)
+    truth = instrument.polydisperse(lib, [row], 0.1)[0]
+    q = lib.q[lib.q < 0.5]  # few points: the small library's sizes are far apart at small q
+    clean = np.interp(q, lib.q, truth)
+    widths = {}
+    for noise in (0.003, 1.0):
+        sigma = noise * clean
+        measured = clean + sigma * np.random.default_rng(0).standard_normal(q.size)
+        result = fit.fit_family(
+            lib, q, measured, "icosahedron", "Au", 0.1, sigma=sigma, substeps=fit.SUBSTEPS
+        )
+        widths[noise] = result.log_radius_halfwidth
+        assert result.as_row()["log_radius_halfwidth"] == widths[noise]
+    family = lib.metadata.query("shape == 'icosahedron' and element == 'Au' and b_iso == 0.1")
+    log_r = np.log(np.sort(family["eq_radius"].to_numpy()))
+    half_step = np.diff(log_r).min() / fit.SUBSTEPS / 2
+    assert widths[0.003] >= half_step * (1 - 1e-9)
+    assert widths[1.0] > 2 * widths[0.003]  # measured: 0.30 against 0.032

@@ -55,6 +55,9 @@ from .instrument import RELATIVE_RESOLUTIONS, RESOLUTION_WIDTHS
 SIGMAS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
 #: R_0 of a log-normal average (σ > 0) is tried at this many steps per interval of library sizes
 SUBSTEPS = 4
+#: Δχ² (in units of χ²_red) of the profile that measures how sharply the data fix R_0
+#: (:attr:`FitResult.log_radius_halfwidth`): 2.71, a 90 % profile interval were the misfit noise
+PROFILE_DELTA = 2.71
 #: a fit without sigma weights each point by I times its relative noise, estimated from the
 #: curve's scatter over this many points (:func:`relative_noise`) and never below the floor
 NOISE_WINDOW = 21
@@ -100,12 +103,18 @@ class FitResult:
     at_range_edge: bool = False
     #: the resolution the library curves were smeared by ("" when not said)
     resolution: str = ""
+    #: how sharply the data fix R_0: half the width, in ln R_0, of the sizes whose best χ²
+    #: (over σ) is within :data:`PROFILE_DELTA` χ²_red of the minimum, at least half the R_0
+    #: grid's step there. A measure, not an interval: the library's misfit is not noise, so
+    #: the characteriser calibrates it into one on validation particles
+    log_radius_halfwidth: float = float("nan")
 
     def as_row(self) -> dict:
         """The scalar fields, one row of a comparison table."""
         keep = (
             "shape element b_iso radius_A n_atoms polydispersity scale background chi2_red "
-            "n_points weighted_by_sigma at_size_edge at_range_edge resolution"
+            "n_points weighted_by_sigma at_size_edge at_range_edge resolution "
+            "log_radius_halfwidth"
         ).split()
         return {k: getattr(self, k) for k in keep}
 
@@ -403,6 +412,7 @@ def fit_family(
     fitted = scale * model + background
     dof = max(use.sum() - N_PARAMETERS, 1)
     log_n = meta["log_n_atoms"].to_numpy(float)[rows]
+    halfwidth = _profile_halfwidth(centres, chi2s, j, PROFILE_DELTA * float(chi2s[j]) / dof)
     return FitResult(
         shape=shape,
         element=element,
@@ -421,7 +431,24 @@ def fit_family(
         at_size_edge=k in (0, rows.size - 1),
         at_range_edge=radius_range is not None
         and ((k == tried.min() and k > 0) or (k == tried.max() and k < rows.size - 1)),
+        log_radius_halfwidth=halfwidth,
     )
+
+
+def _profile_halfwidth(centres, chi2s, best: int, delta: float) -> float:
+    """Half the width (in ln R_0) of the R_0 values whose lowest χ² over the other parameters is
+    within ``delta`` of the minimum (model ``best``), and at least half the step of the R_0 grid
+    next to the best."""
+    grid = np.unique(centres)
+    profile = np.full(grid.size, np.inf)
+    np.minimum.at(profile, np.searchsorted(grid, centres), chi2s)
+    inside = grid[profile <= chi2s[best] + delta]
+    at = int(np.searchsorted(grid, centres[best]))
+    steps = [grid[at] - grid[at - 1]] if at > 0 else []
+    if at < grid.size - 1:
+        steps.append(grid[at + 1] - grid[at])
+    step = float(min(steps, default=0.0))
+    return float(max((inside.max() - inside.min()) / 2, step / 2))
 
 
 def fit_candidates(

@@ -829,12 +829,15 @@ def _plain(value, _position=None) -> str:
     return f"{value:g}"
 
 
-def _answer_title(shape, probability, radius_A, radius_A_low, radius_A_high, level, chi2_red):
-    """One line: the shape (with its probability), R_eq with its interval, the fit's chi²_red."""
+def _answer_title(
+    shape, probability, radius_A, radius_A_low, radius_A_high, level, chi2_red, size_source=""
+):
+    """One line: the shape (with its probability), R_eq with its interval (and where it comes
+    from), the fit's chi²_red."""
     shape_text = f"shape {shape}" + ("" if probability is None else f" (p = {probability:.2f})")
     radius = (
         f"R_eq = {radius_A:.3g} Å ({100 * level:.0f} % interval {radius_A_low:.3g}–"
-        f"{radius_A_high:.3g} Å)"
+        f"{radius_A_high:.3g} Å{', ' + size_source if size_source else ''})"
     )
     fit = "no fit" if chi2_red is None else f"fit χ²_red = {chi2_red:.3g}"
     return f"{shape_text}   |   {radius}   |   {fit}"
@@ -850,6 +853,7 @@ def characterisation_fit(
     radius_A_low: float,
     radius_A_high: float,
     level: float = 0.9,
+    size_source: str = "",
     sigma=None,
     fit_q=None,
     fitted=None,
@@ -876,8 +880,9 @@ def characterisation_fit(
     ``small_fit``: (q, fitted, residuals, label) of a fit of the small angles alone, drawn in
     the small-angle panel instead of the full fit (None: the full fit there too). The
     title gives the answer: ``shape`` with its ``probability`` (None: not shown, e.g. when the
-    shape is not determinable), the equivalent radius ``radius_A`` with its ``level`` interval,
-    and ``chi2_red`` (None: no fit); ``source`` (a file name) heads it."""
+    shape is not determinable), the equivalent radius ``radius_A`` with its ``level`` interval
+    and ``size_source`` (where the size comes from, e.g. "physics fit"; "": not said), and
+    ``chi2_red`` (None: no fit); ``source`` (a file name) heads it."""
     q = np.asarray(q, dtype=float)
     intensity = np.asarray(intensity, dtype=float)
     sigma = None if sigma is None else np.asarray(sigma, dtype=float)
@@ -959,7 +964,7 @@ def characterisation_fit(
         if ax.get_legend_handles_labels()[0]:  # a fixed corner: "best" scans every point
             ax.legend(fontsize=7, loc="upper right")
     answer = _answer_title(
-        shape, probability, radius_A, radius_A_low, radius_A_high, level, chi2_red
+        shape, probability, radius_A, radius_A_low, radius_A_high, level, chi2_red, size_source
     )
     fig.suptitle(f"{source}\n{answer}" if source else answer, fontsize=10, y=0.99)
     fig.subplots_adjust(left=0.07, right=0.98, bottom=0.09, top=0.83)  # room for both titles
