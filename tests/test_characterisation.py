@@ -245,7 +245,7 @@ def test_the_fit_smears_by_a_given_resolution_in_the_curves_unit(characteriser, 
 
 
 def test_the_answer_s_size_is_the_fit_s_with_the_calibrated_interval(characteriser, small_library):
-    from helpers.characterisation import SIZE_FROM_FIT, SIZE_FROM_MODEL, fit_sizes
+    from helpers.characterisation import FIT_SIZE_FLOOR, SIZE_FROM_FIT, SIZE_FROM_MODEL, fit_sizes
 
     lib = small_library
     k = characteriser.fit_size_factor
@@ -253,7 +253,7 @@ def test_the_answer_s_size_is_the_fit_s_with_the_calibrated_interval(characteris
     result = characteriser.characterise(lib.q, _measured(lib, 5))
     size = result.size_fit or result.fit
     assert result.size_source == SIZE_FROM_FIT and result.radius_A == size.radius_A
-    spread = k * size.log_radius_halfwidth
+    spread = k * (size.log_radius_halfwidth + FIT_SIZE_FLOOR)
     assert result.radius_A_low == pytest.approx(size.radius_A * np.exp(-spread))
     assert result.radius_A_high == pytest.approx(size.radius_A * np.exp(spread))
     assert result.n_atoms_high / result.n_atoms == pytest.approx(np.exp(3 * spread))
