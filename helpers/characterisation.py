@@ -310,7 +310,7 @@ class Characteriser:
     #: the library rows the physics fit and the size-range check use (None: all); a model
     #: trained on one side of a split keeps the other side's structures out of its fit too
     rows: np.ndarray | None = None
-    #: k of the size answer's interval R_0 exp(± k u) (:func:`calibrate_fit_size`); None: not
+    #: k of the size answer's interval R_0 exp(± k (u + c)) (:func:`calibrate_fit_size`); None: not
     #: calibrated, the answer's sizes are the model's
     fit_size_factor: float | None = None
     _families: dict | None = field(default=None, init=False, repr=False, compare=False)
@@ -512,7 +512,8 @@ class Characteriser:
         low, high = float(ivl["radius_low"][0]), float(ivl["radius_high"][0])
         if low < radii.min() or high > radii.max():
             warnings.append(
-                f"the size interval ({low:.3g}-{high:.3g} Å) reaches outside the training library "
+                f"the model's size interval ({low:.3g}-{high:.3g} Å) reaches outside the training "
+                "library "
                 f"(R_eq {radii.min():.3g}-{radii.max():.3g} Å)"
             )
         order = np.argsort(pred.proba[0])[::-1]
@@ -673,7 +674,7 @@ def train(
 def calibrate_fit_size(
     characteriser: Characteriser, rows, n_curves: int, seed: int = 0, ranges=None
 ) -> dict:
-    """The factor k that makes R_0 exp(± k u) a :data:`LEVEL` interval of the fit's size
+    """The factor k that makes R_0 exp(± k (u + c)) a :data:`LEVEL` interval of the fit's size
     (:func:`fit_sizes`), calibrated on ``n_curves`` curves of the library rows ``rows`` (the
     validation structures: never trained on), measured under random conditions
     (:func:`helpers.measurement.instrument.random_measurements` with ``ranges``) and
