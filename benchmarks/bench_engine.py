@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -97,18 +96,6 @@ def debyecalculator_timer():
 
     run(Atoms("Au2", positions=[[0, 0, 0], [2.9, 0, 0]]))  # warm-up
     return run, "CPU, float32, 2 threads"
-
-
-def write_csv_atomic(table: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            table.to_csv(fh, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def main(argv=None) -> None:
@@ -191,7 +178,7 @@ def main(argv=None) -> None:
             f"{slope(*zip(*measured)) if len(measured) >= 2 else float('nan'):.2f}"
         )
     table = pd.DataFrame(rows, columns=["shape", "size", "n_atoms", "seconds", "engine"])
-    write_csv_atomic(table, args.csv)
+    paths.write_atomically(args.csv, lambda tmp: table.to_csv(tmp, index=False))
     print(f"\nsaved {args.csv}")
     print("\nGoals (new engine, wall time, this run):")
     for target, limit, label in GOALS + ((1e6, 10.0, "single crystals at ~1e6 atoms"),):
