@@ -29,9 +29,10 @@ two fringe patterns.
 Weights. With the measurement's standard deviations ``sigma``, chi² = sum((I - I_model) / sigma)²
 and chi²_red = chi² / (n - 4) (scale, background, R_0, σ) is a goodness of fit: about 1 for a
 model that explains the data within its errors. Without them each point's σ is estimated from
-the curve itself (:func:`relative_noise`: its point-to-point scatter, at least
-:data:`NOISE_FLOOR` of I), so that a curve spanning many decades keeps its wide angles in the
-fit and noisy points count less; chi²_red then compares candidates and is a rough absolute test.
+the curve itself (:func:`relative_noise`: counting noise, whose variance grows like I, or the
+point-to-point scatter, at least :data:`NOISE_FLOOR` of I), so that a curve spanning many
+decades keeps its wide angles in the fit and noisy points count less; chi²_red then compares
+candidates and is a rough absolute test.
 
 Resolution. The library curves are put on the measured q by linear interpolation of ln I in ln
 q; given the resolution σ_q of each point (``dq``, as files and NXcanSAS's Qdev give it, or
@@ -58,8 +59,8 @@ SUBSTEPS = 4
 #: Δχ² (in units of χ²_red) of the profile that measures how sharply the data fix R_0
 #: (:attr:`FitResult.log_radius_halfwidth`): 2.71, a 90 % profile interval were the misfit noise
 PROFILE_DELTA = 2.71
-#: a fit without sigma weights each point by I times its relative noise, estimated from the
-#: curve's scatter over this many points (:func:`relative_noise`) and never below the floor
+#: a fit without sigma weights each point by its noise, estimated from the curve over this many
+#: points (:func:`relative_noise`) and never below the floor times I
 NOISE_WINDOW = 21
 NOISE_FLOOR = 0.01
 #: the resolutions (σ_0 in Å⁻¹, r) tried for a curve measured without σ_q: those of the
@@ -199,21 +200,47 @@ def _dilated(lib_q, curves, sources, q, factors) -> np.ndarray:
     return np.exp(lo + t[:, None, :] * (hi - lo) + 3.0 * shift[:, None, :])
 
 
-def relative_noise(q, intensity, window: int = NOISE_WINDOW) -> np.ndarray:
-    """σ(I) / I at each point, estimated from the curve's own point-to-point scatter: the
-    running median (over ``window`` points) of the |fourth difference of ln I| between
-    neighbouring points, which white noise of relative size σ makes 0.6745·√70·σ while it
-    leaves a curve that is smooth on the scale of a few q steps (a Guinier or power law, a
-    broad peak) near 0; never below :data:`NOISE_FLOOR`. The weights of a fit without ``sigma``."""
-    y = np.log(np.abs(np.asarray(intensity, dtype=float)))
-    if y.size < 5:
-        return np.full(y.size, NOISE_FLOOR)
+def _running_median(x, window: int) -> np.ndarray:
+    half = min(window // 2, (x.size - 1) // 2)
+    padded = np.pad(x, half, mode="edge")
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1), axis=1)
+
+
+def _fourth_difference(y) -> np.ndarray:
+    """|4th difference| of ``y`` at each point (ends repeated): white noise of standard
+    deviation σ makes it 0.6745·√70·σ in median, a curve smooth over a few q steps near 0."""
     d = np.abs(y[:-4] - 4 * y[1:-3] + 6 * y[2:-2] - 4 * y[3:-1] + y[4:])
-    d = np.concatenate([d[:1], d[:1], d, d[-1:], d[-1:]])
-    half = min(window // 2, (d.size - 1) // 2)
-    padded = np.pad(d, half, mode="edge")
-    local = np.median(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1), axis=1)
-    return np.maximum(local / (0.6745 * np.sqrt(70.0)), NOISE_FLOOR)
+    return np.concatenate([d[:1], d[:1], d, d[-1:], d[-1:]]) / (0.6745 * np.sqrt(70.0))
+
+
+def relative_noise(q, intensity, window: int = NOISE_WINDOW) -> np.ndarray:
+    """σ(I) / I at each point, estimated from the curve itself: the weights of a fit without
+    ``sigma``. σ(I) is the larger of two estimates, each read over ``window`` points around the
+    point:
+
+    - counting noise, σ² = g Ĩ + (:data:`NOISE_FLOOR` Ĩ)²: Ĩ the running median of I (the
+      smooth curve, so that a point that happens to count low is not weighted up), g the
+      intensity of one count, the median over the curve of s² / Ĩ, s the local scatter of I
+      (the running median of its |fourth difference|). Photon counting makes the variance
+      proportional to the intensity, so g is one number for the curve and the few counts at wide
+      angles, where the scatter of a handful of points says little (discrete counts repeat
+      exactly), get the noise their level implies;
+    - the scatter of ln I times I (multiplicative noise), at least :data:`NOISE_FLOOR` of I
+      (the library's own misfit, where the curve is smooth and the counts many)."""
+    intensity = np.asarray(intensity, dtype=float)
+    if intensity.size < 5:
+        return np.full(intensity.size, NOISE_FLOOR)
+    level = np.abs(_running_median(intensity, window))
+    log_scatter = np.maximum(
+        _running_median(_fourth_difference(np.log(np.abs(intensity))), window), NOISE_FLOOR
+    )
+    scatter = _running_median(_fourth_difference(intensity), window)
+    ok = (level > 0) & (scatter > 0)
+    count = float(np.median(scatter[ok] ** 2 / level[ok])) if ok.any() else 0.0
+    counting = np.sqrt(count * level + (NOISE_FLOOR * level) ** 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = counting / np.abs(intensity)
+    return np.maximum(np.where(np.isfinite(relative), relative, 0.0), log_scatter)
 
 
 def _size_average(curves, log_r, s: float, centres=None) -> np.ndarray:
@@ -341,6 +368,13 @@ def fit_family(
             f"[{lib.q[0]:g}, {lib.q[-1]:g}] 1/Å: a fit needs more than {N_PARAMETERS}."
         )
     qm, data = q[use], intensity[use]
+    if sigma is None and np.any(data <= 0):
+        k = int(np.flatnonzero(data <= 0)[0])
+        raise ValueError(
+            f"intensity <= 0 at q = {qm[k]:g} 1/Å: a fit without sigma estimates each point's "
+            "noise from the intensity itself, so every measured intensity must be > 0; give "
+            "sigma, or NaN for the points to leave out."
+        )
     if sigma is not None:
         weight = sigma[use]
     else:
