@@ -69,6 +69,8 @@ FIT_SHAPES = 3
 SCREEN_SIGMAS = (0.0, 0.1)
 #: the (shape, element) pairs of the screen fitted in full (every B_iso and σ)
 FIT_PAIRS = 3
+#: the shapes (each its best family of the full fit) refined with sizes between the library's
+REFINE_SHAPES = 3
 #: the sizes the physics fit tries for R_0: the model's interval widened by this factor each way
 FIT_RADIUS_FACTOR = 2.0
 #: the small-angle points (q < :data:`helpers.measurement.domain.SAXS_Q`) the size fit needs
@@ -395,10 +397,13 @@ class Characteriser:
         if none is), in four stages: a screen of every (shape, element) at the middle B_iso with
         σ in :data:`SCREEN_SIGMAS`; the full fit (every B_iso, every σ of
         :data:`helpers.measurement.fit.SIGMAS`) of the :data:`FIT_PAIRS` best pairs, R_0 over
-        the library sizes in ``radius_range`` (Å); and a refinement of the best family over the
-        same sizes, R_0 also between them (:data:`helpers.measurement.fit.SUBSTEPS`), with the
-        resolution ``dq`` (σ_q at each q, 1/Å) or, without it, each resolution of
-        :data:`helpers.measurement.fit.RESOLUTIONS` (the best at the library's sizes); and the
+        the library sizes in ``radius_range`` (Å); a refinement over the same sizes, R_0 also
+        between them (:data:`helpers.measurement.fit.SUBSTEPS`), with the resolution ``dq`` (σ_q
+        at each q, 1/Å) or, without it, the resolution of
+        :data:`helpers.measurement.fit.RESOLUTIONS` that fits the best family best at the
+        library's sizes, of the best family of each of the :data:`REFINE_SHAPES` best shapes
+        (the best of these refined fits is the answer's fit: a particle between the library's
+        sizes is fitted by a wrong shape at a library size more often than by its own); and the
         size: that family fitted at q < :data:`helpers.measurement.domain.SAXS_Q` alone (with at
         least :data:`SIZE_FIT_POINTS` points there), R_0 between the sizes too, each resolution
         tried (``fits["size"]``). With ``dq`` every stage smears the library curves by it. The
@@ -437,7 +442,6 @@ class Characteriser:
         table, fits = physics.fit_candidates(reference, q, intensity, candidates, **options)
         first = table.iloc[0]
         key = (first["shape"], first["element"], float(first["b_iso"]))
-        found = fits[key]
         if dq is not None:
             settings = {"given σ_q": np.asarray(dq, dtype=float)}
         else:
@@ -463,10 +467,22 @@ class Characteriser:
         # the resolution that fits best at the library's sizes, then R_0 between them too
         chi2 = {label: refit(widths, 1).chi2_red for label, widths in settings.items()}
         label = min(chi2, key=chi2.get)
-        result = refit(settings[label], physics.SUBSTEPS)
-        refined = replace(
-            result, resolution=label, at_range_edge=found.at_range_edge or result.at_range_edge
-        )
+        # each shape's best family of the full fit, refined: sizes between the library's decide
+        # between shapes whose library sizes miss the particle's
+        best_of_shape = table.drop_duplicates("shape").head(REFINE_SHAPES)
+        refined_fits = []
+        for row in best_of_shape.itertuples(index=False):
+            key = (row.shape, row.element, float(row.b_iso))
+            result = refit(settings[label], physics.SUBSTEPS)
+            refined_fits.append(
+                replace(
+                    result,
+                    resolution=label,
+                    at_range_edge=fits[key].at_range_edge or result.at_range_edge,
+                )
+            )
+        refined = min(refined_fits, key=lambda f: f.chi2_red)
+        key = (refined.shape, refined.element, refined.b_iso)
         fits = {**fits, "refined": refined}
         stages = [pd.DataFrame([refined.as_row()]).assign(stage="refine")]
         # the size from the small angles alone, where it lies (module doc): every resolution,
