@@ -193,11 +193,13 @@ class Characterisation:
         }
         return plain_json(record)
 
-    def figure(self, source: str = ""):
+    def figure(self, source: str = "", canvas=None):
         """The measured curve, the best fit and its residuals, and the answer in the title
         (:func:`helpers.report.plots.characterisation_fit`): a log-log small-angle panel and a
         linear wide-angle panel with the Bragg positions of the fitted lattice marked.
-        ``source`` (e.g. the file name) heads the title."""
+        ``source`` (e.g. the file name) heads the title; ``canvas``: a
+        :class:`helpers.report.plots.CharacterisationCanvas` to draw on (a batch draws every
+        file on one) instead of a new figure."""
         from .report import plots  # matplotlib only when a figure is asked for
 
         if self.q is None or self.intensity is None:
@@ -237,6 +239,7 @@ class Characterisation:
             bragg=bragg,
             bragg_label=bragg_label,
             source=source,
+            canvas=canvas,
         )
 
 

@@ -49,8 +49,9 @@ SCRIPT = "np-characterise"
 #: the command's name in its messages when run as ``python -m helpers characterise``
 PROG = "python -m helpers characterise"
 EXIT_OK, EXIT_FAILED, EXIT_NO_MODEL = 0, 1, 2
-#: files between two garbage collections: matplotlib figures are freed only when their reference
-#: cycles are collected, which Python's thresholds let wait (a batch of 1,000 files grew by ~4 GB)
+#: files between two garbage collections: the artists of a file's figure are freed only when their
+#: reference cycles are collected, which Python's thresholds let wait (a batch of 1,000 files, a
+#: new figure each, grew by ~4 GB)
 GC_EVERY = 10
 #: what a reader's keyword is called on this command line (for its error messages)
 _OPTIONS = {
@@ -238,7 +239,6 @@ def characterise_file(
     """Read ``path``, characterise it with ``characteriser`` and write ``<out>/<name>.json`` and
     ``<out>/<name>.png``; returns the JSON record. Raises what the reader or the
     characterisation raises (``ValueError`` for bad input, ``OSError`` for unreadable files)."""
-    import matplotlib.pyplot as plt
     import numpy as np
 
     from .characterisation import plain_json
@@ -276,19 +276,30 @@ def characterise_file(
     }
     record = plain_json(record)
     text = json.dumps(record, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
-    fig = result.figure(source=Path(path).name)
-    try:
-        _write_together(
-            {"json": out / f"{name}.json", "png": out / f"{name}.png"},
-            {
-                "json": lambda tmp: tmp.write_text(text, encoding="utf-8"),
-                # the figure sets its own margins: no "tight" bounding box, which draws it twice
-                "png": lambda tmp: fig.savefig(tmp, dpi=paths.FIGURE_DPI, format="png"),
-            },
-        )
-    finally:
-        plt.close(fig)
+    fig = result.figure(source=Path(path).name, canvas=_canvas())
+    _write_together(
+        {"json": out / f"{name}.json", "png": out / f"{name}.png"},
+        {
+            "json": lambda tmp: tmp.write_text(text, encoding="utf-8"),
+            # the figure sets its own margins: no "tight" bounding box, which draws it twice
+            "png": lambda tmp: fig.savefig(tmp, dpi=paths.FIGURE_DPI, format="png"),
+        },
+    )
     return record
+
+
+#: the figure this process draws every file's answer on (:func:`_canvas`)
+_CANVAS: list = []
+
+
+def _canvas():
+    """This process's :class:`helpers.report.plots.CharacterisationCanvas`, made at its first
+    file: a new figure per file spent about half of its drawing time making axes and ticks."""
+    if not _CANVAS:
+        from .report.plots import CharacterisationCanvas
+
+        _CANVAS.append(CharacterisationCanvas(pyplot=False))
+    return _CANVAS[0]
 
 
 def _explain(error: BaseException, path) -> str:
@@ -362,7 +373,7 @@ def _answer(item, characteriser, out, model_record, options, n: int):
             f"{path}: FAILED with an unexpected {type(error).__name__}: {error}\n"
             f"{traceback.format_exc()}"
         )
-    if (n + 1) % GC_EVERY == 0:  # a closed figure's reference cycles hold ~5 MB each
+    if (n + 1) % GC_EVERY == 0:  # a file's artists are held by reference cycles
         gc.collect()
     return path, record, message
 

@@ -1,5 +1,7 @@
 """Figure helpers: readable axes."""
 
+import io
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -242,3 +244,29 @@ def test_characterisation_fit_draws_a_small_angle_fit_in_the_small_angle_panel()
     drawn = [line for line in axes["saxs"].lines if line.get_label() == "size fit: R_0 = 11 Å"]
     np.testing.assert_array_equal(drawn[0].get_ydata(), np.ones(small.sum()))
     plt.close(fig)
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=60, format="png")
+    return buffer.getvalue()
+
+
+def test_a_canvas_drawn_again_draws_each_curve_as_a_new_figure_would():
+    # a batch draws every file on one canvas: a figure must not depend on the ones before it
+    wide = np.linspace(0.02, 6.0, 300)
+    saxs_only = np.linspace(0.02, 0.9, 100)
+    curves = [
+        (wide, {}),
+        (saxs_only, dict(sigma=None, fit_q=None, fitted=None, residuals=None, chi2_red=None)),
+        (wide[wide > 1.5], dict(bragg={"220": 4.36}, source="waxs.dat")),
+    ]
+    canvas = plots.CharacterisationCanvas(pyplot=False)
+    for q, changes in curves + curves[:1]:
+        again = _png(_fit_figure(q, canvas=canvas, **changes))
+        fresh_fig = _fit_figure(q, **changes)
+        assert again == _png(fresh_fig)
+        plt.close(fresh_fig)
+    assert canvas.figure.canvas.manager is None  # not pyplot's: nothing to close, nothing shown
+    with pytest.raises(ValueError, match=r"make a CharacterisationCanvas\(q_split\)"):
+        _fit_figure(wide, canvas=canvas, q_split=0.5)

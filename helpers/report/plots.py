@@ -866,6 +866,7 @@ def characterisation_fit(
     bragg_label: str = "Bragg positions",
     source: str = "",
     q_split: float = SAXS_WAXS_SPLIT,
+    canvas: CharacterisationCanvas | None = None,
 ) -> plt.Figure:
     """The characterisation of one measured curve, drawn from the values given (nothing is
     computed here but the panels).
@@ -882,40 +883,61 @@ def characterisation_fit(
     title gives the answer: ``shape`` with its ``probability`` (None: not shown, e.g. when the
     shape is not determinable), the equivalent radius ``radius_A`` with its ``level`` interval
     and ``size_source`` (where the size comes from, e.g. "physics fit"; "": not said), and
-    ``chi2_red`` (None: no fit); ``source`` (a file name) heads it."""
-    q = np.asarray(q, dtype=float)
-    intensity = np.asarray(intensity, dtype=float)
-    sigma = None if sigma is None else np.asarray(sigma, dtype=float)
-    has_fit = fit_q is not None and fitted is not None and residuals is not None
-    fig = plt.figure(figsize=(12.5, 6.0))
-    grid = fig.add_gridspec(2, 2, height_ratios=(3, 1), hspace=0.06, wspace=0.22)
-    parts = (
-        ("saxs", q < q_split, f"small angles (q < {q_split:g} Å⁻¹), log-log", True),
-        ("waxs", q >= q_split, f"wide angles (q ≥ {q_split:g} Å⁻¹), linear", False),
+    ``chi2_red`` (None: no fit); ``source`` (a file name) heads it. ``canvas``: a
+    :class:`CharacterisationCanvas` (of this ``q_split``) to draw on again instead of a new
+    pyplot figure."""
+    canvas = CharacterisationCanvas(q_split) if canvas is None else canvas
+    if canvas.q_split != q_split:
+        raise ValueError(
+            f"the canvas splits the curve at q = {canvas.q_split:g} Å⁻¹, not {q_split:g}: "
+            "make a CharacterisationCanvas(q_split) for this split."
+        )
+    return canvas.draw(
+        q,
+        intensity,
+        sigma=sigma,
+        fit=(fit_q, fitted, residuals, fit_label),
+        small_fit=small_fit,
+        residuals_per_sigma=residuals_per_sigma,
+        bragg=bragg,
+        bragg_label=bragg_label,
+        title=_answer_title(
+            shape, probability, radius_A, radius_A_low, radius_A_high, level, chi2_red, size_source
+        ),
+        source=source,
     )
-    residual_label = "(I − fit) / σ" if residuals_per_sigma else "(I − fit) / σ̂"
-    for column, (name, part, title, log) in enumerate(parts):
-        ax = fig.add_subplot(grid[0, column])
-        ax_r = fig.add_subplot(grid[1, column], sharex=ax)
-        ax.set_label(name)
-        ax_r.set_label(f"{name}_residuals")
-        shown = part & np.isfinite(intensity)
-        if shown.any():
-            if sigma is None:  # a plain line of markers: an error-bar container costs more
-                ax.plot(q[shown], intensity[shown], "o", ms=2.2, color=BLUE, label="measured")
-            else:
-                ax.errorbar(
-                    q[shown],
-                    intensity[shown],
-                    yerr=sigma[shown],
-                    fmt="o",
-                    ms=2.2,
-                    lw=0.6,
-                    color=BLUE,
-                    ecolor=SKY,
-                    label="measured ± σ",
-                    zorder=2,
-                )
+
+
+class CharacterisationCanvas:
+    """The figure of :func:`characterisation_fit`, made once and drawn again for each curve of
+    a batch. Its axes, scales, tick formatters and the tick objects they grow persist; each
+    :meth:`draw` removes the curves, fits and labels of the last one and draws the new ones, so
+    that a figure does not depend on what was drawn before it (a new figure per file spent
+    most of its time making axes and ticks). ``pyplot``: a figure pyplot knows (shown by
+    ``plt.show()``, closed by ``plt.close``) or, for a batch, one of its own that is drawn only
+    when saved."""
+
+    def __init__(self, q_split: float = SAXS_WAXS_SPLIT, pyplot: bool = True):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        self.q_split = float(q_split)
+        if pyplot:
+            fig = plt.figure(figsize=(12.5, 6.0))
+        else:
+            fig = Figure(figsize=(12.5, 6.0))
+            FigureCanvasAgg(fig)
+        grid = fig.add_gridspec(2, 2, height_ratios=(3, 1), hspace=0.06, wspace=0.22)
+        self.panels = []
+        parts = (
+            ("saxs", f"small angles (q < {q_split:g} Å⁻¹), log-log", True),
+            ("waxs", f"wide angles (q ≥ {q_split:g} Å⁻¹), linear", False),
+        )
+        for column, (name, title, log) in enumerate(parts):
+            ax = fig.add_subplot(grid[0, column])
+            ax_r = fig.add_subplot(grid[1, column], sharex=ax)
+            ax.set_label(name)
+            ax_r.set_label(f"{name}_residuals")
             if log:
                 ax.set_xscale("log")
                 ax.set_yscale("log")
@@ -924,55 +946,113 @@ def characterisation_fit(
                     ax.yaxis,
                 ):  # plain labels: mathtext ones cost most of a draw
                     axis.set_major_formatter(matplotlib.ticker.FuncFormatter(_plain))
-                    # no minor ticks: a file's figure is drawn once per file in a batch, and
-                    # the ticks of many decades cost more than the data
+                    # no minor ticks: the ticks of many decades cost more than the data
                     axis.set_minor_locator(matplotlib.ticker.NullLocator())
-        else:
-            ax.text(0.5, 0.5, "not measured", transform=ax.transAxes, ha="center", color=GREY)
-            ax_r.text(0.5, 0.5, "not measured", transform=ax_r.transAxes, ha="center", color=GREY)
-        drawn = (fit_q, fitted, residuals, fit_label) if has_fit else None
-        if log and small_fit is not None:
-            drawn = small_fit
-        if drawn is not None:
-            fq, fy, fr, label = drawn
-            fq = np.asarray(fq, dtype=float)
-            in_part = (fq < q_split) if log else (fq >= q_split)
-            if in_part.any():
-                ax.plot(
-                    fq[in_part],
-                    np.asarray(fy)[in_part],
-                    color=VERMILLION,
-                    lw=1.2,
-                    label=label,
-                    zorder=3,
+            # above the reflections' labels; a fixed y: no search of the other axes for room
+            ax.set_title(title, fontsize=9, loc="left", pad=18, y=1.0)
+            ax.set_ylabel("I(q) (measured units)")
+            ax_r.set_xlabel("q (Å⁻¹)")
+            ax.tick_params(labelbottom=False)
+            # a few ticks on the linear axes: each tick (two lines, a label, in both panels of a
+            # shared axis) costs more than the data
+            for axis in (ax_r.yaxis,) + (() if log else (ax.xaxis, ax.yaxis)):
+                axis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4, steps=[1, 2, 5, 10]))
+            self.panels.append((ax, ax_r, log))
+        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.09, top=0.83)  # room for both titles
+        self.figure = fig
+        # each axes' limits before its first curve, restored for the next (module doc)
+        self._empty_limits = [(axes, axes.viewLim.frozen()) for axes in fig.axes]
+
+    def draw(
+        self,
+        q,
+        intensity,
+        *,
+        sigma=None,
+        fit=(None, None, None, ""),
+        small_fit=None,
+        residuals_per_sigma: bool = False,
+        bragg=None,
+        bragg_label: str = "",
+        title: str = "",
+        source: str = "",
+    ):
+        """Draw one curve (the arguments of :func:`characterisation_fit`; ``fit``: (q, fitted,
+        residuals, label), any of the first three None for no fit; ``title``: the answer's
+        line) and return the figure."""
+        q = np.asarray(q, dtype=float)
+        intensity = np.asarray(intensity, dtype=float)
+        sigma = None if sigma is None else np.asarray(sigma, dtype=float)
+        q_split = self.q_split
+        has_fit = all(part is not None for part in fit[:3])
+        residual_label = "(I − fit) / σ" if residuals_per_sigma else "(I − fit) / σ̂"
+        # the last curve's artists out, each axes as it was before its first curve: no data
+        # limits, the first view limits, autoscaling on (set_xlim turns it off)
+        for axes, limits in self._empty_limits:
+            for container in list(axes.containers):
+                container.remove()
+            for artist in list(axes.lines) + list(axes.texts) + list(axes.collections):
+                artist.remove()
+            if axes.get_legend() is not None:
+                axes.get_legend().remove()
+            axes.dataLim.set_points(matplotlib.transforms.Bbox.null().get_points().copy())
+            axes.ignore_existing_data_limits = True
+            axes.viewLim.set_points(limits.get_points().copy())  # set_points keeps the array
+            axes.set_autoscale_on(True)
+        for ax, ax_r, log in self.panels:
+            part = (q < q_split) if log else (q >= q_split)
+            shown = part & np.isfinite(intensity)
+            if shown.any():
+                if sigma is None:  # a plain line of markers: an error-bar container costs more
+                    ax.plot(q[shown], intensity[shown], "o", ms=2.2, color=BLUE, label="measured")
+                else:
+                    ax.errorbar(
+                        q[shown],
+                        intensity[shown],
+                        yerr=sigma[shown],
+                        fmt="o",
+                        ms=2.2,
+                        lw=0.6,
+                        color=BLUE,
+                        ecolor=SKY,
+                        label="measured ± σ",
+                        zorder=2,
+                    )
+            else:
+                ax.text(0.5, 0.5, "not measured", transform=ax.transAxes, ha="center", color=GREY)
+                ax_r.text(
+                    0.5, 0.5, "not measured", transform=ax_r.transAxes, ha="center", color=GREY
                 )
-                ax_r.plot(fq[in_part], np.asarray(fr)[in_part], "o", ms=1.8, color=VERMILLION)
-        ax_r.axhline(0.0, color="k", lw=0.7)
-        if shown.any() and not log:
-            lo, hi = q[shown].min(), q[shown].max()
-            inside = {k: v for k, v in (bragg or {}).items() if lo <= v <= hi}
-            if inside:
-                _mark_q_landmarks(ax, inside, None)
-                ax.plot([], [], color="0.6", lw=0.7, ls=":", label=bragg_label)
-            pad = 0.01 * (hi - lo)
-            ax.set_xlim(lo - pad, hi + pad)
-        # above the reflections' labels; a fixed y: no search of the other axes for room (slow)
-        ax.set_title(title, fontsize=9, loc="left", pad=18, y=1.0)
-        ax.set_ylabel("I(q) (measured units)")
-        ax_r.set_ylabel(residual_label, fontsize=8)
-        ax_r.set_xlabel("q (Å⁻¹)")
-        ax.tick_params(labelbottom=False)
-        # a few ticks on the linear axes: a batch draws this figure once per file, and each tick
-        # (two lines, a label, in both panels of a shared axis) costs more than the data
-        for axis in (ax_r.yaxis,) + (() if log else (ax.xaxis, ax.yaxis)):
-            axis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4, steps=[1, 2, 5, 10]))
-        if drawn is None:
-            ax_r.text(0.5, 0.5, "no fit", transform=ax_r.transAxes, ha="center", color=GREY)
-        if ax.get_legend_handles_labels()[0]:  # a fixed corner: "best" scans every point
-            ax.legend(fontsize=7, loc="upper right")
-    answer = _answer_title(
-        shape, probability, radius_A, radius_A_low, radius_A_high, level, chi2_red, size_source
-    )
-    fig.suptitle(f"{source}\n{answer}" if source else answer, fontsize=10, y=0.99)
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.09, top=0.83)  # room for both titles
-    return fig
+            drawn = fit if has_fit else None
+            if log and small_fit is not None:
+                drawn = small_fit
+            if drawn is not None:
+                fq, fy, fr, label = drawn
+                fq = np.asarray(fq, dtype=float)
+                in_part = (fq < q_split) if log else (fq >= q_split)
+                if in_part.any():
+                    ax.plot(
+                        fq[in_part],
+                        np.asarray(fy)[in_part],
+                        color=VERMILLION,
+                        lw=1.2,
+                        label=label,
+                        zorder=3,
+                    )
+                    ax_r.plot(fq[in_part], np.asarray(fr)[in_part], "o", ms=1.8, color=VERMILLION)
+            ax_r.axhline(0.0, color="k", lw=0.7)
+            if shown.any() and not log:
+                lo, hi = q[shown].min(), q[shown].max()
+                inside = {k: v for k, v in (bragg or {}).items() if lo <= v <= hi}
+                if inside:
+                    _mark_q_landmarks(ax, inside, None)
+                    ax.plot([], [], color="0.6", lw=0.7, ls=":", label=bragg_label)
+                pad = 0.01 * (hi - lo)
+                ax.set_xlim(lo - pad, hi + pad)
+            ax_r.set_ylabel(residual_label, fontsize=8)
+            if drawn is None:
+                ax_r.text(0.5, 0.5, "no fit", transform=ax_r.transAxes, ha="center", color=GREY)
+            if ax.get_legend_handles_labels()[0]:  # a fixed corner: "best" scans every point
+                ax.legend(fontsize=7, loc="upper right")
+        self.figure.suptitle(f"{source}\n{title}" if source else title, fontsize=10, y=0.99)
+        return self.figure
