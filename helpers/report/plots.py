@@ -877,7 +877,7 @@ def characterisation_fit(
     ``sigma`` (error bars; None: no bars) are the measured curve (q in Å⁻¹, intensity in the
     measurement's units, NaN where not measured); ``fit_q``, ``fitted`` and ``residuals`` the
     fit at the points it used (None: no fit), the residuals (I - fit) / σ if
-    ``residuals_per_sigma`` else (I - fit) / σ̂, σ̂ estimated from the curve's scatter;
+    ``residuals_per_sigma`` else (I - fit) / σ̂, σ̂ estimated from the curve itself;
     ``small_fit``: (q, fitted, residuals, label) of a fit of the small angles alone, drawn in
     the small-angle panel instead of the full fit (None: the full fit there too). The
     title gives the answer: ``shape`` with its ``probability`` (None: not shown, e.g. when the
