@@ -86,3 +86,25 @@ def test_summary_opens_with_the_grouped_k_fold_headline(tmp_path, monkeypatch):
     assert text.index("(the sizes library)") < text.index("CNN1D (study")
     row = "| clean | logq | clean | shape | accuracy | 0.9 ± 0.1 | 0.8–1 | 3 | 0.6 |"
     assert text.count(row) == 2
+
+
+def test_the_blind_test_is_tabled_one_row_per_condition(tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, "ROOT", tmp_path)
+    monkeypatch.setenv(paths.SMOKE_ENV, "0")
+    table = []
+    for condition, shape, radius in [("ideal", 0.9, 0.95), ("all together", 0.7, 0.8)]:
+        for target, metric, value in [("shape", "accuracy", shape), ("radius", "within", radius)]:
+            table += results.rows(
+                "blind test",
+                condition,
+                "characterise",
+                "blind_files",
+                "grouped",
+                target,
+                {metric: value},
+            )
+    results.write_results(table, "12_measured_curves")
+    text = open(summary.write_summary()).read()
+    assert "## Characterise a measured curve" in text
+    assert "| input | radius: within | shape: accuracy |" in text
+    assert "| ideal | 0.95 | 0.9 |\n| all together | 0.8 | 0.7 |" in text  # the notebook's order

@@ -28,7 +28,10 @@ TITLES = {
     "08_bounds": "Changed q bounds (study §VI)",
     "09_explainability": "Explainability (beyond the study)",
     "10_realistic_data": "Realistic data (beyond the study)",
+    "12_measured_curves": "Characterise a measured curve: blind files through the command line",
 }
+#: chapters whose numbers are many scores of a few test inputs: tabled one row per input
+BY_INPUT = {"12_measured_curves"}
 
 
 def markdown_table(df: pd.DataFrame, digits: int = 5) -> str:
@@ -164,7 +167,14 @@ def write_summary() -> Path:
             )
         ]
         clean = clean[clean["metric"] != "test_variance"]
-        if not clean.empty:
+        if stem in BY_INPUT and not clean.empty:  # one row per test input, one column per score
+            wide = clean.pivot_table(
+                index="input", columns=["target", "metric"], values="value", aggfunc="first"
+            ).reindex(clean["input"].unique())
+            wide.columns = [f"{target}: {metric}" for target, metric in wide.columns]
+            lines += [f"Split `{'`, `'.join(clean['split'].unique())}`:", "", markdown_table(wide)]
+            lines += [""]
+        elif not clean.empty:
             wide = clean.pivot_table(
                 index=["section", "input", "model", "protocol", "target", "metric"],
                 columns="split",
