@@ -960,7 +960,7 @@ class CharacterisationCanvas:
             self.panels.append((ax, ax_r, log))
         fig.subplots_adjust(left=0.07, right=0.98, bottom=0.09, top=0.83)  # room for both titles
         self.figure = fig
-        # each axes' limits before its first curve, restored for the next (module doc)
+        # each axes' limits before its first curve, restored before every curve (:meth:`draw`)
         self._empty_limits = [(axes, axes.viewLim.frozen()) for axes in fig.axes]
 
     def draw(
