@@ -43,3 +43,14 @@ def test_models_of_another_library_or_seed_are_not_reused(small_library, models_
     )
     model_set.load_or_train(other, "random", seed=1, epochs=1, cnn_targets=())
     assert "training the clean linear" in capsys.readouterr().out
+
+
+def test_a_clean_cnn_of_another_epoch_cap_is_not_reused(small_library, models_dir, capsys):
+    # a chapter run alone must get the CNN the baseline would have trained, not a shorter one
+    model_set.load_or_train(small_library, "random", epochs=1, cnn_targets=("shape",))
+    assert "cap of 1 epochs" in capsys.readouterr().out
+    model_set.load_or_train(small_library, "random", epochs=1, cnn_targets=("shape",))
+    assert "training the clean CNN1D" not in capsys.readouterr().out
+    model_set.load_or_train(small_library, "random", epochs=2, cnn_targets=("shape",))
+    out = capsys.readouterr().out
+    assert "training the clean CNN1D for shape (random split)" in out and "cap of 2 epochs" in out

@@ -301,17 +301,22 @@ def _load_record(path, lib, seed, fmt=None):
     return record
 
 
+#: the epoch cap of the clean CNNs the baseline trains (notebook 03's) and later chapters reuse
+CLEAN_EPOCHS = 150
+
+
 def load_or_train(
     lib,
     protocol: str,
     seed: int = 0,
-    epochs: int = 40,
+    epochs: int = CLEAN_EPOCHS,
     normalise: bool = False,
     cnn_targets=targets.CNN_TARGETS,
 ) -> dict:
     """The model set trained on clean curves of ``protocol``'s training split, as the baseline
-    study saved it; any model that is missing, or was trained on another library or seed, is
-    trained now and saved."""
+    study saved it; any model that is missing, or was trained on another library or seed (a CNN:
+    or with another epoch cap ``epochs``), is trained now and saved, so that a chapter gets the
+    same clean models whichever chapter ran first."""
     fitted = {}
     linear_path = _model_path(_linear_stem(protocol, normalise), ".joblib")
     record = _load_record(linear_path, lib, seed, LINEAR_FORMAT)
@@ -331,10 +336,10 @@ def load_or_train(
     for target in cnn_targets:
         path = _model_path(_cnn_stem(protocol, target, normalise), ".keras")
         record = _load_record(path.with_suffix(".joblib"), lib, seed)
-        if record is None or not path.exists():
+        if record is None or not path.exists() or record.get("epochs") != epochs:
             print(
                 f"training the clean CNN1D for {target} ({protocol} split): "
-                "none saved for this library and seed"
+                f"none saved for this library, seed and cap of {epochs} epochs"
             )
             train, _ = splits.split_indices(lib.metadata, protocol, seed=seed)
             cnn = fit_cnn(

@@ -140,7 +140,7 @@ def compare(
     protocols=("random", "grouped"),
     seed: int = 0,
     epochs: int = 150,
-    clean_epochs: int = 150,
+    clean_epochs: int = model_set.CLEAN_EPOCHS,
     rounds: int = 32,
     linear_rounds: int = 2,
     early_stopping: dict | None = None,

@@ -51,6 +51,7 @@ def sweep(
     presentation: str = "interpolate",
     seed: int = 0,
     epochs: int = 40,
+    clean_epochs: int = model_set.CLEAN_EPOCHS,
     options: dict | None = None,
 ) -> pd.DataFrame:
     """Metric against degradation level for every model family and protocol.
@@ -61,8 +62,10 @@ def sweep(
     ``train_protocols`` (training is the costly step: about a minute per family and level on 2
     cores); where a level leaves the curves unchanged the clean models are used. ``presentation``:
     how simple prediction shows degraded curves to the clean models
-    (:func:`helpers.measurement.degrade.present`). Returns the tidy table of
-    :mod:`helpers.report.results`.
+    (:func:`helpers.measurement.degrade.present`). ``epochs``: the cap of the CNNs trained on
+    degraded curves; ``clean_epochs``: the cap of the clean ones, reused from the baseline
+    (:func:`helpers.learning.model_set.load_or_train`; trained only if missing). Returns the tidy
+    table of :mod:`helpers.report.results`.
     """
     unknown = set(modes) - set(MODES)
     if unknown:
@@ -73,7 +76,9 @@ def sweep(
     table = []
     for protocol in protocols:
         train, test = splits.split_indices(meta, protocol, seed=seed)
-        clean = _wanted(model_set.load_or_train(lib, protocol, seed=seed, epochs=epochs), families)
+        clean = _wanted(
+            model_set.load_or_train(lib, protocol, seed=seed, epochs=clean_epochs), families
+        )
         for level in levels:
             q_deg, X_deg = degradation(q, X, level, seed=seed, **options)
             if "simple_prediction" in modes:
@@ -136,12 +141,15 @@ def split_point_sweep(
     protocols=("random", "grouped"),
     seed: int = 0,
     epochs: int = 40,
+    clean_epochs: int = model_set.CLEAN_EPOCHS,
 ) -> pd.DataFrame:
     """SAXS-only or WAXS-only models (``part`` = :func:`helpers.measurement.degrade.saxs` or
     ``waxs``) as the split point moves over ``levels``: simple prediction at every level on every
     split; the linear models trained again at every level on the grouped split; at ``q_split``
     (the study's table) the linear models and the CNNs trained on every split in ``protocols``."""
-    common = dict(section=section, input_name=input_name, seed=seed, epochs=epochs)
+    common = dict(
+        section=section, input_name=input_name, seed=seed, epochs=epochs, clean_epochs=clean_epochs
+    )
     linear = ("ridge", "logistic")
     tables = [
         sweep(lib, part, levels, protocols=protocols, modes=("simple_prediction",), **common),
