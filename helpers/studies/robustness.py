@@ -64,8 +64,8 @@ def sweep(
     how simple prediction shows degraded curves to the clean models
     (:func:`helpers.measurement.degrade.present`). ``epochs``: the cap of the CNNs trained on
     degraded curves; ``clean_epochs``: the cap of the clean ones, reused from the baseline
-    (:func:`helpers.learning.model_set.load_or_train`; trained only if missing). Returns the tidy
-    table of :mod:`helpers.report.results`.
+    (:func:`helpers.learning.model_set.load_or_train`; trained only if missing or saved with
+    another cap). Returns the tidy table of :mod:`helpers.report.results`.
     """
     unknown = set(modes) - set(MODES)
     if unknown:
