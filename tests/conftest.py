@@ -67,7 +67,7 @@ def characteriser(small_library):
         ranges={"q_max": (4.0, 6.0), "q_min": (0.02, 0.1)},
         epochs=2,
         width=4,
-        grid=logq.LogQGrid(q_min=0.02, q_max=6.0, n=64),
+        grid=logq.LogQGrid(q_min=0.02, q_max=6.0, n=64, average=True),
         epoch_fraction=1.0,
         calibration_curves=12,
     )

@@ -271,13 +271,13 @@ def test_the_answer_s_size_is_the_fit_s_with_the_calibrated_interval(characteris
 
 
 def test_the_size_interval_is_calibrated_on_held_out_structures(characteriser, small_library):
-    from helpers.characterisation import LEVEL, calibrate_fit_size
+    from helpers.characterisation import LEVEL, calibrate
 
     lib = small_library
     meta = lib.metadata
     held = meta["structure_id"].unique()[:3]
     rows = np.flatnonzero(meta["structure_id"].isin(held).to_numpy())
-    out = calibrate_fit_size(characteriser, rows, 10, seed=3)
+    out = calibrate(characteriser, rows, 10, seed=3)
     scores = out["scores"][np.isfinite(out["scores"])]
     assert scores.size >= 8 and (scores >= 0).all()
     # the conformal rank: the ⌈(n + 1) LEVEL⌉-th smallest score, so at least LEVEL of them
@@ -285,10 +285,13 @@ def test_the_size_interval_is_calibrated_on_held_out_structures(characteriser, s
     assert set(out["rows"]) <= set(rows)
     # the same seed gives the same factor; the structures were kept out of the fit, so the
     # fitted sizes are not simply the true ones (scores of exactly 0 for every curve)
-    assert calibrate_fit_size(characteriser, rows, 10, seed=3)["factor"] == out["factor"]
+    assert calibrate(characteriser, rows, 10, seed=3)["factor"] == out["factor"]
     assert scores.max() > 0
+    # the shape weighting, fitted on the same curves, never does worse than the model alone
+    weighting = out["shape_weighting"]
+    assert weighting["curves"] == scores.size and weighting["nll"] <= weighting["model_nll"]
     with pytest.raises(ValueError, match="needs curves"):
-        calibrate_fit_size(characteriser, rows, 0)
+        calibrate(characteriser, rows, 0)
 
 
 def test_a_model_saved_before_the_size_calibration_names_make_model(
@@ -308,3 +311,29 @@ def test_a_model_saved_before_the_size_calibration_names_make_model(
     record.write_text(json.dumps(old))
     with pytest.raises(ValueError, match="make model"):
         Characteriser.load(tmp_path / "model")
+
+
+def test_the_fit_weighs_the_shape_of_large_particles_only():
+    from helpers.characterisation import calibrate_shape_weighting, weigh_shapes
+
+    model = {"cube": 0.6, "octahedron": 0.3, "icosahedron": 0.1}
+    ratios = {"cube": 0.2, "octahedron": 0.0}  # the octahedron fits best; icosahedron not refined
+    weighting = {"tau": 20.0, "radius_A": 30.0}
+    small = weigh_shapes(model, ratios, 10.0, weighting)
+    large = weigh_shapes(model, ratios, 90.0, weighting)
+    assert sum(large.values()) == pytest.approx(1.0) and sum(small.values()) == pytest.approx(1.0)
+    assert max(small, key=small.get) == "cube" and small["cube"] == pytest.approx(0.6, abs=0.01)
+    assert max(large, key=large.get) == "octahedron" and large["octahedron"] > 0.9
+    # a shape the fit did not refine is taken as bad as the worst refined one
+    assert large["icosahedron"] / large["cube"] == pytest.approx(1 / 6)
+    # calibration: where the fit is right for large particles, it gets a weight there
+    evidence = [(model, ratios, 90.0)] * 8 + [(model, ratios, 10.0)] * 8
+    truth = ["octahedron"] * 8 + ["cube"] * 8
+    found = calibrate_shape_weighting(evidence, truth)
+    assert found["tau"] > 0 and found["radius_A"] > 10.0
+    assert found["accuracy"] == 1.0 and found["model_accuracy"] == 0.5
+    assert found["nll"] < found["model_nll"]
+    # where the fit is never right, it gets no weight
+    assert calibrate_shape_weighting(evidence, ["cube"] * 16)["tau"] == 0.0
+    with pytest.raises(ValueError, match="no validation curve"):
+        calibrate_shape_weighting([], [])

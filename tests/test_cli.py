@@ -266,5 +266,7 @@ def test_blind_files_round_trip_through_the_command_line_and_are_scored(
     assert summary.loc["all files", "files"] == 5 and summary["answered"].eq(1.0).all()
     right = per_file["shape_right"].mean()
     assert summary.loc["all files", "shape_right"] == pytest.approx(right)
+    model_right = (per_file["model_shape"] == per_file["shape"]).mean()
+    assert summary.loc["all files", "model_shape_right"] == pytest.approx(model_right)
     with pytest.raises(ValueError, match="did not write"):
         write_blind_files(lib, range(len(lib)), out, conditions, n_files=2)

@@ -66,6 +66,44 @@ def test_mask_marks_a_window_and_a_gap():
     np.testing.assert_array_equal(logq.prepare(STUDY_Q, np.where(mask, I, 7.0), mask), Z)
 
 
+def test_bin_means_keep_every_count_where_a_bin_holds_several_points():
+    I = _curves(STUDY_Q, n=2)
+    grid = logq.LogQGrid(n=128, average=True)
+    Z = logq.prepare(STUDY_Q, I, grid=grid)
+    plain = logq.prepare(STUDY_Q, I, grid=logq.LogQGrid(n=128))
+    g = grid.q
+    edges = np.sqrt(g[1:] * g[:-1])
+
+    def members(k):
+        return (STUDY_Q >= edges[k - 1]) & (STUDY_Q < edges[k])
+
+    # two wide-angle grid points: ln of the mean intensity of the curve's points in each bin
+    k = int(np.searchsorted(g, 10.0))
+    here, there = members(k), members(k + 1)
+    assert here.sum() >= 2 and there.sum() >= 2
+    for row in range(2):
+        step = np.log(I[row, here].mean()) - np.log(I[row, there].mean())
+        assert Z[row, k, 0] - Z[row, k + 1, 0] == pytest.approx(step, abs=1e-5)
+    # where a bin holds fewer than two points (below 0.1 Å⁻¹ here) it is interpolated as before
+    small = g < 0.1
+    np.testing.assert_allclose(
+        Z[:, small, 0] - Z[:, small, 0].mean(axis=1, keepdims=True),
+        plain[:, small, 0] - plain[:, small, 0].mean(axis=1, keepdims=True),
+        atol=1e-5,
+    )
+    np.testing.assert_allclose(logq.prepare(STUDY_Q, 3e5 * I, grid=grid), Z, atol=1e-5)
+    # a bin with some points unmeasured takes the mean of the measured ones; none: unmeasured
+    mask = np.ones_like(I, dtype=bool)
+    kept, *dropped = np.flatnonzero(here)
+    mask[:, dropped] = False
+    one = logq.prepare(STUDY_Q, I, mask, grid=grid)
+    assert one[0, k, 1] == 1
+    step = np.log(I[0, kept]) - np.log(I[0, there].mean())
+    assert one[0, k, 0] - one[0, k + 1, 0] == pytest.approx(step, abs=1e-5)
+    mask[:, kept] = False
+    assert logq.prepare(STUDY_Q, I, mask, grid=grid)[0, k, 1] == 0
+
+
 def test_bad_inputs_raise():
     I = _curves(STUDY_Q, n=2)
     with pytest.raises(ValueError, match="strictly increasing"):

@@ -198,6 +198,7 @@ def test_12_measured_curves(recorded):
         assert value(t, input=condition, target="file", metric="answered") == 1.0
         for target, metric in [
             ("shape", "accuracy"),
+            ("model_shape", "accuracy"),
             ("radius", "within_10_percent"),
             ("radius", "interval_coverage_90"),
             ("model_radius", "within_10_percent"),

@@ -10,16 +10,18 @@ not calibrated), so its level, I(0) ∝ N² f(0)², cannot be used: only ln I up
 constant is.
 
 Hence the input (:func:`prepare`, :class:`LogQGrid`): ln I interpolated linearly in ln q onto a
-fixed log-spaced grid, minus the curve's own mean of ln I over the grid points it measured (exactly
-scale-free: c·I gives the same features for every c > 0), with a second channel marking the
-measured grid points. Curves measured on any q grid (another instrument, a window, gaps) go onto
-the same input. The network (:func:`build_network`) reads the shape through convolutions and
-*global* pooling, which do not care where along ln q a pattern sits (shift-invariant, so an unseen
-size or element looks familiar), and the size through a flattened (position-keeping) view of the
-same features: a size *is* a position on the ln q axis. It predicts the 9 shape logits and, for
-ln N (``log_n_atoms``) and ln R_eq (``ln eq_radius``, R in Å), a Gaussian mean and log-variance,
-trained by the Gaussian negative log-likelihood, so that every prediction comes with an interval
-at any level.
+fixed log-spaced grid (or, with ``LogQGrid(average=True)``, ln of the mean intensity in each grid
+point's bin where the bin holds several measured points: at wide angles, where an instrument's
+linear grid is denser than the log grid), minus the curve's own mean of ln I over the grid points
+it measured (exactly scale-free: c·I gives the same features for every c > 0), with a second
+channel marking the measured grid points. Curves measured on any q grid (another instrument, a
+window, gaps) go onto the same input. The network (:func:`build_network`) reads the shape through
+convolutions and *global* pooling, which do not care where along ln q a pattern sits
+(shift-invariant, so an unseen size or element looks familiar), and the size through a flattened
+(position-keeping) view of the same features: a size *is* a position on the ln q axis. It predicts
+the 9 shape logits and, for ln N (``log_n_atoms``) and ln R_eq (``ln eq_radius``, R in Å), a
+Gaussian mean and log-variance, trained by the Gaussian negative log-likelihood, so that every
+prediction comes with an interval at any level.
 
 Calibration (:meth:`LogQModel.calibrate`) uses validation structures held out of the training rows
 only: a temperature T divides the shape logits (the T minimising the validation negative
@@ -71,11 +73,22 @@ _LOGVAR_RANGE = (-12.0, 4.0)
 
 @dataclass(frozen=True)
 class LogQGrid:
-    """A log-spaced q grid, ``n`` points from ``q_min`` to ``q_max`` (Å⁻¹), ends included."""
+    """A log-spaced q grid, ``n`` points from ``q_min`` to ``q_max`` (Å⁻¹), ends included.
+
+    ``average``: where a grid point's bin (between the geometric midpoints to its neighbours)
+    holds at least two of a curve's q points, the input there is the mean intensity of the
+    bin's measured points instead of the value interpolated at the grid point (:func:`prepare`).
+    On a log grid the bins widen with q, so at wide angles one grid point spans many points of
+    an instrument's linear grid: interpolation keeps two of them and drops the rest, which at
+    low counts is noise, and for a large particle, whose Bragg peaks are narrower than a bin,
+    samples each peak at a random place of its profile; the mean keeps every count and each
+    peak's integrated intensity. ``False`` (interpolation everywhere) for the models trained
+    before it existed."""
 
     q_min: float = 0.01
     q_max: float = 20.0
     n: int = 384
+    average: bool = False
 
     def __post_init__(self):
         if isinstance(self.n, bool) or not isinstance(self.n, (int, np.integer)) or self.n < 16:
@@ -160,9 +173,40 @@ def prepare(q, I, mask=None, grid: LogQGrid | None = None) -> np.ndarray:
             f"curves {rows[:5].tolist()} measure no point of the grid "
             f"[{grid.q_min}, {grid.q_max}] Å⁻¹ with {grid.n} points: check q's unit (Å⁻¹)."
         )
+    if grid.average:
+        values, on_grid = _bin_means(q, I, measured, g, values, on_grid)
+        count = on_grid.sum(axis=1)
     mean = np.where(on_grid, values, 0.0).sum(axis=1) / count
     z = np.where(on_grid, values - mean[:, None], 0.0)
     return np.stack([z, on_grid.astype(float)], axis=-1).astype("float32")
+
+
+def _bin_means(q, I, measured, g, values, on_grid):
+    """(values, on_grid) with ln of the mean measured intensity wherever a grid point's bin
+    (bounded by the geometric midpoints to its neighbours) holds at least two points of ``q``;
+    such a grid point is measured when one of its bin's points is. Elsewhere unchanged."""
+    edges = np.sqrt(g[1:] * g[:-1])
+    ratio = g[1] / g[0]
+    edges = np.concatenate([[g[0] / np.sqrt(ratio)], edges, [g[-1] * np.sqrt(ratio)]])
+    which = np.searchsorted(edges, q, side="right") - 1  # the bin of every q point (-1, n: none)
+    inside = (which >= 0) & (which < g.size)
+    members = np.zeros((g.size, q.size))
+    members[which[inside], np.flatnonzero(inside)] = 1.0
+    binned = members.sum(axis=1) >= 2
+    if not binned.any():
+        return values, on_grid
+    members = members[binned]
+    weights = measured.astype(float)
+    counts = weights @ members.T
+    sums = np.where(measured, I, 0.0) @ members.T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        means = np.log(sums / counts)
+    has = counts > 0
+    values = values.copy()
+    on_grid = on_grid.copy()
+    values[:, binned] = np.where(has, means, 0.0)
+    on_grid[:, binned] = has
+    return values, on_grid
 
 
 # --- targets ------------------------------------------------------------------------------------
