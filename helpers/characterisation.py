@@ -881,18 +881,18 @@ def calibrate(
 #: rounds and epochs that keep it within 10 minutes on 2 cores (README, "Run time"); one round of
 #: small-angle-only curves (:func:`helpers.learning.logq.fit_library`) for the size of curves
 #: without wide angles; the physics fit uses every curve of the library. ``ranges`` widen the
-#: measurement model's random conditions so that training covers every input a file can give:
-#: q_min from below the library's first q and q_max beyond its last (with the defaults no
-#: training curve measured the log-q grid below 0.02 Å⁻¹ nor its last point, and a curve that
-#: did got a size off by a factor 1.5-1.8, in either direction from one training to the next),
-#: and photons up to 1e16 per curve, effectively noise-free (with the cap of 1e9 the network
-#: read the noise of the wide angles as a cue of size). ``average``: the network reads the
-#: log-q grid's bin means, not values interpolated at its points (shape of 800 validation
-#: curves under notebook 10's conditions 85.0 -> 88.8 %; at 1e6 photons 59 -> 70 %; with a grid
-#: of 768 points instead of 384, 84.5 %). ``patience`` 24 because with 12 the
-#: training stopped while the validation size loss still fell; ``epochs`` is a cap that early
-#: stopping reaches first. Chosen on validation particles held out of the training side of
-#: notebook 12's split, never its test particles (the commits give the numbers)
+#: measurement model's random conditions so that training covers every input a file can give: q_min
+#: from below the library's first q and q_max beyond its last (with the defaults no training curve
+#: measured the log-q grid below 0.02 Å⁻¹ nor its last point, and a curve that did got a size off
+#: by a factor 1.5-1.8, in either direction from one training to the next), and photons up to 1e16
+#: per curve, effectively noise-free (with the cap of 1e9 the network read the noise of the wide
+#: angles as a cue of size). ``average``: the network reads the log-q grid's bin means, not values
+#: interpolated at its points (shape of 800 validation curves under notebook 10's conditions 85.0
+#: -> 88.8 %, with another training seed 88.9 -> 90.4 %; at 1e6 photons 59 -> 70 %; with a grid of
+#: 768 points instead of 384, 84.5 %). ``patience`` 24 because with 12 the training stopped while
+#: the validation size loss still fell; ``epochs`` is a cap that early stopping reaches first.
+#: Chosen on validation particles held out of the training side of notebook 12's split, never its
+#: test particles (the commits give the numbers)
 MODEL_RECIPE = {
     "library_name": "sizes",
     "elements": ("Ag", "Au", "Cu", "Fe", "Ni", "Pd", "Pt"),
