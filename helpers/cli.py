@@ -282,7 +282,12 @@ def characterise_file(
         {
             "json": lambda tmp: tmp.write_text(text, encoding="utf-8"),
             # the figure sets its own margins: no "tight" bounding box, which draws it twice
-            "png": lambda tmp: fig.savefig(tmp, dpi=paths.FIGURE_DPI, format="png"),
+            "png": lambda tmp: fig.savefig(
+                tmp,
+                dpi=paths.ANSWER_FIGURE_DPI,
+                format="png",
+                pil_kwargs={"compress_level": paths.ANSWER_PNG_COMPRESSION},
+            ),
         },
     )
     return record

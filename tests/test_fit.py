@@ -261,3 +261,21 @@ def test_the_profile_width_grows_with_the_noise_and_is_at_least_half_a_step(smal
     half_step = np.diff(log_r).min() / fit.SUBSTEPS / 2
     assert widths[0.003] >= half_step * (1 - 1e-9)
     assert widths[1.0] > 2 * widths[0.003]  # measured: 0.30 against 0.032
+
+
+def test_linear_fits_chi2_is_the_sum_of_squared_residuals():
+    rng = np.random.default_rng(4)
+    models = rng.uniform(0.5, 2.0, (6, 40))
+    weight = rng.uniform(0.05, 0.2, 40)
+    data = 3.0 * models[2] + 0.4 + rng.normal(0, 0.05, 40)
+    models[5] = -models[2]  # a negative scale breaks a bound: scale-only fit, background 0
+    scale, background, chi2 = fit._linear_fits(models, data, weight)
+    residual = (data - scale[:, None] * models - background[:, None]) / weight
+    np.testing.assert_allclose(chi2, (residual**2).sum(axis=1), rtol=1e-9)
+    assert scale[2] == pytest.approx(3.0, rel=0.05)
+    assert background[2] == pytest.approx(0.4, abs=0.1)
+    assert background[5] == 0.0 and int(np.argmin(chi2)) == 2
+    # a model that matches exactly: χ² near 0, not the rounding of the expanded sums
+    matched = 7.0 * models[2] * 1e6 + 1e3
+    _, _, exact = fit._linear_fits(models[2:3] * 1e6, matched, weight)
+    assert 0.0 <= exact[0] < 1e-20 * np.sum((matched / weight) ** 2)

@@ -259,12 +259,14 @@ def _linear_fits(models, data, weight) -> tuple[np.ndarray, np.ndarray, np.ndarr
     """(scale, background, chi²) per row of ``models`` (m, n), each minimising
     sum(((data - scale model - background) / weight)²) with scale > 0 and background >= 0 (the
     2x2 normal equations solved in closed form; where their solution breaks a bound, the
-    background is 0 and the scale the one-parameter solution)."""
+    background is 0 and the scale the one-parameter solution). χ² is expanded in the same
+    sums (one pass over ``models`` instead of two), except where it is far below the data's
+    own sum of squares."""
     a = models / weight
     u = 1.0 / weight
     b = data / weight
     aa, au, ab = np.einsum("ij,ij->i", a, a), a @ u, a @ b
-    uu, ub = u @ u, u @ b
+    uu, ub, bb = u @ u, u @ b, b @ b
     det = aa * uu - au * au
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = (ab * uu - au * ub) / det
@@ -272,8 +274,19 @@ def _linear_fits(models, data, weight) -> tuple[np.ndarray, np.ndarray, np.ndarr
     bound = ~np.isfinite(scale) | ~np.isfinite(background) | (scale <= 0) | (background < 0)
     background = np.where(bound, 0.0, background)
     scale = np.where(bound, np.maximum(ab / aa, np.finfo(float).tiny), scale)
-    residual = b - scale[:, None] * a - background[:, None] * u
-    return scale, background, np.einsum("ij,ij->i", residual, residual)
+    chi2 = (
+        bb
+        - 2.0 * (scale * ab + background * ub)
+        + scale * scale * aa
+        + 2.0 * scale * background * au
+        + background * background * uu
+    )
+    # the expansion loses the digits of a χ² far below bb (rounding near 1e-16 bb): such rows,
+    # models that match the data almost exactly, are summed over their residuals
+    close = np.flatnonzero(chi2 < 1e-6 * bb)
+    residual = b - scale[close, None] * a[close] - background[close, None] * u
+    chi2[close] = np.einsum("ij,ij->i", residual, residual)
+    return scale, background, chi2
 
 
 def _check(q, intensity, sigma):
@@ -396,9 +409,12 @@ def fit_family(
         (log_r >= log_r[tried].min() - reach) & (log_r <= log_r[tried].max() + reach)
     )
     # the library's q points the model needs: the measured window, widened for dilations (at
-    # most a factor 2 between neighbouring sizes) and for the smearing kernel
+    # most a factor 2 between neighbouring sizes, and none above DILATION_Q[1]) and for the
+    # smearing kernel. Smearing costs most at wide angles, where σ_q is widest: a window cut at
+    # the measured q_max there halves a fit's time and changes no value
     margin = 0.0 if dq is None else 5.0 * float(dq[use].max())
-    a, b = np.searchsorted(lib.q, [qm.min() / 2 - margin, qm.max() * 2 + margin])
+    top = max(qm.max(), 2.0 * min(qm.max(), DILATION_Q[1]))
+    a, b = np.searchsorted(lib.q, [qm.min() / 2 - margin, top + margin])
     a, b = max(a - 1, 0), min(b + 1, lib.q.size)
     lib_q = lib.q[a:b]
     library_curves = lib.intensities[rows[near], a:b]
