@@ -35,7 +35,9 @@ array of curves sharing one q grid. The steps, each from a layer below:
    fits than the best one, the more so the larger the fit's R_0 (:func:`weigh_shapes`; the
    weight's two constants fitted by likelihood on validation particles, :func:`calibrate`): at
    a fixed number of photons a large particle's wide angles get few counts, which the fit of
-   the library's curves reads better than the network (on validation particles);
+   the library's curves reads better than the network (on validation particles); with it the
+   **shape set**, the fewest labels whose probabilities sum to at least 90 % (:func:`shape_set`):
+   one label where the curve tells the shape, two or more where it cannot tell them apart;
 8. **the size answer**: ``radius_A`` is the fit's R_0 when there is a fit, with a 90 % interval
    R_0 exp(± k (u + c)): u measures how sharply the data fix R_0 (the χ² profile,
    :attr:`helpers.measurement.fit.FitResult.log_radius_halfwidth`), c = :data:`FIT_SIZE_FLOOR`
@@ -65,8 +67,10 @@ from .measurement import domain, files, instrument
 from .measurement import fit as physics
 from .simulation import library, structures
 
-#: the interval level of the size answers
+#: the interval level of the size answers and of the shape set
 LEVEL = 0.9
+#: the labels of a shape set in one table cell
+SET_SEPARATOR = ", "
 #: shapes whose probability reaches this share of the most probable one are fitted too
 FIT_SHARE = 0.1
 #: how many shapes the physics fit tries at most (all of them when the shape is not determinable)
@@ -133,7 +137,9 @@ class Characterisation:
     :data:`NOT_DETERMINABLE`; ``probabilities``: {label: p} (calibrated, summing to 1, reported
     even when the shape is not determinable): the model's, weighed by the physics fit where the
     characteriser has a calibrated weighting (:func:`weigh_shapes`); ``model_shape``: the model's
-    own most probable label; sizes as medians with ``LEVEL`` intervals;
+    own most probable label; ``shape_set``: the fewest labels, most probable first, whose
+    probabilities sum to at least ``LEVEL`` (:func:`shape_set`); sizes as medians with ``LEVEL``
+    intervals;
     ``size_source``: :data:`SIZE_FROM_FIT` (the sizes are the physics fit's, with intervals
     calibrated on validation particles) or :data:`SIZE_FROM_MODEL`; ``model_*``: the model's
     own sizes and intervals; ``warnings``: named problems; ``fit``: the best physics fit (None if
@@ -162,6 +168,7 @@ class Characterisation:
     model_radius_A_high: float
     warnings: list = field(default_factory=list)
     model_shape: str = ""
+    shape_set: list = field(default_factory=list)
     fit: physics.FitResult | None = None
     fits: pd.DataFrame | None = None
     size_fit: physics.FitResult | None = None
@@ -178,7 +185,11 @@ class Characterisation:
 
     def as_row(self) -> dict:
         """One row of the batch table (columns of the issue: shape, p_<label>, sizes, warnings)."""
-        row = {"shape": self.shape, "model_shape": self.model_shape}
+        row = {
+            "shape": self.shape,
+            "model_shape": self.model_shape,
+            "shape_set": SET_SEPARATOR.join(self.shape_set),
+        }
         row.update({f"p_{label}": p for label, p in self.probabilities.items()})
         row.update({key: getattr(self, key) for key in SIZE_FIELDS})
         if self.fit is not None:
@@ -202,6 +213,7 @@ class Characterisation:
             "shape": self.shape,
             "shape_determinable": self.shape != NOT_DETERMINABLE,
             "model_shape": self.model_shape,
+            "shape_set": list(self.shape_set),
             "probabilities": self.probabilities,
             "interval_level": LEVEL,
             **{key: getattr(self, key) for key in SIZE_FIELDS},
@@ -279,6 +291,21 @@ def fit_sizes(fit: physics.FitResult, factor: float) -> dict:
         "radius_A_low": float(fit.radius_A * np.exp(-spread)),
         "radius_A_high": float(fit.radius_A * np.exp(spread)),
     }
+
+
+def shape_set(probabilities: dict, level: float = LEVEL) -> list[str]:
+    """The fewest labels, most probable first, whose probabilities sum to at least ``level``:
+    a set that holds the true shape ``level`` of the time where the probabilities are calibrated
+    (notebook 12 measures how often it does on particles never trained on)."""
+    if not 0 < level < 1:
+        raise ValueError(f"the level must lie strictly between 0 and 1, got {level!r}.")
+    if not probabilities:
+        raise ValueError("no probabilities: a shape set needs at least one label.")
+    labels = sorted(probabilities, key=lambda label: -probabilities[label])
+    total = np.cumsum([probabilities[label] for label in labels])
+    # the tolerance keeps a set whose sum falls short of the level by rounding only
+    size = int(np.searchsorted(total, level - 1e-12)) + 1
+    return labels[: min(size, len(labels))]
 
 
 def shape_ratios(fits: pd.DataFrame) -> dict:
@@ -694,6 +721,7 @@ class Characteriser:
             coverage=cover,
             warnings=warnings,
             model_shape=model_shape,
+            shape_set=shape_set(proba),
             fit=best,
             fits=table,
             size_fit=None if table is None else fits.get("size"),
@@ -1035,9 +1063,9 @@ def write_blind_files(
 
 def read_answers(folder) -> pd.DataFrame:
     """The command line's JSON answers in ``folder``, one row per file (by file name): the shape,
-    its probability, the model's own shape, the answer's sizes with intervals and where they come
-    from, the model's own radius with its interval, the best fit's shape, element and radius,
-    chi²_red, the novelty score and the number of warnings."""
+    its probability, the model's own shape, the shape set (a tuple), the answer's sizes with
+    intervals and where they come from, the model's own radius with its interval, the best fit's
+    shape, element and radius, chi²_red, the novelty score and the number of warnings."""
     rows = []
     for path in sorted(Path(folder).glob("*.json")):
         record = json.loads(path.read_text(encoding="utf-8"))
@@ -1049,6 +1077,7 @@ def read_answers(folder) -> pd.DataFrame:
                 "shape_answer": record["shape"],
                 "p_shape": record["probabilities"].get(record["shape"]),
                 "model_shape": record["model_shape"],
+                "shape_set": tuple(record["shape_set"]),
                 **{
                     k: record[k]
                     for k in (
@@ -1080,14 +1109,21 @@ def score_answers(truth: pd.DataFrame, answers: pd.DataFrame, tolerance: float =
     ``truth`` (:func:`write_blind_files`): the share of files answered, the shape accuracy of the
     answer, of the model alone and of the fit, the share with the answer's radius (the fit's where
     there is a fit) and the model's own within ``tolerance`` of the true R_eq, the coverage of
-    their 90 % radius intervals, the share of shapes not determinable. A file without an answer
-    counts as wrong."""
+    their 90 % radius intervals, the share of shapes not determinable, and of the shape sets: how
+    often the set holds the true shape (``set_covers``), its mean number of labels
+    (``set_size``), the share of one-label sets (``single_label``) and how often that label is
+    right (``single_right``, over those files only; the label counts where the shape is not
+    determinable too). A file without an answer counts as wrong."""
     merged = truth.merge(answers, on="file", how="left")
     answered = merged["shape_answer"].notna()
     true_r = merged["eq_radius"].astype(float)
+    sets = [labels if isinstance(labels, tuple) else () for labels in merged["shape_set"]]
+    size = pd.Series([len(labels) for labels in sets], index=merged.index, dtype=float)
+    single = answered & (size == 1)
+    right = answered & (merged["shape_answer"] == merged["shape"])
     per_file = merged.assign(
         answered=answered,
-        shape_right=answered & (merged["shape_answer"] == merged["shape"]),
+        shape_right=right,
         model_shape_right=answered & (merged["model_shape"] == merged["shape"]),
         fit_shape_right=answered & (merged["fit_shape"] == merged["shape"]),
         radius_within=answered & ((merged["radius_A"] / true_r - 1).abs() <= tolerance),
@@ -1100,6 +1136,15 @@ def score_answers(truth: pd.DataFrame, answers: pd.DataFrame, tolerance: float =
         & (merged["model_radius_A_low"] <= true_r)
         & (true_r <= merged["model_radius_A_high"]),
         not_determinable=merged["shape_answer"] == NOT_DETERMINABLE,
+        set_covers=answered
+        & pd.Series([s in labels for s, labels in zip(merged["shape"], sets)], merged.index),
+        set_size=size.where(answered),
+        single_label=single,
+        single_right=pd.Series(
+            [labels[:1] == (s,) for s, labels in zip(merged["shape"], sets)], merged.index
+        )
+        .astype(float)
+        .where(single),
     )
     columns = [
         "answered",
@@ -1111,6 +1156,10 @@ def score_answers(truth: pd.DataFrame, answers: pd.DataFrame, tolerance: float =
         "model_radius_within",
         "model_covered",
         "not_determinable",
+        "set_covers",
+        "set_size",
+        "single_label",
+        "single_right",
     ]
     summary = per_file.groupby("condition", sort=False)[columns].mean()
     summary.loc["all files"] = per_file[columns].mean()
@@ -1190,6 +1239,10 @@ def blind_result_rows(summary: pd.DataFrame, section: str = "blind test") -> lis
         "model_radius_within": ("model_radius", "within_10_percent"),
         "model_covered": ("model_radius", "interval_coverage_90"),
         "not_determinable": ("shape", "not_determinable"),
+        "set_covers": ("shape_set", "coverage_90"),
+        "set_size": ("shape_set", "mean_labels"),
+        "single_label": ("shape_set", "single_label_share"),
+        "single_right": ("shape_set", "single_label_accuracy"),
         "answered": ("file", "answered"),
     }
     out = []

@@ -327,15 +327,16 @@ def _cell(value, digits=3) -> str:
 
 
 def result_table(rows) -> str:
-    """The table printed at the end: file, shape, p of that shape, R_eq with its interval,
-    chi²_red, number of warnings (or the failure)."""
+    """The table printed at the end: file, shape, p of that shape, the number of labels in the
+    90 % shape set (the labels are in the JSON), R_eq with its interval, chi²_red, number of
+    warnings (or the failure)."""
     from .characterisation import NOT_DETERMINABLE
 
-    header = ("file", "shape", "p", "R_eq (Å) [90 % interval]", "χ²_red", "warnings")
+    header = ("file", "shape", "p", "90 % set", "R_eq (Å) [90 % interval]", "χ²_red", "warnings")
     lines = [header]
     for file, record in rows:
         if record is None:
-            lines.append((file, "FAILED (see above)", "-", "-", "-", "-"))
+            lines.append((file, "FAILED (see above)", "-", "-", "-", "-", "-"))
             continue
         shape = record["shape"]
         determinable = shape != NOT_DETERMINABLE
@@ -345,11 +346,13 @@ def result_table(rows) -> str:
             f"{_cell(record['radius_A_high'])}]"
         )
         chi2 = None if record["fit"] is None else record["fit"]["chi2_red"]
+        n_set = len(record["shape_set"])
         lines.append(
             (
                 file,
                 shape if determinable else "not determinable",
                 "-" if p is None else f"{p:.2f}",
+                f"{n_set} label" + ("s" if n_set > 1 else ""),
                 radius,
                 _cell(chi2),
                 str(len(record["warnings"])),

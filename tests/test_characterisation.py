@@ -31,6 +31,8 @@ def test_one_curve_gets_probabilities_sizes_a_fit_and_warnings(characteriser, sm
     assert result.fit is not None and np.isfinite(result.fit.chi2_red)
     assert len(result.fits) >= 4  # every element and B_iso of the shapes tried
     assert isinstance(result.warnings, list)
+    assert result.shape_set[0] == result.shape  # the set starts with the answer
+    assert sum(result.probabilities[s] for s in result.shape_set) >= 0.9 - 1e-12
 
 
 def test_without_wide_angles_the_shape_is_not_determinable(characteriser, small_library):
@@ -49,7 +51,7 @@ def test_a_batch_gives_one_row_per_curve_and_nm_equals_angstrom(characteriser, s
     assert isinstance(table, pd.DataFrame) and len(table) == 3
     labels = [f"p_{s}" for s in characteriser.model.labels]
     needed = ["shape", "n_atoms", "n_atoms_low", "n_atoms_high", "radius_A", "radius_A_low"]
-    assert set(labels + needed + ["radius_A_high", "warnings"]) <= set(table.columns)
+    assert set(labels + needed + ["radius_A_high", "warnings", "shape_set"]) <= set(table.columns)
     np.testing.assert_allclose(table[labels].sum(axis=1), 1.0, rtol=1e-9)
     in_nm = characteriser.characterise(10.0 * lib.q, curves, q_unit="1/nm")
     pd.testing.assert_frame_equal(in_nm, table)
@@ -337,3 +339,18 @@ def test_the_fit_weighs_the_shape_of_large_particles_only():
     assert calibrate_shape_weighting(evidence, ["cube"] * 16)["tau"] == 0.0
     with pytest.raises(ValueError, match="no validation curve"):
         calibrate_shape_weighting([], [])
+
+
+def test_the_shape_set_is_the_fewest_labels_reaching_the_level():
+    from helpers.characterisation import shape_set
+
+    p = {"cube": 0.05, "octahedron": 0.55, "icosahedron": 0.3, "tetrahedron": 0.1}
+    assert shape_set(p) == ["octahedron", "icosahedron", "tetrahedron"]  # 0.95 >= 0.9
+    assert shape_set(p, level=0.85) == ["octahedron", "icosahedron"]  # exactly 0.85
+    assert shape_set({"cube": 0.97, "octahedron": 0.03}) == ["cube"]
+    assert shape_set({"cube": 0.5, "octahedron": 0.5}) == ["cube", "octahedron"]
+    for level in (0.0, 1.0, float("nan")):
+        with pytest.raises(ValueError, match="strictly between 0 and 1"):
+            shape_set(p, level=level)
+    with pytest.raises(ValueError, match="at least one label"):
+        shape_set({})

@@ -7,6 +7,7 @@ import sys
 import tomllib
 
 import h5py
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -268,5 +269,15 @@ def test_blind_files_round_trip_through_the_command_line_and_are_scored(
     assert summary.loc["all files", "shape_right"] == pytest.approx(right)
     model_right = (per_file["model_shape"] == per_file["shape"]).mean()
     assert summary.loc["all files", "model_shape_right"] == pytest.approx(model_right)
+    # the shape sets: read from the JSON, scored against the true shapes
+    covers = [s in labels for s, labels in zip(per_file["shape"], per_file["shape_set"])]
+    assert summary.loc["all files", "set_covers"] == pytest.approx(np.mean(covers))
+    sizes = per_file["shape_set"].map(len)
+    assert summary.loc["all files", "set_size"] == pytest.approx(sizes.mean())
+    assert summary.loc["all files", "single_label"] == pytest.approx((sizes == 1).mean())
+    if (sizes == 1).any():
+        one = per_file[sizes == 1]
+        expected = (one["shape_set"].str[0] == one["shape"]).mean()
+        assert summary.loc["all files", "single_right"] == pytest.approx(expected)
     with pytest.raises(ValueError, match="did not write"):
         write_blind_files(lib, range(len(lib)), out, conditions, n_files=2)

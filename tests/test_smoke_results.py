@@ -212,6 +212,15 @@ def test_12_measured_curves(recorded):
     assert value(t, input=saxs[0], target="shape", metric="not_determinable") == 1.0
     assert value(t, input=saxs[0], target="shape", metric="accuracy") == 0.0
     assert value(t, input="all files", target="shape", metric="not_determinable") == 0.0
+    # the 90 % shape sets: between one label and all nine, holding the true shape at least as
+    # often as the answer's label is right (the set begins with that label)
+    for condition in t["input"].unique():
+        labels = value(t, input=condition, target="shape_set", metric="mean_labels")
+        assert 1.0 <= labels <= 9.0
+        holds = value(t, input=condition, target="shape_set", metric="coverage_90")
+        assert 0.0 <= holds <= 1.0
+        if condition != saxs[0]:
+            assert holds >= value(t, input=condition, target="shape", metric="accuracy")
 
 
 def test_13_sizes_generalisation(recorded):
