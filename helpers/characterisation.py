@@ -248,6 +248,7 @@ class Characterisation:
             sigma=self.sigma,
             shape=self.shape,
             probability=self.probabilities.get(self.shape) if determinable else None,
+            also=[s for s in self.shape_set if s != self.shape] if determinable else [],
             radius_A=self.radius_A,
             radius_A_low=self.radius_A_low,
             radius_A_high=self.radius_A_high,

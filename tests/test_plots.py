@@ -204,6 +204,17 @@ def test_characterisation_fit_has_its_panels_labels_and_the_bragg_positions_in_r
     assert "icosahedron (p = 0.93)" in title and "R_eq = 12 Å (90 % interval 10–14.5 Å)" in title
     assert "χ²_red = 1.31" in title
     plt.close(fig)
+    # a shape set of more than one label: the others follow the probability
+    fig = _fit_figure(q, probability=0.6, also=["cuboctahedron", "octahedron"])
+    assert "icosahedron (p = 0.60; 90 % set adds cuboctahedron, octahedron)" in fig.get_suptitle()
+    assert fig._suptitle.get_fontsize() == 10.0
+    plt.close(fig)
+    many = ["dihedral_rhombic_dodecahedron", "rhombic_dodecahedron", "pentagonal_bipyramid"]
+    fig = _fit_figure(q, probability=0.3, also=[*many, "cube"])
+    title = fig.get_suptitle()
+    assert "set adds dihedral_rhombic_dodecahedron, rhombic_dodecahedron and 2 more)" in title
+    assert 7.0 <= fig._suptitle.get_fontsize() < 10.0  # a longer line, set smaller
+    plt.close(fig)
 
 
 def test_characterisation_fit_without_wide_angles_or_fit_says_so():

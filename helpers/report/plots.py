@@ -830,11 +830,23 @@ def _plain(value, _position=None) -> str:
 
 
 def _answer_title(
-    shape, probability, radius_A, radius_A_low, radius_A_high, level, chi2_red, size_source=""
+    shape,
+    probability,
+    radius_A,
+    radius_A_low,
+    radius_A_high,
+    level,
+    chi2_red,
+    size_source="",
+    also=(),
 ):
-    """One line: the shape (with its probability), R_eq with its interval (and where it comes
-    from), the fit's chi²_red."""
-    shape_text = f"shape {shape}" + ("" if probability is None else f" (p = {probability:.2f})")
+    """One line: the shape (with its probability and the ``also`` labels of its ``level`` shape
+    set), R_eq with its interval (and where it comes from), the fit's chi²_red."""
+    shape_text = f"shape {shape}"
+    if probability is not None:
+        named = ", ".join(also[:2]) + (f" and {len(also) - 2} more" if len(also) > 2 else "")
+        extra = f"; {100 * level:.0f} % set adds {named}" if also else ""
+        shape_text += f" (p = {probability:.2f}{extra})"
     radius = (
         f"R_eq = {radius_A:.3g} Å ({100 * level:.0f} % interval {radius_A_low:.3g}–"
         f"{radius_A_high:.3g} Å{', ' + size_source if size_source else ''})"
@@ -867,25 +879,26 @@ def characterisation_fit(
     source: str = "",
     q_split: float = SAXS_WAXS_SPLIT,
     canvas: CharacterisationCanvas | None = None,
+    also=(),
 ) -> plt.Figure:
-    """The characterisation of one measured curve, drawn from the values given (nothing is
-    computed here but the panels).
+    """The characterisation of one measured curve, drawn from the values given (nothing is computed
+    here but the panels).
 
     Left: the small-angle part (q < ``q_split``) on log-log axes; right: the wide-angle part on
     linear axes with the ``bragg`` positions ({label: q}, Å⁻¹) marked (``bragg_label`` in the
     legend). Each has the residuals of the fit in a small panel below. ``q``, ``intensity`` and
     ``sigma`` (error bars; None: no bars) are the measured curve (q in Å⁻¹, intensity in the
-    measurement's units, NaN where not measured); ``fit_q``, ``fitted`` and ``residuals`` the
-    fit at the points it used (None: no fit), the residuals (I - fit) / σ if
-    ``residuals_per_sigma`` else (I - fit) / σ̂, σ̂ estimated from the curve itself;
-    ``small_fit``: (q, fitted, residuals, label) of a fit of the small angles alone, drawn in
-    the small-angle panel instead of the full fit (None: the full fit there too). The
-    title gives the answer: ``shape`` with its ``probability`` (None: not shown, e.g. when the
-    shape is not determinable), the equivalent radius ``radius_A`` with its ``level`` interval
-    and ``size_source`` (where the size comes from, e.g. "physics fit"; "": not said), and
+    measurement's units, NaN where not measured); ``fit_q``, ``fitted`` and ``residuals`` the fit
+    at the points it used (None: no fit), the residuals (I - fit) / σ if ``residuals_per_sigma``
+    else (I - fit) / σ̂, σ̂ estimated from the curve itself; ``small_fit``: (q, fitted, residuals,
+    label) of a fit of the small angles alone, drawn in the small-angle panel instead of the full
+    fit (None: the full fit there too). The title gives the answer: ``shape`` with its
+    ``probability`` (None: not shown, e.g. when the shape is not determinable) and ``also``, the
+    other labels of its ``level`` shape set, the equivalent radius ``radius_A`` with its ``level``
+    interval and ``size_source`` (where the size comes from, e.g. "physics fit"; "": not said), and
     ``chi2_red`` (None: no fit); ``source`` (a file name) heads it. ``canvas``: a
-    :class:`CharacterisationCanvas` (of this ``q_split``) to draw on again instead of a new
-    pyplot figure."""
+    :class:`CharacterisationCanvas` (of this ``q_split``) to draw on again instead of a new pyplot
+    figure."""
     canvas = CharacterisationCanvas(q_split) if canvas is None else canvas
     if canvas.q_split != q_split:
         raise ValueError(
@@ -902,10 +915,22 @@ def characterisation_fit(
         bragg=bragg,
         bragg_label=bragg_label,
         title=_answer_title(
-            shape, probability, radius_A, radius_A_low, radius_A_high, level, chi2_red, size_source
+            shape,
+            probability,
+            radius_A,
+            radius_A_low,
+            radius_A_high,
+            level,
+            chi2_red,
+            size_source,
+            also,
         ),
         source=source,
     )
+
+
+#: the characters of a 10-point title line across the characterisation figure (12.5 in wide)
+TITLE_CHARACTERS = 160
 
 
 class CharacterisationCanvas:
@@ -1054,5 +1079,8 @@ class CharacterisationCanvas:
                 ax_r.text(0.5, 0.5, "no fit", transform=ax_r.transAxes, ha="center", color=GREY)
             if ax.get_legend_handles_labels()[0]:  # a fixed corner: "best" scans every point
                 ax.legend(fontsize=7, loc="upper right")
-        self.figure.suptitle(f"{source}\n{title}" if source else title, fontsize=10, y=0.99)
+        # 10 pt holds about TITLE_CHARACTERS characters across the figure; a longer line (a long
+        # shape set) is set smaller rather than cut at the figure's edges
+        size = max(7.0, min(10.0, 10.0 * TITLE_CHARACTERS / max(len(title), 1)))
+        self.figure.suptitle(f"{source}\n{title}" if source else title, fontsize=size, y=0.99)
         return self.figure
