@@ -410,9 +410,8 @@ def fit_family(
     )
     # the library's q points the model needs: the measured window, widened for dilations (at
     # most a factor 2 between neighbouring sizes, and none above DILATION_Q[1]) and for the
-    # smearing kernel. Smearing costs most at wide angles, where σ_q is widest: a window cut at
-    # the measured q_max there saved a quarter of the fit's time on 30 curves (most measured to
-    # the library's q_max) and changes no value
+    # smearing kernel. Above DILATION_Q[1] the window ends at the measured q_max: a curve
+    # measured below the library's q_max is not smeared beyond it (no value changes)
     margin = 0.0 if dq is None else 5.0 * float(dq[use].max())
     top = max(qm.max(), 2.0 * min(qm.max(), DILATION_Q[1]))
     a, b = np.searchsorted(lib.q, [qm.min() / 2 - margin, top + margin])
