@@ -232,3 +232,45 @@ def test_realistic_training_draws_measured_versions(small_library):
     )
     assert len(model.history["loss"]) == 2
     np.testing.assert_allclose(model.predict(lib.q, lib.intensities[:3]).proba.sum(axis=1), 1.0)
+
+
+def test_guinier_anchor_takes_the_size_from_the_forward_scattering(trained, tmp_path):
+    model, lib = trained
+    meta = lib.metadata
+    val = np.flatnonzero((meta["size_parameter_1"] == 3).to_numpy())
+    fit = np.setdiff1d(np.arange(len(meta)), val)
+    anchored = logq.LogQModel.load(model.save(tmp_path / "network"), library=lib)
+    anchored.calibrate_guinier(
+        lib.q, lib.intensities[fit], meta.iloc[fit], lib.intensities[val], meta.iloc[val]
+    )
+    record = anchored.history["guinier"]
+    assert anchored.guinier and record["anchored"] == len(val)
+    # R_eq = sqrt(5/3) R_g of the atom centres: the offset is near ln sqrt(5/3), the form factor
+    # and thermal smearing widen the scattering R_g of small particles (d < 0)
+    a, d = anchored.guinier_offset
+    assert a == pytest.approx(0.5 * np.log(5 / 3), abs=0.03) and d < 0
+    assert record["rmse_log_radius_anchored"] < 0.02 < record["rmse_log_radius_network"]
+    rows = np.arange(0, len(lib), 5)
+    net, anc = (
+        model.predict(lib.q, lib.intensities[rows]),
+        anchored.predict(lib.q, lib.intensities[rows]),
+    )
+    truth = logq.size_targets(meta.iloc[rows])
+    assert anc.guinier.all() and net.guinier is None
+    assert np.sqrt(np.mean((anc.log_radius - truth[:, 1]) ** 2)) < 0.02
+    np.testing.assert_array_equal(anc.proba, net.proba)  # the shape is the network's
+    # ln N moves with ln R_eq: the network's element term is kept
+    np.testing.assert_allclose(
+        anc.log_n_atoms - 3 * anc.log_radius, net.log_n_atoms - 3 * net.log_radius, atol=1e-9
+    )
+    # a window that starts above the forward scattering keeps the network's size
+    mask = np.broadcast_to(lib.q >= 0.5, (rows.size, lib.q.size))
+    I = np.where(mask, lib.intensities[rows], np.nan)
+    cut = anchored.predict(lib.q, I, mask)
+    assert not cut.guinier.any()
+    np.testing.assert_array_equal(cut.log_radius, model.predict(lib.q, I, mask).log_radius)
+    # saved and loaded with the anchor
+    again = logq.LogQModel.load(anchored.save(tmp_path / "anchored"), library=lib)
+    np.testing.assert_array_equal(
+        again.predict(lib.q, lib.intensities[rows]).log_radius, anc.log_radius
+    )

@@ -250,14 +250,20 @@ def measured_versions(
     pool = rows if pool is None else pool
     out = []
     for r in range(rounds):
-        conditions = instrument.random_measurements(
-            len(rows), seed=instrument.derived_seed(seed, 1, r), **ranges
-        )
-        I, mask = instrument.measure(
-            lib, rows, conditions, seed=instrument.derived_seed(seed, 2, r), pool=pool
-        )
-        out.append(prepare(lib.q, I, mask & (np.nan_to_num(I) > 0), grid))
+        I, mask = _measured(lib, rows, r, seed, pool, ranges)
+        out.append(prepare(lib.q, I, mask, grid))
     return np.stack(out)
+
+
+def _measured(lib, rows, r: int, seed: int, pool, ranges: dict):
+    """Round ``r`` of :func:`measured_versions` as curves: (I, mask), zero counts unmeasured."""
+    conditions = instrument.random_measurements(
+        len(rows), seed=instrument.derived_seed(seed, 1, r), **ranges
+    )
+    I, mask = instrument.measure(
+        lib, rows, conditions, seed=instrument.derived_seed(seed, 2, r), pool=pool
+    )
+    return I, mask & (np.nan_to_num(I) > 0)
 
 
 # --- network ------------------------------------------------------------------------------------
@@ -364,6 +370,9 @@ class LogQPrediction:
     log_n_atoms_std: np.ndarray
     log_radius: np.ndarray
     log_radius_std: np.ndarray
+    #: where the size is the Guinier anchor's (:meth:`LogQModel.predict` with ``guinier``); None:
+    #: the network's everywhere
+    guinier: np.ndarray | None = None
 
     @property
     def radius_A(self) -> np.ndarray:
@@ -430,6 +439,15 @@ class LogQModel:
     size_scale: tuple = (1.0, 1.0)
     size_mean: tuple = (0.0, 0.0)
     size_std: tuple = (1.0, 1.0)
+    #: size from the curve's forward scattering where it is measured (:meth:`calibrate_guinier`)
+    guinier: bool = False
+    #: ln R_eq − ln R_g = a + d / R_g² (R_g in Å), fitted on the training curves
+    guinier_offset: tuple = (0.0, 0.0)
+    #: rms of that relation on the training curves, and the variance of the network's element
+    #: term (ln N − 3 ln R_eq) on the validation curves
+    guinier_spread: tuple = (0.0, 0.0)
+    #: factors of the anchored ln R_eq and ln N standard deviations (validation rms z-scores)
+    guinier_scale: tuple = (1.0, 1.0)
     library: str | None = None
     history: dict = field(default_factory=dict)
     network: object = field(default=None, repr=False)
@@ -567,8 +585,95 @@ class LogQModel:
         )
 
     def predict(self, q, I, mask=None) -> LogQPrediction:
-        """Predictions for curves ``I`` measured at ``q`` (Å⁻¹; any grid, see :func:`prepare`)."""
-        return self.predict_inputs(prepare(q, I, mask, self.grid))
+        """Predictions for curves ``I`` measured at ``q`` (Å⁻¹; any grid, see :func:`prepare`).
+        With ``guinier``, the size of every curve whose forward scattering is measured comes from
+        its Guinier radius (:meth:`calibrate_guinier`); elsewhere the network's."""
+        prediction = self.predict_inputs(prepare(q, I, mask, self.grid))
+        return self._anchored(q, I, mask, prediction) if self.guinier else prediction
+
+    # size from the forward scattering ---------------------------------------------------------
+
+    def _anchored(self, q, I, mask, prediction: LogQPrediction) -> LogQPrediction:
+        """``prediction`` with ln R_eq = ln R_g + a + d / R_g² where a Guinier fit is valid, and
+        ln N moved by 3 × the change of ln R_eq (the network's element term ln N − 3 ln R_eq
+        kept). Standard deviations: the relation's rms and the fit's own error in ln R_g, and
+        for ln N also the element term's validation variance, each times its calibrated factor."""
+        from ..measurement import domain
+
+        I = np.asarray(I, dtype=float)
+        I = I[None] if I.ndim == 1 else I
+        if mask is not None:
+            mask = np.asarray(mask, dtype=bool)
+            mask = mask[None] if mask.ndim == 1 else mask
+        start = np.exp(prediction.log_radius) / math.sqrt(5.0 / 3.0)
+        fit = domain.guinier(q, I, mask, start=start)
+        ok = fit.valid
+        rg = np.where(ok, fit.radius_of_gyration, 1.0)
+        a, d = self.guinier_offset
+        log_r = np.log(rg) + a + d / rg**2
+        var_r = self.guinier_spread[0] ** 2 + np.nan_to_num(fit.log_rg_std) ** 2
+        k_r, k_n = self.guinier_scale
+        log_n = prediction.log_n_atoms + 3.0 * (log_r - prediction.log_radius)
+        std_n = k_n * np.sqrt(9.0 * var_r + self.guinier_spread[1])
+        return LogQPrediction(
+            proba=prediction.proba,
+            shape=prediction.shape,
+            log_n_atoms=np.where(ok, log_n, prediction.log_n_atoms),
+            log_n_atoms_std=np.where(ok, std_n, prediction.log_n_atoms_std),
+            log_radius=np.where(ok, log_r, prediction.log_radius),
+            log_radius_std=np.where(ok, k_r * np.sqrt(var_r), prediction.log_radius_std),
+            guinier=ok,
+        )
+
+    def calibrate_guinier(self, q, I_fit, meta_fit, I_val, meta_val, mask_val=None):
+        """Fit the size anchor and switch it on (``guinier``). Physics: R_eq is √(5/3) times the
+        radius of gyration of the atom centres, and a curve's Guinier radius R_g is that of its
+        scattering density, wider by the atoms' own form factor and thermal smearing, which
+        matter more the smaller the particle: ln R_eq = ln R_g + a + d / R_g² (a also takes the
+        Guinier fit's small bias up to q R_g = 1.3). a and d by least squares on the training
+        curves ``I_fit`` (clean library curves on ``q``), the relation's rms with them; the
+        element term's variance and the two factors of the standard deviations (rms z-scores) on
+        the validation curves ``I_val`` (measured as the model will be tested: structures held
+        out of the training rows). Records the validation RMSE of ln R_eq with and without the
+        anchor in ``history["guinier"]``."""
+        from ..measurement import domain
+
+        fit = domain.guinier(q, I_fit)
+        ok = fit.valid
+        if ok.sum() < 3:
+            raise ValueError(
+                f"only {int(ok.sum())} training curves measure their forward scattering: the "
+                "Guinier anchor needs small-angle data (q R_g <= 1.3) on the training grid."
+            )
+        rg = fit.radius_of_gyration[ok]
+        y = size_targets(meta_fit)[ok, 1] - np.log(rg)
+        A = np.stack([np.ones_like(rg), 1.0 / rg**2], axis=1)
+        coef, *_ = np.linalg.lstsq(A, y, rcond=None)
+        spread = float(np.sqrt(np.sum((y - A @ coef) ** 2) / max(len(y) - 2, 1)))
+        self.guinier_offset = (float(coef[0]), float(coef[1]))
+        self.guinier_spread, self.guinier_scale, self.guinier = (spread, 0.0), (1.0, 1.0), True
+        network = self.predict_inputs(prepare(q, I_val, mask_val, self.grid))
+        anchored = self._anchored(q, I_val, mask_val, network)
+        truth = size_targets(meta_val)
+        ok = anchored.guinier
+        record = {"validation_curves": int(len(ok)), "anchored": int(ok.sum())}
+        if ok.sum() >= 2:
+            element = (truth[ok, 0] - 3 * truth[ok, 1]) - (
+                network.log_n_atoms[ok] - 3 * network.log_radius[ok]
+            )
+            self.guinier_spread = (spread, float(np.mean(element**2)))
+            anchored = self._anchored(q, I_val, mask_val, network)
+            z_r = (truth[ok, 1] - anchored.log_radius[ok]) / anchored.log_radius_std[ok]
+            z_n = (truth[ok, 0] - anchored.log_n_atoms[ok]) / anchored.log_n_atoms_std[ok]
+            self.guinier_scale = (
+                float(np.sqrt(np.mean(z_r**2))),
+                float(np.sqrt(np.mean(z_n**2))),
+            )
+            for name, pred in (("network", network), ("anchored", anchored)):
+                err = truth[ok, 1] - pred.log_radius[ok]
+                record[f"rmse_log_radius_{name}"] = float(np.sqrt(np.mean(err**2)))
+        self.history = {**self.history, "guinier": record}
+        return self
 
     # disk --------------------------------------------------------------------------------------
 
@@ -591,6 +696,10 @@ class LogQModel:
             "size_scale": list(self.size_scale),
             "size_mean": list(self.size_mean),
             "size_std": list(self.size_std),
+            "guinier": self.guinier,
+            "guinier_offset": list(self.guinier_offset),
+            "guinier_spread": list(self.guinier_spread),
+            "guinier_scale": list(self.guinier_scale),
             "history": self.history,
         }
 
@@ -642,6 +751,10 @@ class LogQModel:
             size_scale=tuple(record["size_scale"]),
             size_mean=tuple(record["size_mean"]),
             size_std=tuple(record["size_std"]),
+            guinier=record.get("guinier", False),
+            guinier_offset=tuple(record.get("guinier_offset", (0.0, 0.0))),
+            guinier_spread=tuple(record.get("guinier_spread", (0.0, 0.0))),
+            guinier_scale=tuple(record.get("guinier_scale", (1.0, 1.0))),
             library=record["library"],
             history=record["history"],
         )
@@ -677,7 +790,9 @@ def fit_library(
     :data:`SAXS_Q_MIN` (small angles only), so that the size of a curve without wide angles
     is read from what the model has seen; early stopping and
     calibration still use the ``ranges`` conditions. ``options``: :class:`LogQModel` fields
-    (``grid``, ``width``, ``epochs``, ``patience`` ...)."""
+    (``grid``, ``width``, ``epochs``, ``patience`` ...); ``guinier=True`` fits the size anchor
+    (:meth:`LogQModel.calibrate_guinier`) on the clean training curves and the validation curves
+    (measured like ``Z_val`` for a realistic model)."""
     fit_rows, val_rows = np.asarray(fit_rows), np.asarray(val_rows)
     if fit_rows.size == 0 or val_rows.size == 0:
         raise ValueError("fit_rows and val_rows must both hold library rows.")
@@ -709,6 +824,21 @@ def fit_library(
         Z = prepare(lib.q, lib.intensities[fit_rows], grid=model.grid)
         Z_val = prepare(lib.q, lib.intensities[val_rows], grid=model.grid)
     model.fit(Z, meta.iloc[fit_rows], Z_val, meta.iloc[val_rows])
+    if model.guinier:
+        if realistic:  # the validation curves of Z_val, as measured curves
+            I_val, mask_val = _measured(
+                lib, val_rows, 0, instrument.derived_seed(seed, 4), val_rows, ranges
+            )
+        else:
+            I_val, mask_val = lib.intensities[val_rows], None
+        model.calibrate_guinier(
+            lib.q,
+            lib.intensities[fit_rows],
+            meta.iloc[fit_rows],
+            I_val,
+            meta.iloc[val_rows],
+            mask_val,
+        )
     model.library = model_set.library_id(lib)
     return model
 
@@ -747,6 +877,9 @@ def score(prediction: LogQPrediction, labels, meta: pd.DataFrame, rows, level: f
         log_radius_low=ivl["log_radius_low"],
         log_radius_high=ivl["log_radius_high"],
         log_n_pred=prediction.log_n_atoms,
+        guinier=(
+            np.zeros(len(part), dtype=bool) if prediction.guinier is None else prediction.guinier
+        ),
     )
     scores = [
         dict(target=targets.SHAPE, metrics=shape_scores),

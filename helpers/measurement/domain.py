@@ -105,3 +105,90 @@ def coverage(q, measured=None, shape_q_max: float = SHAPE_Q_MAX) -> Coverage:
         gaps=gaps,
         notes=tuple(notes),
     )
+
+
+#: fewest measured points a Guinier fit needs (below: no radius of gyration from this curve)
+GUINIER_MIN_POINTS = 4
+
+
+@dataclass(frozen=True)
+class GuinierFit:
+    """Guinier fits of n curves: ``radius_of_gyration`` (Å, NaN where not ``valid``),
+    ``log_rg_std`` (the standard error of ln R_g from the fit's residuals), ``n_points`` (measured
+    points with q R_g <= the fit's limit) and ``valid`` (enough of them, a falling curve)."""
+
+    radius_of_gyration: np.ndarray
+    log_rg_std: np.ndarray
+    n_points: np.ndarray
+    valid: np.ndarray
+
+
+def guinier(
+    q,
+    I,
+    measured=None,
+    start=None,
+    qrg_max: float = GUINIER_QRG,
+    min_points: int = GUINIER_MIN_POINTS,
+    iterations: int = 10,
+) -> GuinierFit:
+    """The radius of gyration of each curve from its forward scattering,
+    ln I = ln I(0) − q² R_g² / 3,
+    fitted by least squares to the measured points with q R_g <= ``qrg_max`` (R_g iterated from
+    ``start``, Å, one per curve; default: from the first ``min_points`` measured points).
+
+    ``q``: (n_q,) Å⁻¹, increasing; ``I``: (n, n_q) or (n_q,); ``measured``: mask of the points that
+    hold a value (default: finite I > 0). A curve is not ``valid`` where fewer than ``min_points``
+    measured points lie below q = qrg_max / R_g (the window starts too high for its size) or the
+    curve does not fall there. Absolute scale and a constant factor do not matter."""
+    q = np.asarray(q, dtype=float)
+    I = np.asarray(I, dtype=float)
+    one = I.ndim == 1
+    I = I[None] if one else I
+    if I.ndim != 2 or I.shape[1] != q.size:
+        raise ValueError(f"I must be (n_curves, {q.size}) on the grid q, got shape {I.shape}.")
+    if min_points < 3:
+        raise ValueError(f"min_points must be >= 3 (a line and its error), got {min_points}.")
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(I) & (I > 0)
+    if measured is not None:
+        measured = np.asarray(measured, dtype=bool)
+        if measured.shape != I.shape:
+            raise ValueError(f"measured must be a mask of the shape of I {I.shape}.")
+        ok &= measured
+    starts = np.full(len(I), np.nan) if start is None else np.broadcast_to(start, len(I))
+    rg = np.full(len(I), np.nan)
+    err = np.full(len(I), np.nan)
+    count = np.zeros(len(I), dtype=int)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_i = np.log(np.where(ok, I, 1.0))
+    for i in range(len(I)):
+        idx = np.flatnonzero(ok[i])
+        if idx.size < min_points:
+            continue
+        guess, use, slope = float(starts[i]), None, 0.0
+        for _ in range(iterations):
+            window = idx[q[idx] <= qrg_max / guess] if np.isfinite(guess) else idx[:0]
+            if window.size < min_points:  # too few below the guess: the lowest points
+                window = idx[:min_points]
+            if use is not None and np.array_equal(window, use):
+                break
+            use = window
+            x, y = q[use] ** 2, log_i[i, use]
+            xm = x - x.mean()
+            slope = float(xm @ (y - y.mean()) / (xm @ xm))
+            if slope >= 0:
+                break
+            guess = np.sqrt(-3.0 * slope)
+        count[i] = int(np.sum(q[idx] <= qrg_max / guess)) if slope < 0 else 0
+        if slope >= 0 or count[i] < min_points:
+            continue
+        x, y = q[use] ** 2, log_i[i, use]
+        xm = x - x.mean()
+        resid = y - y.mean() - slope * xm
+        slope_se = np.sqrt(max(float(resid @ resid), 0.0) / (use.size - 2) / float(xm @ xm))
+        rg[i], err[i] = guess, 0.5 * slope_se / -slope
+    valid = np.isfinite(rg)
+    if one:
+        return GuinierFit(rg[:1], err[:1], count[:1], valid[:1])
+    return GuinierFit(rg, err, count, valid)
