@@ -29,6 +29,15 @@ log-likelihood), and a factor per size target multiplies the predicted standard 
 one minimising the validation Gaussian negative log-likelihood, i.e. making the mean squared
 z-score 1), since a network fitted on its training particles is over-confident on unseen ones.
 
+Size anchor (``guinier``, :meth:`LogQModel.calibrate_guinier`). Where a curve measures its
+forward scattering (q R_g <= 1.3 with at least 4 points), the Guinier fit gives its radius of
+gyration directly, with no model in between; R_eq is √(5/3) times the radius of gyration of the
+atom centres, so ln R_eq = ln R_g + a + d / R_g², a and d fitted on the training curves (d for the
+atoms' own form factor and thermal smearing, which widen the scattering of small particles). A
+network has to interpolate between the sizes it was trained on; the anchor does not, and it holds
+for sizes outside the training library. Elsewhere (a window that starts too high for the particle)
+the size stays the network's.
+
 Training (:meth:`LogQModel.fit`) shows either the clean curves or, each epoch, another of several
 versions of every training curve measured under fresh random conditions
 (:func:`measured_versions`, from :mod:`helpers.measurement.instrument`), a seeded random part of
@@ -64,6 +73,8 @@ _INPUT_SCALE = 0.25
 SAXS_Q_MIN = (0.005, 0.05)
 #: up to this many curves the network is called directly instead of through Keras' predict
 _DIRECT_CALL = 32
+#: the interval level at which the size anchor's standard deviations are calibrated
+GUINIER_LEVEL = 0.9
 #: bounds of the predicted log-variance of a standardised size target
 _LOGVAR_RANGE = (-12.0, 4.0)
 
@@ -632,10 +643,13 @@ class LogQModel:
         matter more the smaller the particle: ln R_eq = ln R_g + a + d / R_g² (a also takes the
         Guinier fit's small bias up to q R_g = 1.3). a and d by least squares on the training
         curves ``I_fit`` (clean library curves on ``q``), the relation's rms with them; the
-        element term's variance and the two factors of the standard deviations (rms z-scores) on
-        the validation curves ``I_val`` (measured as the model will be tested: structures held
-        out of the training rows). Records the validation RMSE of ln R_eq with and without the
+        element term's variance and the two factors of the standard deviations (each the one
+        whose central :data:`GUINIER_LEVEL` interval holds that share of them) on the validation
+        curves ``I_val`` (measured as the model will be tested: structures held out of the
+        training rows). Records the validation RMSE of ln R_eq with and without the
         anchor in ``history["guinier"]``."""
+        from scipy.stats import norm
+
         from ..measurement import domain
 
         fit = domain.guinier(q, I_fit)
@@ -665,9 +679,13 @@ class LogQModel:
             anchored = self._anchored(q, I_val, mask_val, network)
             z_r = (truth[ok, 1] - anchored.log_radius[ok]) / anchored.log_radius_std[ok]
             z_n = (truth[ok, 0] - anchored.log_n_atoms[ok]) / anchored.log_n_atoms_std[ok]
+            # the factor that makes the central 90 % interval hold 90 % of the validation curves:
+            # the errors are heavy-tailed (a few of the smallest particles), so a factor making
+            # the rms z-score 1 would leave the bulk's intervals too wide
+            z90 = float(norm.ppf(0.5 + GUINIER_LEVEL / 2))
             self.guinier_scale = (
-                float(np.sqrt(np.mean(z_r**2))),
-                float(np.sqrt(np.mean(z_n**2))),
+                float(np.quantile(np.abs(z_r), GUINIER_LEVEL) / z90),
+                float(np.quantile(np.abs(z_n), GUINIER_LEVEL) / z90),
             )
             for name, pred in (("network", network), ("anchored", anchored)):
                 err = truth[ok, 1] - pred.log_radius[ok]
