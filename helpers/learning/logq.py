@@ -457,7 +457,8 @@ class LogQModel:
     #: rms of that relation on the training curves, and the variance of the network's element
     #: term (ln N − 3 ln R_eq) on the validation curves
     guinier_spread: tuple = (0.0, 0.0)
-    #: factors of the anchored ln R_eq and ln N standard deviations (validation rms z-scores)
+    #: factors of the anchored ln R_eq and ln N standard deviations (their 90 % intervals hold
+    #: 90 % of the validation curves)
     guinier_scale: tuple = (1.0, 1.0)
     library: str | None = None
     history: dict = field(default_factory=dict)
