@@ -174,8 +174,8 @@ def guinier(
             if use is not None and np.array_equal(window, use):
                 break
             use = window
-            x, y = q[use] ** 2, log_i[i, use]
-            xm = x - x.mean()
+            y = log_i[i, use]
+            xm = q[use] ** 2 - np.mean(q[use] ** 2)
             slope = float(xm @ (y - y.mean()) / (xm @ xm))
             if slope >= 0:
                 break
@@ -183,9 +183,7 @@ def guinier(
         count[i] = int(np.sum(q[idx] <= qrg_max / guess)) if slope < 0 else 0
         if slope >= 0 or count[i] < min_points:
             continue
-        x, y = q[use] ** 2, log_i[i, use]
-        xm = x - x.mean()
-        resid = y - y.mean() - slope * xm
+        resid = y - y.mean() - slope * xm  # of the last fit, on ``use``
         slope_se = np.sqrt(max(float(resid @ resid), 0.0) / (use.size - 2) / float(xm @ xm))
         rg[i], err[i] = guess, 0.5 * slope_se / -slope
     valid = np.isfinite(rg)
