@@ -104,6 +104,54 @@ def test_bin_means_keep_every_count_where_a_bin_holds_several_points():
     assert logq.prepare(STUDY_Q, I, mask, grid=grid)[0, k, 1] == 0
 
 
+def _sphere(q, radius):
+    x = q * radius
+    return (3 * (np.sin(x) - x * np.cos(x)) / x**3) ** 2 + 1e-6
+
+
+def test_a_shift_on_the_log_grid_is_the_same_particle_scaled():
+    grid = logq.LogQGrid(q_min=0.01, q_max=2.0, n=128)
+    q, step, s = grid.q, np.log(grid.q[1] / grid.q[0]), 7
+    Z = logq.prepare(q, _sphere(q, 40.0)[None], grid=grid)
+    # a particle smaller by exp(-s step): its curve is the same on ln q, s points higher;
+    # its first s points lie below what the larger particle's curve measured
+    smaller = _sphere(q, 40.0 * np.exp(-s * step))[None]
+    mask = np.ones(smaller.shape, bool)
+    mask[:, :s] = False
+    expected = logq.prepare(q, smaller, mask, grid=grid)
+    moved = logq.shifted(Z, np.array([s]))
+    np.testing.assert_allclose(moved, expected, atol=1e-4)
+    # and back down: the top s points leave the grid
+    back = logq.shifted(moved, np.array([-s]))
+    np.testing.assert_array_equal(back[0, -s:, 1], 0)
+    np.testing.assert_allclose(
+        back[0, s:-s, 0] - back[0, s:-s, 0].mean(), Z[0, s:-s, 0] - Z[0, s:-s, 0].mean(), atol=1e-4
+    )
+    np.testing.assert_allclose(logq.shifted(Z, np.array([0])), Z, atol=1e-6)
+    with pytest.raises(ValueError, match="no measured grid point"):
+        logq.shifted(Z, np.array([128]))
+    with pytest.raises(ValueError, match="n shifts"):
+        logq.shifted(Z, np.array([1, 2]))
+
+
+def test_a_window_keeps_exactly_its_points_centred():
+    Z = logq.prepare(STUDY_Q, _curves(STUDY_Q, n=2))
+    low, high = np.array([0, 200]), np.array([150, Z.shape[1]])
+    W = logq.windowed(Z, low, high)
+    i = np.arange(Z.shape[1])
+    for k in range(2):
+        inside = (i >= low[k]) & (i < high[k]) & (Z[k, :, 1] == 1)
+        np.testing.assert_array_equal(W[k, :, 1], inside)
+        assert np.all(W[k, ~inside, 0] == 0)
+        assert W[k, inside, 0].sum() == pytest.approx(0, abs=1e-3)
+        # the same curve measured in that window alone, up to the constant
+        np.testing.assert_allclose(
+            W[k, inside, 0], Z[k, inside, 0] - Z[k, inside, 0].mean(), atol=1e-5
+        )
+    with pytest.raises(ValueError, match="no measured grid point"):
+        logq.windowed(Z, np.array([5, 5]), np.array([5, 9]))
+
+
 def test_bad_inputs_raise():
     I = _curves(STUDY_Q, n=2)
     with pytest.raises(ValueError, match="strictly increasing"):
@@ -214,6 +262,26 @@ def test_save_load_round_trip(trained, tmp_path):
         logq.LogQModel.load(path, library=lib)
     with pytest.raises(ValueError, match="no saved LogQModel"):
         logq.LogQModel.load(tmp_path / "nothing")
+
+
+def test_training_with_moved_and_cut_curves_is_seeded_and_saved(small_library, tmp_path):
+    lib = small_library
+    meta = lib.metadata
+    val = np.flatnonzero((meta["size_parameter_1"] == 3).to_numpy())
+    fit = np.setdiff1d(np.arange(len(meta)), val)
+    options = dict(epochs=2, width=4, grid=GRID, epoch_fraction=1.0, max_shift=3)
+    models = [
+        logq.fit_library(lib, fit, val, seed=0, part_dropout=0.5, **options) for _ in range(2)
+    ]
+    a, b = (m.predict(lib.q, lib.intensities[:4]).proba for m in models)
+    np.testing.assert_allclose(a, b, atol=1e-6)
+    loaded = logq.LogQModel.load(models[0].save(tmp_path / "m"), library=lib)
+    assert (loaded.max_shift, loaded.part_dropout) == (3, 0.5)
+    np.testing.assert_array_equal(loaded.predict(lib.q, lib.intensities[:4]).proba, a)
+    with pytest.raises(ValueError, match="max_shift"):
+        logq.fit_library(lib, fit, val, **{**options, "max_shift": GRID.n})
+    with pytest.raises(ValueError, match="part_dropout"):
+        logq.fit_library(lib, fit, val, part_dropout=1.5, **options)
 
 
 def test_realistic_training_draws_measured_versions(small_library):

@@ -42,7 +42,20 @@ Training (:meth:`LogQModel.fit`) shows either the clean curves or, each epoch, a
 versions of every training curve measured under fresh random conditions
 (:func:`measured_versions`, from :mod:`helpers.measurement.instrument`), a seeded random part of
 them per epoch; early stopping restores the weights of the epoch of best validation shape accuracy
-(or lowest validation loss, ``monitor``).
+(or lowest validation loss, ``monitor``). Two options make the training curves say what the physics
+says about particles the library does not hold:
+
+* ``max_shift``: every training curve is moved along ln q by a random number of grid points
+  (:func:`shifted`), its ln R_eq target with it. A move by s points is the same particle with all
+  its lengths scaled by exp(−s Δ) (Δ the grid's step), as exact as the atoms' form factor is flat:
+  the sizes between and beyond the library's, and lattice constants between its elements'.
+* ``part_dropout``: a part of the training curves shows only its small angles or only its wide
+  angles (:func:`windowed`, cut at a random q in :data:`PART_CUT`). The small angles carry the
+  particle's outer form, the wide angles its lattice (fcc, decahedral or icosahedral twinning) and
+  the widths of its peaks: two witnesses of the shape. A network shown whole curves only can
+  recognise a training particle from either part alone, for instance by the exact positions of
+  its small-angle fringes, and then fails on an unseen size; shown each part alone it has to read
+  the shape from both.
 """
 
 from __future__ import annotations
@@ -75,6 +88,8 @@ SAXS_Q_MIN = (0.005, 0.05)
 _DIRECT_CALL = 32
 #: the interval level at which the size anchor's standard deviations are calibrated
 GUINIER_LEVEL = 0.9
+#: range of the q (Å⁻¹) that splits a curve into small and wide angles for ``part_dropout``
+PART_CUT = (0.5, 2.0)
 #: bounds of the predicted log-variance of a standardised size target
 _LOGVAR_RANGE = (-12.0, 4.0)
 
@@ -338,11 +353,67 @@ def _gaussian_nll(y_true, y_pred):
     return ops.mean(0.5 * (logvar + ops.square(y_true - mean) * ops.exp(-logvar)), axis=-1)
 
 
-def _batches(keras, versions, shape, size, batch_size: int, seed: int, fraction: float = 1.0):
+def shifted(x: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+    """Inputs ``x`` (n, L, 2) from :func:`prepare`, each moved by ``shifts`` (n integers) grid
+    points along ln q (positive: to higher q); points moved in from beyond the grid are not
+    measured, and channel 0 is centred again on the measured points that remain. On a log grid
+    a move by s points is the curve of the same particle with every length (its size and its
+    lattice) scaled by exp(−s Δ), Δ the grid's step in ln q, apart from the atoms' own form
+    factor. A curve left with no measured point raises."""
+    x = np.asarray(x)
+    shifts = np.asarray(shifts)
+    if x.ndim != 3 or x.shape[2] != 2 or shifts.shape != (len(x),):
+        raise ValueError(f"need inputs (n, L, 2) and n shifts, got {x.shape} and {shifts.shape}.")
+    length = x.shape[1]
+    source = np.arange(length)[None, :] - shifts[:, None]
+    inside = (source >= 0) & (source < length)
+    moved = np.take_along_axis(x, np.clip(source, 0, length - 1)[:, :, None], axis=1)
+    return _centred(np.where(inside[:, :, None], moved, 0.0), "a shift", x.dtype)
+
+
+def windowed(x: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Inputs ``x`` (n, L, 2) from :func:`prepare` with only the grid points ``low`` <= i <
+    ``high`` (n integers each) left measured, channel 0 centred again on them: the curve as a
+    measurement of that q window would give it. A curve left with no measured point raises."""
+    x = np.asarray(x)
+    low, high = np.asarray(low), np.asarray(high)
+    if x.ndim != 3 or x.shape[2] != 2 or low.shape != (len(x),) or high.shape != (len(x),):
+        raise ValueError(f"need inputs (n, L, 2) and n lows and highs, got {x.shape}.")
+    i = np.arange(x.shape[1])[None, :]
+    keep = (i >= low[:, None]) & (i < high[:, None])
+    return _centred(np.where(keep[:, :, None], x, 0.0), "a window", x.dtype)
+
+
+def _centred(x, what, dtype):
+    x = np.array(x)
+    measured = x[:, :, 1] > 0
+    count = measured.sum(axis=1)
+    if np.any(count == 0):
+        raise ValueError(f"{what} left a curve with no measured grid point.")
+    mean = np.where(measured, x[:, :, 0], 0.0).sum(axis=1) / count
+    x[:, :, 0] = np.where(measured, x[:, :, 0] - mean[:, None], 0.0)
+    return x.astype(dtype)
+
+
+def _batches(
+    keras,
+    versions,
+    shape,
+    size,
+    batch_size: int,
+    seed: int,
+    fraction: float = 1.0,
+    max_shift: int = 0,
+    radius_step: float = 0.0,
+    part_dropout: float = 0.0,
+    cut_range: tuple = (0, 0),
+):
     """A keras dataset over (rounds, n, L, 2) versions of n curves: epoch e shows version
     e mod rounds of a seeded random ``fraction`` of the curves, in a seeded random order (the 68
     element and B_iso variants of a structure are near-copies: a part of them per epoch is
-    enough, and more epochs see them all)."""
+    enough, and more epochs see them all). ``max_shift`` > 0: every curve of a batch is moved
+    along ln q by a seeded random number of grid points in [−max_shift, max_shift]
+    (:func:`shifted`), and its standardised ln R_eq target by ``radius_step`` per point."""
     n_shown = max(int(round(fraction * versions.shape[1])), 1)
 
     class Versions(keras.utils.PyDataset):
@@ -356,8 +427,22 @@ def _batches(keras, versions, shape, size, batch_size: int, seed: int, fraction:
 
         def __getitem__(self, i):
             idx = self.order[i * batch_size : (i + 1) * batch_size]
-            x = versions[self.epoch % len(versions)][idx]
-            return x, {"shape": shape[idx], "size": size[idx]}
+            x, y = versions[self.epoch % len(versions)][idx], size[idx]
+            if max_shift:
+                rng = np.random.default_rng([seed, self.epoch, i])
+                steps = rng.integers(-max_shift, max_shift + 1, len(idx))
+                x = shifted(x, steps)
+                y = y + np.stack([np.zeros(len(idx)), radius_step * steps], axis=1)
+                y = y.astype("float32")
+            if part_dropout:
+                rng = np.random.default_rng([seed, self.epoch, i, 1])
+                u = rng.random(len(idx))
+                cut = rng.integers(cut_range[0], cut_range[1] + 1, len(idx))
+                small_only, wide_only = u < part_dropout / 2, u > 1 - part_dropout / 2
+                low = np.where(wide_only, cut, 0)
+                high = np.where(small_only, cut, x.shape[1])
+                x = windowed(x, low, high)
+            return x, {"shape": shape[idx], "size": y}
 
         def on_epoch_end(self):
             self.epoch += 1
@@ -442,6 +527,11 @@ class LogQModel:
     learning_rate: float = 1e-3
     epoch_fraction: float = 0.25
     dropout: float = 0.0
+    #: training curves move along ln q by up to this many grid points (:func:`shifted`; 0: none)
+    max_shift: int = 0
+    #: the part of the training curves shown with only their small angles (q below a cut drawn
+    #: in :data:`PART_CUT`) or only their wide angles (above it), half each (:func:`windowed`)
+    part_dropout: float = 0.0
     #: early stopping and learning-rate schedule: "val_loss" (shape + size) or
     #: "val_shape_accuracy" (the repo's CNN convention)
     monitor: str = "val_shape_accuracy"
@@ -482,6 +572,14 @@ class LogQModel:
                 f"monitor must be 'val_loss' or 'val_shape_accuracy', got {self.monitor!r}."
             )
         mode = "min" if self.monitor == "val_loss" else "max"
+        if isinstance(self.max_shift, bool) or not isinstance(self.max_shift, (int, np.integer)):
+            raise ValueError(f"max_shift must be an integer >= 0, got {self.max_shift!r}.")
+        if not 0 <= self.max_shift < self.grid.n // 2:
+            raise ValueError(
+                f"max_shift must be in [0, {self.grid.n // 2}) grid points, got {self.max_shift}."
+            )
+        if not 0 <= self.part_dropout <= 1:
+            raise ValueError(f"part_dropout must be in [0, 1], got {self.part_dropout}.")
         if not 0 < self.epoch_fraction <= 1:
             raise ValueError(f"epoch_fraction must be in (0, 1], got {self.epoch_fraction}.")
         Z = np.asarray(Z, dtype="float32")
@@ -534,6 +632,10 @@ class LogQModel:
             self.batch_size,
             instrument.derived_seed(self.seed, 9),
             self.epoch_fraction,
+            self.max_shift,
+            -math.log(self.grid.q_max / self.grid.q_min) / (self.grid.n - 1) / std[1],
+            self.part_dropout,
+            tuple(int(np.searchsorted(self.grid.q, c)) for c in PART_CUT),
         )
         history = self.network.fit(
             data,
@@ -709,6 +811,8 @@ class LogQModel:
             "learning_rate": self.learning_rate,
             "epoch_fraction": self.epoch_fraction,
             "dropout": self.dropout,
+            "max_shift": self.max_shift,
+            "part_dropout": self.part_dropout,
             "monitor": self.monitor,
             "labels": list(self.labels),
             "temperature": self.temperature,
@@ -764,6 +868,8 @@ class LogQModel:
             learning_rate=record["learning_rate"],
             epoch_fraction=record["epoch_fraction"],
             dropout=record["dropout"],
+            max_shift=record.get("max_shift", 0),
+            part_dropout=record.get("part_dropout", 0.0),
             monitor=record["monitor"],
             labels=tuple(record["labels"]),
             temperature=record["temperature"],

@@ -83,6 +83,7 @@ def fit_fold(
     seed: int = 0,
     cnn_epochs: int = 150,
     logq_options: dict | None = None,
+    clean_logq_options: dict | None = None,
     rounds: int = 8,
     ranges: dict | None = None,
     cnn_targets=targets.CNN_TARGETS,
@@ -90,8 +91,9 @@ def fit_fold(
 ) -> dict:
     """The models of ``families`` trained on the library rows ``train`` (validation structures
     drawn from them): {"ridge", "logistic", "cnn1d_<target>" for ``cnn_targets``, "logq",
-    "logq_realistic"}. ``timings``, if given, receives the wall time in seconds of each family's
-    training."""
+    "logq_realistic"}. ``logq_options``: :class:`helpers.learning.logq.LogQModel` fields of both
+    log-q models; ``clean_logq_options``: more fields (or other values) for the clean one only.
+    ``timings``, if given, receives the wall time in seconds of each family's training."""
     unknown = set(families) - set(FAMILIES)
     if unknown:
         raise ValueError(f"unknown families {sorted(unknown)}: choose from {FAMILIES}.")
@@ -124,6 +126,7 @@ def fit_fold(
                 seed=seed,
                 ranges=ranges,
                 **(logq_options or {}),
+                **({} if measured else clean_logq_options or {}),
             )
             timings[name] = time.perf_counter() - start
     return fitted
