@@ -3,7 +3,6 @@
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from helpers.learning import logq, model_set
@@ -343,30 +342,3 @@ def test_guinier_anchor_takes_the_size_from_the_forward_scattering(trained, tmp_
     np.testing.assert_array_equal(
         again.predict(lib.q, lib.intensities[rows]).log_radius, anc.log_radius
     )
-
-
-@pytest.mark.parametrize("true_temperature", [0.03, 2.5])
-def test_calibration_finds_a_known_temperature(true_temperature, monkeypatch):
-    """Labels drawn from softmax(logits / T): the validation likelihood's T is found, also
-    far below 1 (a network trained on parts of curves is under-confident on whole ones)."""
-    from scipy.special import softmax
-
-    from helpers.simulation import structures
-
-    rng = np.random.default_rng(3)
-    n = 20000
-    logits = rng.normal(scale=0.2 if true_temperature < 1 else 3.0, size=(n, 9))
-    p = softmax(logits / true_temperature, axis=1)
-    y = np.array([rng.choice(9, p=row) for row in p])
-    meta = pd.DataFrame(
-        {
-            "shape": np.array(structures.SHAPES)[y],
-            "log_n_atoms": np.full(n, np.log(100.0)),
-            "eq_radius": np.full(n, 10.0),
-        }
-    )
-    model = logq.LogQModel()
-    sizes = logq.size_targets(meta)
-    monkeypatch.setattr(model, "_raw", lambda Z: (logits, sizes, np.ones_like(sizes)))
-    model.calibrate(None, meta)
-    assert model.temperature == pytest.approx(true_temperature, rel=0.1)

@@ -660,7 +660,7 @@ class LogQModel:
         def nll(log_t):
             return -np.mean(log_softmax(logits / np.exp(log_t), axis=1)[np.arange(len(y)), y])
 
-        best = minimize_scalar(nll, bounds=(np.log(0.01), np.log(100.0)), method="bounded")
+        best = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
         self.temperature = float(np.exp(best.x))
         z = (size_targets(meta_val) - mean) / std
         self.size_scale = tuple(float(np.sqrt(np.mean(z[:, k] ** 2))) for k in range(2))
