@@ -284,6 +284,31 @@ def test_training_with_moved_and_cut_curves_is_seeded_and_saved(small_library, t
         logq.fit_library(lib, fit, val, part_dropout=1.5, **options)
 
 
+def test_cut_curves_keep_a_measured_part():
+    from helpers.learning.estimators import _keras
+
+    Z = logq.prepare(STUDY_Q, _curves(STUDY_Q, n=8))
+    only_small = logq.windowed(Z, np.zeros(8, int), np.full(8, 100))  # measured below 100 only
+    versions = np.stack([Z, only_small])
+    batches = logq._batches(
+        _keras(),
+        versions,
+        np.zeros(8, int),
+        np.zeros((8, 2), "float32"),
+        8,
+        seed=0,
+        part_dropout=1.0,
+        cut_range=(150, 250),
+    )
+    x, _ = batches[0]
+    measured = x[..., 1] == 1
+    # every whole curve lost one side of a cut in 150..250; all kept a measured part
+    assert measured.any(axis=1).all() and (measured.sum(axis=1) < Z[..., 1].sum(axis=1)).all()
+    batches.on_epoch_end()
+    x, _ = batches[0]  # the curves measured below 100 only: a wide-angle cut would leave nothing
+    np.testing.assert_array_equal(x[..., 1].sum(axis=1) > 0, True)
+
+
 def test_realistic_training_draws_measured_versions(small_library):
     lib = small_library
     meta = lib.metadata

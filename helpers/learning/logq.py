@@ -413,7 +413,10 @@ def _batches(
     element and B_iso variants of a structure are near-copies: a part of them per epoch is
     enough, and more epochs see them all). ``max_shift`` > 0: every curve of a batch is moved
     along ln q by a seeded random number of grid points in [−max_shift, max_shift]
-    (:func:`shifted`), and its standardised ln R_eq target by ``radius_step`` per point."""
+    (:func:`shifted`), and its standardised ln R_eq target by ``radius_step`` per point.
+    ``part_dropout`` > 0: that part of the curves keeps only the grid points below a seeded
+    random index in ``cut_range`` or only those from it on (half each; :func:`windowed`); a curve
+    measured on the other side of its cut only is shown whole."""
     n_shown = max(int(round(fraction * versions.shape[1])), 1)
 
     class Versions(keras.utils.PyDataset):
@@ -441,7 +444,10 @@ def _batches(
                 small_only, wide_only = u < part_dropout / 2, u > 1 - part_dropout / 2
                 low = np.where(wide_only, cut, 0)
                 high = np.where(small_only, cut, x.shape[1])
-                x = windowed(x, low, high)
+                at = np.arange(x.shape[1])
+                kept = (at >= low[:, None]) & (at < high[:, None]) & (x[:, :, 1] > 0)
+                whole = ~kept.any(axis=1)  # a curve measured on one side of the cut only
+                x = windowed(x, np.where(whole, 0, low), np.where(whole, x.shape[1], high))
             return x, {"shape": shape[idx], "size": y}
 
         def on_epoch_end(self):
