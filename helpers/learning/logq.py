@@ -201,10 +201,7 @@ def prepare(q, I, mask=None, grid: LogQGrid | None = None) -> np.ndarray:
         )
     if grid.average:
         values, on_grid = _bin_means(q, I, measured, g, values, on_grid)
-        count = on_grid.sum(axis=1)
-    mean = np.where(on_grid, values, 0.0).sum(axis=1) / count
-    z = np.where(on_grid, values - mean[:, None], 0.0)
-    return np.stack([z, on_grid.astype(float)], axis=-1).astype("float32")
+    return _centred(np.stack([values, on_grid.astype(float)], axis=-1), "the grid", "float32")
 
 
 def _bin_means(q, I, measured, g, values, on_grid):
@@ -385,7 +382,9 @@ def windowed(x: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
 
 
 def _centred(x, what, dtype):
-    x = np.array(x)
+    """Inputs (n, L, 2) with channel 0 minus its mean over the measured points (channel 1 > 0)
+    and 0 elsewhere, as ``dtype``; a curve with no measured point raises, naming ``what``."""
+    x = np.array(x, dtype=float)
     measured = x[:, :, 1] > 0
     count = measured.sum(axis=1)
     if np.any(count == 0):
