@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from helpers.learning import logq
 from helpers.measurement import instrument
 from helpers.studies import generalisation
 
@@ -108,3 +109,14 @@ def test_clean_options_reach_the_clean_log_q_model_only(small_library):
     assert (fitted["logq"].max_shift, fitted["logq"].part_dropout) == (2, 0.5)
     assert (fitted["logq_realistic"].max_shift, fitted["logq_realistic"].part_dropout) == (0, 0)
     assert fitted["logq"].width == fitted["logq_realistic"].width == 4
+    two = generalisation.fit_fold(
+        small_library,
+        train,
+        families=("logq", "logq_realistic"),
+        rounds=1,
+        logq_options={"epochs": 1, "patience": 1, "width": 4},
+        clean_logq_options={"max_shift": 2},
+        clean_logq_members=2,
+    )
+    assert [m.max_shift for m in two["logq"].members] == [2, 2]
+    assert isinstance(two["logq_realistic"], logq.LogQModel)

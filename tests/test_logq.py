@@ -367,3 +367,81 @@ def test_guinier_anchor_takes_the_size_from_the_forward_scattering(trained, tmp_
     np.testing.assert_array_equal(
         again.predict(lib.q, lib.intensities[rows]).log_radius, anc.log_radius
     )
+
+
+class _Fixed:
+    """A stand-in member whose predictions are given."""
+
+    def __init__(self, prediction, labels=("a", "b")):
+        self.prediction, self.labels, self.grid = prediction, labels, GRID
+
+    def predict_inputs(self, Z):
+        return self.prediction
+
+    predict = None
+
+
+def _prediction(proba, log_r, std_r, guinier):
+    proba = np.asarray(proba, dtype=float)
+    return logq.LogQPrediction(
+        proba=proba,
+        shape=np.array(["a", "b"], dtype=object)[proba.argmax(axis=1)],
+        log_n_atoms=3 * np.asarray(log_r, dtype=float),
+        log_n_atoms_std=3 * np.asarray(std_r, dtype=float),
+        log_radius=np.asarray(log_r, dtype=float),
+        log_radius_std=np.asarray(std_r, dtype=float),
+        guinier=None if guinier is None else np.asarray(guinier),
+    )
+
+
+def test_ensemble_averages_probabilities_and_mixes_the_sizes():
+    one = _prediction([[0.9, 0.1], [0.4, 0.6]], [0.0, 1.0], [1.0, 0.1], [True, True])
+    two = _prediction([[0.3, 0.7], [0.2, 0.8]], [2.0, 1.0], [1.0, 0.3], [True, False])
+    both = logq.LogQEnsemble([_Fixed(one), _Fixed(two)]).predict_inputs(None)
+    np.testing.assert_allclose(both.proba, [[0.6, 0.4], [0.3, 0.7]])
+    assert list(both.shape) == ["a", "b"]
+    np.testing.assert_allclose(both.log_radius, [1.0, 1.0])
+    # mixture: mean of the variances plus the variance of the means
+    np.testing.assert_allclose(both.log_radius_std, [np.sqrt(2.0), np.sqrt(0.05)])
+    np.testing.assert_allclose(both.log_n_atoms_std, 3 * both.log_radius_std)
+    assert list(both.guinier) == [True, False]  # anchored where every member anchored
+    unanchored = _prediction([[0.5, 0.5], [0.5, 0.5]], [0.0, 0.0], [1.0, 1.0], None)
+    assert (
+        logq.LogQEnsemble([_Fixed(one), _Fixed(unanchored)]).predict_inputs(None).guinier is None
+    )
+    with pytest.raises(ValueError, match="at least one"):
+        logq.LogQEnsemble([])
+    with pytest.raises(ValueError, match="share their labels"):
+        logq.LogQEnsemble([_Fixed(one), _Fixed(two, labels=("b", "a"))])
+
+
+def test_ensemble_members_hold_out_other_structures(small_library, tmp_path):
+    lib = small_library
+    meta = lib.metadata
+    train = np.arange(len(meta))
+    options = dict(epochs=2, width=4, grid=GRID, epoch_fraction=1.0)
+    ensemble = logq.fit_ensemble(lib, train, 2, seed=0, **options)
+    assert len(ensemble.members) == 2
+    # member 0 is the single model of the same seed
+    fit, val = model_set.validation_rows(meta, train, "grouped", seed=0)
+    single = logq.fit_library(lib, fit, val, seed=0, **options)
+    np.testing.assert_allclose(
+        ensemble.members[0].predict(lib.q, lib.intensities[:4]).proba,
+        single.predict(lib.q, lib.intensities[:4]).proba,
+        atol=1e-6,
+    )
+    held_out = [
+        set(
+            meta["structure_id"].iloc[model_set.validation_rows(meta, train, "grouped", seed=k)[1]]
+        )
+        for k in (0, 1)
+    ]
+    assert held_out[0] != held_out[1]
+    pred = ensemble.predict(lib.q, lib.intensities[:6])
+    np.testing.assert_allclose(pred.proba.sum(axis=1), 1.0, atol=1e-9)
+    loaded = logq.LogQEnsemble.load(ensemble.save(tmp_path / "ens"), library=lib)
+    np.testing.assert_array_equal(loaded.predict(lib.q, lib.intensities[:6]).proba, pred.proba)
+    with pytest.raises(ValueError, match="no saved LogQEnsemble"):
+        logq.LogQEnsemble.load(tmp_path / "nothing")
+    with pytest.raises(ValueError, match="members"):
+        logq.fit_ensemble(lib, train, 0, **options)

@@ -973,6 +973,96 @@ def fit_library(
     return model
 
 
+@dataclass
+class LogQEnsemble:
+    """Log-q models of one training side, each early-stopped and calibrated on other validation
+    structures (:func:`fit_ensemble`), predicting together. A single model's choice of epoch and
+    temperature rests on the handful of structures it holds out, and which structures those are
+    moves its accuracy on unseen particles by several points; each member leaves out other ones
+    and learns from the rest, so together they have seen every structure of the training side and
+    depend on no one validation draw. Shape: the mean of the members' calibrated probabilities.
+    Size: the members' Gaussians as one mixture (mean of the means; variance the mean of the
+    variances plus the spread of the means); a curve is anchored where every member anchored it.
+    """
+
+    members: list
+
+    def __post_init__(self):
+        if not self.members:
+            raise ValueError("an ensemble needs at least one member model.")
+        first = self.members[0]
+        for m in self.members[1:]:
+            if m.labels != first.labels or m.grid != first.grid:
+                raise ValueError("ensemble members must share their labels and log-q grid.")
+
+    @property
+    def labels(self) -> tuple:
+        return self.members[0].labels
+
+    @property
+    def grid(self) -> LogQGrid:
+        return self.members[0].grid
+
+    @property
+    def library(self) -> str | None:
+        return self.members[0].library
+
+    def predict_inputs(self, Z) -> LogQPrediction:
+        """Predictions from inputs already on the grid (:func:`prepare`)."""
+        return self._combined([m.predict_inputs(Z) for m in self.members])
+
+    def predict(self, q, I, mask=None) -> LogQPrediction:
+        """Predictions for curves ``I`` measured at ``q`` (Å⁻¹; any grid, see :func:`prepare`)."""
+        return self._combined([m.predict(q, I, mask) for m in self.members])
+
+    def _combined(self, parts: list) -> LogQPrediction:
+        proba = np.mean([p.proba for p in parts], axis=0)
+        sizes = {}
+        for name in ("log_n_atoms", "log_radius"):
+            means = np.array([getattr(p, name) for p in parts])
+            stds = np.array([getattr(p, f"{name}_std") for p in parts])
+            sizes[name] = means.mean(axis=0)
+            sizes[f"{name}_std"] = np.sqrt(np.mean(stds**2, axis=0) + means.var(axis=0))
+        flags = [p.guinier for p in parts]
+        return LogQPrediction(
+            proba=proba,
+            shape=np.array(self.labels, dtype=object)[proba.argmax(axis=1)],
+            guinier=None if any(f is None for f in flags) else np.all(flags, axis=0),
+            **sizes,
+        )
+
+    def save(self, path) -> Path:
+        """Write each member to ``path``/member_<k> (:meth:`LogQModel.save`)."""
+        path = Path(path)
+        for k, member in enumerate(self.members):
+            member.save(path / f"member_{k}")
+        return path
+
+    @classmethod
+    def load(cls, path, library=None) -> LogQEnsemble:
+        """An ensemble written by :meth:`save` (``library``: see :meth:`LogQModel.load`)."""
+        path = Path(path)
+        folders = sorted(path.glob("member_*"), key=lambda f: int(f.name.split("_")[1]))
+        if not folders:
+            raise ValueError(f"{path} holds no saved LogQEnsemble (member_<k> folders).")
+        return cls([LogQModel.load(f, library) for f in folders])
+
+
+def fit_ensemble(lib, train, members: int, seed: int = 0, **options) -> LogQEnsemble:
+    """``members`` log-q models on the library rows ``train``: member k is early-stopped and
+    calibrated on the whole structures :func:`helpers.learning.model_set.validation_rows` holds
+    out with seed ``seed`` + k and trained on the rest (member 0 is the model a single
+    :func:`fit_library` call with ``seed`` gives). ``options``: those of :func:`fit_library`."""
+    if isinstance(members, bool) or not isinstance(members, (int, np.integer)) or members < 1:
+        raise ValueError(f"members must be an integer >= 1, got {members!r}.")
+    meta = lib.metadata
+    models = []
+    for k in range(members):
+        fit, val = model_set.validation_rows(meta, train, "grouped", seed=seed + k)
+        models.append(fit_library(lib, fit, val, seed=seed, **options))
+    return LogQEnsemble(models)
+
+
 def score(prediction: LogQPrediction, labels, meta: pd.DataFrame, rows, level: float = 0.9):
     """Scores of a prediction for the library rows ``rows`` (columns of ``prediction.proba`` in
     the order ``labels``): shape accuracy and expected calibration error; ln N (as

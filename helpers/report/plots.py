@@ -816,10 +816,13 @@ def accuracy_by(table: pd.DataFrame, x: str, xlabel: str, title: str = "") -> pl
     fig, ax = plt.subplots(figsize=(7, 3.6))
     palette = (BLUE, VERMILLION, GREEN, ORANGE, SKY, GREY)
     for colour, (model, part) in zip(palette, table.groupby("model", sort=False)):
-        ax.plot(part[x].astype(str), part["accuracy"], "o-", color=colour, label=model, ms=4)
+        # display labels: shape keys read with spaces
+        shown = part[x].astype(str).str.replace("_", " ")
+        ax.plot(shown, part["accuracy"], "o-", color=colour, label=model, ms=4)
     ax.set(xlabel=xlabel, ylabel="shape accuracy (fraction)", ylim=(0, 1.02), title=title)
-    ax.tick_params(axis="x", rotation=45)
-    ax.legend(fontsize=8)
+    # anchored at their right end, long rotated labels sit under their own tick, not a neighbour's
+    plt.setp(ax.get_xticklabels(), rotation=35, ha="right", rotation_mode="anchor")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the data
     fig.tight_layout()
     return fig
 

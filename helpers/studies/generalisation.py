@@ -84,6 +84,7 @@ def fit_fold(
     cnn_epochs: int = 150,
     logq_options: dict | None = None,
     clean_logq_options: dict | None = None,
+    clean_logq_members: int = 1,
     rounds: int = 8,
     ranges: dict | None = None,
     cnn_targets=targets.CNN_TARGETS,
@@ -92,7 +93,9 @@ def fit_fold(
     """The models of ``families`` trained on the library rows ``train`` (validation structures
     drawn from them): {"ridge", "logistic", "cnn1d_<target>" for ``cnn_targets``, "logq",
     "logq_realistic"}. ``logq_options``: :class:`helpers.learning.logq.LogQModel` fields of both
-    log-q models; ``clean_logq_options``: more fields (or other values) for the clean one only.
+    log-q models; ``clean_logq_options``: more fields (or other values) for the clean one only;
+    ``clean_logq_members`` > 1: the clean one is an ensemble of that many models, each with other
+    validation structures (:func:`helpers.learning.logq.fit_ensemble`).
     ``timings``, if given, receives the wall time in seconds of each family's training."""
     unknown = set(families) - set(FAMILIES)
     if unknown:
@@ -117,10 +120,7 @@ def fit_fold(
     for name, measured in (("logq", False), ("logq_realistic", True)):
         if name in families:
             start = time.perf_counter()
-            fitted[name] = logq.fit_library(
-                lib,
-                fit,
-                val,
+            options = dict(
                 realistic=measured,
                 rounds=rounds,
                 seed=seed,
@@ -128,6 +128,10 @@ def fit_fold(
                 **(logq_options or {}),
                 **({} if measured else clean_logq_options or {}),
             )
+            if not measured and clean_logq_members > 1:
+                fitted[name] = logq.fit_ensemble(lib, train, clean_logq_members, **options)
+            else:
+                fitted[name] = logq.fit_library(lib, fit, val, **options)
             timings[name] = time.perf_counter() - start
     return fitted
 
