@@ -217,6 +217,23 @@ def test_characterisation_fit_has_its_panels_labels_and_the_bragg_positions_in_r
     plt.close(fig)
 
 
+def test_characterisation_fit_keeps_its_titles_clear_of_the_reflection_labels():
+    q = np.linspace(0.02, 20.0, 600)  # a long wide-angle range: the peaks sit under the title
+    fig = _fit_figure(q)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    waxs = next(ax for ax in fig.axes if ax.get_label() == "waxs")
+    title = waxs.title if waxs.get_title() else waxs._left_title
+    labels = [t for t in waxs.texts if t.get_text() in ("111", "200")]
+    assert len(labels) == 2  # both rows of the alternating labels
+    box = title.get_window_extent(renderer)
+    for label in labels:
+        assert not box.overlaps(label.get_window_extent(renderer)), label.get_text()
+    suptitle = fig._suptitle.get_window_extent(renderer)
+    assert not suptitle.overlaps(box)
+    plt.close(fig)
+
+
 def test_characterisation_fit_without_wide_angles_or_fit_says_so():
     q = np.linspace(0.02, 0.9, 100)
     fig = _fit_figure(
