@@ -56,6 +56,10 @@ says about particles the library does not hold:
   recognise a training particle from either part alone, for instance by the exact positions of
   its small-angle fringes, and then fails on an unseen size; shown each part alone it has to read
   the shape from both.
+
+Ensemble (:class:`LogQEnsemble`, :func:`fit_ensemble`): a few models of one training side, each
+early-stopped and calibrated on other validation structures, their shape probabilities averaged
+and their sizes pooled as one Gaussian mixture.
 """
 
 from __future__ import annotations
@@ -979,10 +983,11 @@ class LogQEnsemble:
     structures (:func:`fit_ensemble`), predicting together. A single model's choice of epoch and
     temperature rests on the handful of structures it holds out, and which structures those are
     moves its accuracy on unseen particles by several points; each member leaves out other ones
-    and learns from the rest, so together they have seen every structure of the training side and
-    depend on no one validation draw. Shape: the mean of the members' calibrated probabilities.
-    Size: the members' Gaussians as one mixture (mean of the means; variance the mean of the
-    variances plus the spread of the means); a curve is anchored where every member anchored it.
+    and learns from the rest, so that together they learn from nearly every structure of the
+    training side and depend on no one validation draw. Shape: the mean of the members'
+    calibrated probabilities. Size: the members' Gaussians as one mixture (mean of the means;
+    variance the mean of the variances plus the spread of the means); a curve is anchored where
+    every member anchored it.
     """
 
     members: list
