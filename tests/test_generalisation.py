@@ -98,25 +98,19 @@ def test_unknown_family_is_refused(small_library):
 def test_clean_options_reach_the_clean_log_q_model_only(small_library):
     meta = small_library.metadata
     train = generalisation.folds(meta, k=3, extrapolation=False)[0][2]
-    fitted = generalisation.fit_fold(
-        small_library,
-        train,
+    tiny = dict(
         families=("logq", "logq_realistic"),
         rounds=1,
         logq_options={"epochs": 1, "patience": 1, "width": 4},
-        clean_logq_options={"max_shift": 2, "part_dropout": 0.5},
+    )
+    fitted = generalisation.fit_fold(
+        small_library, train, clean_logq_options={"max_shift": 2, "part_dropout": 0.5}, **tiny
     )
     assert (fitted["logq"].max_shift, fitted["logq"].part_dropout) == (2, 0.5)
     assert (fitted["logq_realistic"].max_shift, fitted["logq_realistic"].part_dropout) == (0, 0)
     assert fitted["logq"].width == fitted["logq_realistic"].width == 4
     two = generalisation.fit_fold(
-        small_library,
-        train,
-        families=("logq", "logq_realistic"),
-        rounds=1,
-        logq_options={"epochs": 1, "patience": 1, "width": 4},
-        clean_logq_options={"max_shift": 2},
-        clean_logq_members=2,
+        small_library, train, clean_logq_options={"max_shift": 2}, clean_logq_members=2, **tiny
     )
     assert [m.max_shift for m in two["logq"].members] == [2, 2]
     assert isinstance(two["logq_realistic"], logq.LogQModel)
