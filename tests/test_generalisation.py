@@ -95,7 +95,7 @@ def test_unknown_family_is_refused(small_library):
         generalisation.fit_fold(small_library, np.arange(10), families=("svm",))
 
 
-def test_clean_options_reach_the_clean_log_q_model_only(small_library):
+def test_each_log_q_model_gets_the_options_it_is_given(small_library):
     meta = small_library.metadata
     train = generalisation.folds(meta, k=3, extrapolation=False)[0][2]
     tiny = dict(
@@ -114,3 +114,7 @@ def test_clean_options_reach_the_clean_log_q_model_only(small_library):
     )
     assert [m.max_shift for m in two["logq"].members] == [2, 2]
     assert isinstance(two["logq_realistic"], logq.LogQModel)
+    both = generalisation.fit_fold(small_library, train, realistic_logq_members=2, **tiny)
+    assert isinstance(both["logq"], logq.LogQModel)
+    assert isinstance(both["logq_realistic"], logq.LogQEnsemble)
+    assert len(both["logq_realistic"].members) == 2

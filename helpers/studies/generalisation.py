@@ -85,6 +85,7 @@ def fit_fold(
     logq_options: dict | None = None,
     clean_logq_options: dict | None = None,
     clean_logq_members: int = 1,
+    realistic_logq_members: int = 1,
     rounds: int = 8,
     ranges: dict | None = None,
     cnn_targets=targets.CNN_TARGETS,
@@ -94,8 +95,9 @@ def fit_fold(
     drawn from them): {"ridge", "logistic", "cnn1d_<target>" for ``cnn_targets``, "logq",
     "logq_realistic"}. ``logq_options``: :class:`helpers.learning.logq.LogQModel` fields of both
     log-q models; ``clean_logq_options``: more fields (or other values) for the clean one only;
-    ``clean_logq_members`` > 1: the clean one is an ensemble of that many models, each with other
-    validation structures (:func:`helpers.learning.logq.fit_ensemble`).
+    ``clean_logq_members`` (``realistic_logq_members``) > 1: the clean (realistic) one is an
+    ensemble of that many models, each with other validation structures
+    (:func:`helpers.learning.logq.fit_ensemble`).
     ``timings``, if given, receives the wall time in seconds of each family's training."""
     unknown = set(families) - set(FAMILIES)
     if unknown:
@@ -128,8 +130,9 @@ def fit_fold(
                 **(logq_options or {}),
                 **({} if measured else clean_logq_options or {}),
             )
-            if not measured and clean_logq_members > 1:
-                fitted[name] = logq.fit_ensemble(lib, train, clean_logq_members, **options)
+            members = realistic_logq_members if measured else clean_logq_members
+            if members > 1:
+                fitted[name] = logq.fit_ensemble(lib, train, members, **options)
             else:
                 fitted[name] = logq.fit_library(lib, fit, val, **options)
             timings[name] = time.perf_counter() - start
