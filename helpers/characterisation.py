@@ -21,8 +21,9 @@ array of curves sharing one q grid. The steps, each from a layer below:
    then the best (shape, element) pairs at every B_iso, each fitted with the library's exact
    curves of sizes near the model's interval (over every size of the library when the best one
    sits at that window's edge), a log-normal polydispersity, a scale and a flat background; then
-   the best family of each of the three best shapes refined (the best of them is the answer's
-   fit), its size also between the library's sizes and its curves smeared by
+   the best family of each shape among those best pairs refined (the best of them is the
+   answer's fit; one shape for most curves, where the model's probability sits on one), its
+   size also between the library's sizes and its curves smeared by
    the measurement's resolution (the σ_q a file gives, else the best of the measurement model's
    resolutions); last, that family fitted at small angles alone (q < 1 Å⁻¹, every resolution),
    whose R_0 is the fit's size: the size lives in the small angles, while the wide angles, many
