@@ -12,9 +12,11 @@ from helpers.report import results
 from helpers.studies import baseline
 
 
-def _value(table, model, target, metric="accuracy"):
+def _value(table, model, target, metric="accuracy", input_name=None):
     rows = pd.DataFrame(table)
     rows = rows[(rows["model"] == model) & (rows["target"] == target) & (rows["metric"] == metric)]
+    if input_name is not None:
+        rows = rows[rows["input"] == input_name]
     assert len(rows) == 1, rows
     return float(rows["value"].iloc[0])
 
@@ -71,12 +73,11 @@ def test_run_confounds_scores_the_fcc_crystals_alone_and_the_lattice_on_every_cu
     _, test = splits.split_indices(meta, "random", seed=0)
     fcc = meta["shape"].iloc[test].isin(targets.FCC_SINGLE_CRYSTALS).to_numpy()
     assert 0 < fcc.sum() < test.size  # the small library's icosahedra are not fcc
-    for input_name, n_test in (("fcc_single_crystals", fcc.sum()), ("all", test.size)):
-        value = float(
-            table[(table["input"] == input_name) & (table["metric"] == "accuracy")]["value"].iloc[
-                0
-            ]
-        )
+    for input_name, target, n_test in (
+        ("fcc_single_crystals", "shape", fcc.sum()),
+        ("all", "lattice", test.size),
+    ):
+        value = _value(table, "logistic", target, input_name=input_name)
         assert np.isclose(value * n_test, round(value * n_test))
     # on the random split every test structure has siblings in training: the cube and the
     # octahedron are told apart
