@@ -22,21 +22,54 @@ $(STAMP): requirements.txt pyproject.toml
 venv: $(STAMP)
 
 # The model `python -m helpers characterise` finds by default (models/characterise/), trained on the
-# sizes library (generated first if missing). Prints its wall time.
+# sizes library (generated first if missing), on two TensorFlow threads (as notebooks 11-13 below).
+# Prints its wall time.
 model: venv
 	@start=$$(date +%s); \
-	NP_SMOKE=0 $(PY) -c "from helpers import characterisation; characterisation.make_model()" || exit 1; \
+	TF_NUM_INTRAOP_THREADS=2 TF_NUM_INTEROP_THREADS=2 NP_SMOKE=0 \
+		$(PY) -c "from helpers import characterisation; characterisation.make_model()" || exit 1; \
 	echo "== make model: $$(( $$(date +%s) - start )) s"
 
-# Executes every numbered notebook in order, in place, so the committed notebooks show the full run.
-# Prints each notebook's wall time.
+# Executes every numbered notebook in place, so the committed notebooks show the full run, in the
+# lanes and TensorFlow thread counts their committed outputs were made with: a notebook's numbers
+# depend on how many threads TensorFlow trains with (one and two give other weights), not on what
+# runs beside it. 01 first; 02 beside 03; then 04-10 as two lanes of one thread each, which halves
+# their wall time on 2 cores; then 11, 12 and 13 alone on two threads. Each notebook prints its
+# wall time and thread count. A numbered notebook missing from this plan stops the run.
+PAPERMILL := $(VENV)/bin/papermill
+ONE_THREAD_NOTEBOOKS := 10 07 04 08 05 09 06
+RUN_PLAN := 01 02 03 $(ONE_THREAD_NOTEBOOKS) 11 12 13
+RUN_TARGETS := $(addprefix run-,$(RUN_PLAN))
+notebook = $(wildcard notebooks/$(1)_*.ipynb)
+tf_threads = $(if $(filter $(1),$(ONE_THREAD_NOTEBOOKS)),1,2)
+
+.PHONY: run-notebooks check-run-plan $(RUN_TARGETS)
+
 run: venv model
-	@for nb in $(NOTEBOOKS); do \
-		start=$$(date +%s); \
-		NP_SMOKE=0 $(VENV)/bin/papermill --kernel python3 --cwd notebooks --log-level WARNING "$$nb" "$$nb" || exit 1; \
-		echo "== $$nb: $$(( $$(date +%s) - start )) s"; \
-	done
+	@$(MAKE) --no-print-directory -j2 run-notebooks
 	$(PY) -m helpers.report.summary
+
+run-notebooks: $(RUN_TARGETS)
+
+check-run-plan:
+	@unplanned="$(filter-out $(foreach n,$(RUN_PLAN),$(call notebook,$(n))),$(NOTEBOOKS))"; \
+	if [ -n "$$unplanned" ]; then \
+		echo "not in the Makefile's RUN_PLAN: $$unplanned (add it there)"; exit 1; fi
+
+run-01: check-run-plan
+run-02 run-03: run-01
+$(addprefix run-,$(ONE_THREAD_NOTEBOOKS)): run-02 run-03
+run-11: $(addprefix run-,$(ONE_THREAD_NOTEBOOKS))
+run-12: run-11
+run-13: run-12
+
+$(RUN_TARGETS): run-%:
+	@nb="$(call notebook,$*)"; threads=$(call tf_threads,$*); \
+	if [ -z "$$nb" ]; then echo "no notebook numbered $* in notebooks/"; exit 1; fi; \
+	start=$$(date +%s); \
+	TF_NUM_INTRAOP_THREADS=$$threads TF_NUM_INTEROP_THREADS=$$threads NP_SMOKE=0 \
+		$(PAPERMILL) --kernel python3 --cwd notebooks --log-level WARNING "$$nb" "$$nb" || exit 1; \
+	echo "== $$nb: $$(( $$(date +%s) - start )) s ($$threads TensorFlow threads)"
 
 lint: venv
 	$(VENV)/bin/ruff check .
