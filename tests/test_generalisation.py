@@ -1,6 +1,7 @@
 """The grouped K-fold study (studies.generalisation): folds, every family, tidy rows."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from helpers.learning import logq
@@ -88,6 +89,33 @@ def test_run_scores_every_family_on_every_fold(small_library):
         generalisation.radius_parity(predictions, "logistic")
     with pytest.raises(ValueError, match="no predictions for input"):
         generalisation.accuracy_by(predictions, "shape", input_name="moon")
+    # where each held-out size lies against its fold's training sizes, as size_position says
+    for fold, (_, _, train, test) in enumerate(
+        generalisation.folds(small_library.metadata, 3, 0)[:3]
+    ):
+        part = clean[(clean["fold"] == fold) & (clean["model"] == "logq")].set_index("row")
+        expected = generalisation.size_position(small_library.metadata, train, test)
+        assert list(part.loc[test, "size_position"]) == list(expected)
+
+
+def test_size_position_says_where_a_held_out_size_lies():
+    meta = pd.DataFrame(
+        {
+            "shape": ["cube"] * 4 + ["octahedron"] * 3,
+            "n_atoms": [8, 27, 64, 125, 6, 19, 44],
+        }
+    )
+    train = [1, 2, 5]  # cubes of 27 and 64 atoms, one octahedron of 19
+    test = [0, 3, 6, 4]
+    assert list(generalisation.size_position(meta, train, test)) == [
+        "smaller",
+        "larger",
+        "larger",
+        "smaller",
+    ]
+    assert list(generalisation.size_position(meta, [0, 3, 4, 6], [1, 2, 5])) == ["between"] * 3
+    # a shape the fold never trains on has no size to interpolate between
+    assert list(generalisation.size_position(meta, [0, 1, 2], [5])) == ["smaller"]
 
 
 def test_unknown_family_is_refused(small_library):

@@ -76,6 +76,26 @@ def folds(
     return out
 
 
+#: where a held-out particle's size lies against the sizes of its shape that its fold trains on
+SIZE_POSITIONS = ("between", "smaller", "larger")
+
+
+def size_position(meta: pd.DataFrame, train, test) -> np.ndarray:
+    """For every row of ``test``: "between" when the fold trains on a smaller and on a larger
+    particle of its shape (by number of atoms, so that the element's lattice does not count),
+    "smaller" or "larger" when it is smaller or larger than every particle of its shape in
+    ``train``: its shape is then recognised by extrapolation in size. A shape absent from
+    ``train`` counts as "smaller"."""
+    train, test = np.asarray(train), np.asarray(test)
+    trained = meta.iloc[train].groupby("shape")["n_atoms"]
+    low, high = trained.min(), trained.max()
+    shape = meta["shape"].iloc[test]
+    atoms = meta["n_atoms"].iloc[test].to_numpy()
+    below = atoms > shape.map(low).to_numpy()  # NaN (shape not trained) compares False
+    above = atoms < shape.map(high).to_numpy()
+    return np.where(below & above, "between", np.where(below, "larger", "smaller"))
+
+
 def fit_fold(
     lib,
     train,
@@ -233,7 +253,8 @@ def run(
     **fit_options,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every family trained and tested on each grouped fold (and the extrapolation fold): (tidy
-    results table, per-curve predictions with the true shape and sizes). ``fit_options``: those
+    results table, per-curve predictions with the true shape and sizes, and where each size lies
+    against its fold's training sizes, :func:`size_position`). ``fit_options``: those
     of :func:`fit_fold`. ``progress``: a callable given a line per finished fold with the training
     time of each family (e.g. print). ``rows``: the library rows the folds are made of (see
     :func:`folds`; default every row)."""
@@ -256,9 +277,11 @@ def run(
                 s["metrics"],
                 level=fold,
             )
+        position = dict(zip(np.asarray(test), size_position(meta, train, test)))
         for frame in per_curve:
             frame.insert(0, "split", split)
             frame.insert(1, "fold", fold)
+            frame["size_position"] = frame["row"].map(position)
             frames.append(frame)
         if progress is not None:
             trained = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in timings.items())
