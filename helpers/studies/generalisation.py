@@ -77,7 +77,7 @@ def folds(
 
 
 #: where a held-out particle's size lies against the sizes of its shape that its fold trains on
-SIZE_POSITIONS = ("between", "smaller", "larger")
+SIZE_POSITIONS = ("smaller", "between", "larger")
 
 
 def size_position(meta: pd.DataFrame, train, test) -> np.ndarray:
@@ -281,7 +281,9 @@ def run(
         for frame in per_curve:
             frame.insert(0, "split", split)
             frame.insert(1, "fold", fold)
-            frame["size_position"] = frame["row"].map(position)
+            frame["size_position"] = pd.Categorical(
+                frame["row"].map(position), categories=SIZE_POSITIONS
+            )
             frames.append(frame)
         if progress is not None:
             trained = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in timings.items())
