@@ -31,9 +31,9 @@ model: venv
 	echo "== make model: $$(( $$(date +%s) - start )) s"
 
 # Executes every numbered notebook in place, so the committed notebooks show the full run, in the
-# lanes and TensorFlow thread counts their committed outputs were made with: a notebook's numbers
-# depend on how many threads TensorFlow trains with (one and two give other weights), not on what
-# runs beside it. 01 first; 02 beside 03; then 04-10 as two lanes of one thread each, which halves
+# lanes and TensorFlow thread counts their committed outputs were made with: on one machine a
+# notebook's numbers depend on how many threads TensorFlow trains with (one and two give other
+# weights), not on what runs beside it (another machine may differ: README, Run time). 01 first; 02 beside 03; then 04-10 as two lanes of one thread each, which halves
 # their wall time on 2 cores; then 11, 12 and 13 alone on two threads. Each notebook prints its
 # wall time and thread count. A numbered notebook missing from this plan stops the run.
 PAPERMILL := $(VENV)/bin/papermill
