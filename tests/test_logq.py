@@ -1,6 +1,7 @@
 """The log-q model family: its input transform, a tiny training run, calibration and disk."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -223,6 +224,46 @@ def test_score_reads_the_prediction_against_the_truth(trained):
     assert by_target[logq.LOG_R]["coverage_90"] == pytest.approx(inside.mean())
     with pytest.raises(ValueError, match="not among the model's labels"):
         logq.score(pred, [s for s in model.labels if s != truth[0]], lib.metadata, rows)
+
+
+def test_fit_records_the_sizes_each_shape_was_trained_at(trained):
+    model, lib = trained
+    meta = lib.metadata
+    fit = meta[(meta["size_parameter_1"] != 3).to_numpy()]
+    assert set(model.trained_log_n) == set(fit["shape"])
+    for label in model.trained_log_n:
+        low, high = model.trained_log_n[label]
+        assert low == pytest.approx(fit.loc[fit["shape"] == label, "log_n_atoms"].min())
+        assert high == pytest.approx(fit.loc[fit["shape"] == label, "log_n_atoms"].max())
+
+
+def test_unseen_size_weight_raises_the_shapes_not_trained_at_that_size():
+    model = logq.LogQModel(labels=("a", "b", "c"), unseen_size_weight=3.0)
+    model.trained_log_n = {"a": (1.0, 2.0), "b": (1.5, 4.0)}  # "c" never trained
+    factors = model._unseen_factors([1.2, 3.0, 5.0])
+    np.testing.assert_array_equal(factors, [[1, 4, 4], [4, 1, 4], [4, 4, 4]])
+    model.unseen_size_weight = 0.0
+    np.testing.assert_array_equal(model._unseen_factors([1.2, 3.0]), np.ones((2, 3)))
+
+
+def test_unseen_size_weight_moves_probability_to_the_unseen_shapes(trained, tmp_path):
+    model, lib = trained
+    Z = logq.prepare(lib.q, lib.intensities[:12], grid=model.grid)
+    plain = model.predict_inputs(Z)
+    weighted = replace(model, unseen_size_weight=3.0)
+    pred = weighted.predict_inputs(Z)
+    factors = weighted._unseen_factors(pred.log_n_atoms)
+    expected = plain.proba * factors
+    np.testing.assert_allclose(pred.proba, expected / expected.sum(axis=1, keepdims=True))
+    np.testing.assert_array_equal(pred.log_n_atoms, plain.log_n_atoms)
+    loaded = logq.LogQModel.load(weighted.save(tmp_path / "weighted"), library=lib)
+    assert loaded.unseen_size_weight == 3.0 and loaded.trained_log_n == model.trained_log_n
+    np.testing.assert_array_equal(loaded.predict_inputs(Z).proba, pred.proba)
+    meta = lib.metadata
+    val = np.flatnonzero((meta["size_parameter_1"] == 3).to_numpy())
+    fit = np.setdiff1d(np.arange(len(meta)), val)
+    with pytest.raises(ValueError, match="unseen_size_weight"):
+        logq.fit_library(lib, fit, val, epochs=1, grid=GRID, unseen_size_weight=-1)
 
 
 def test_training_is_seeded(trained, small_library):

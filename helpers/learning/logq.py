@@ -57,6 +57,16 @@ says about particles the library does not hold:
   its small-angle fringes, and then fails on an unseen size; shown each part alone it has to read
   the shape from both.
 
+Sizes a shape was never trained at (``unseen_size_weight``). The network learns the shape
+probabilities of the training set, where every shape comes only in the sizes the library gives
+it: a particle smaller or larger than every trained particle of its true shape gets that shape
+underrated, because at that size the training only ever showed other shapes (a shift of the label
+distribution with size; the correction is the ratio of the priors, Saerens et al. 2002). A real
+particle's shape is not tied to the library's sizes, so with weight λ > 0 the probability of each
+shape whose trained particles (ln N of the fitted rows, :attr:`LogQModel.trained_log_n`) do not
+reach the curve's predicted ln N is multiplied by 1 + λ, and the probabilities renormalised.
+The temperature is calibrated on the weighted probabilities.
+
 Ensemble (:class:`LogQEnsemble`, :func:`fit_ensemble`): a few models of one training side, each
 early-stopped and calibrated on other validation structures, their shape probabilities averaged
 and their sizes pooled as one Gaussian mixture.
@@ -545,6 +555,10 @@ class LogQModel:
     #: "val_shape_accuracy" (the repo's CNN convention)
     monitor: str = "val_shape_accuracy"
     labels: tuple = tuple(structures.SHAPES)
+    #: λ: a shape never trained at the predicted size has its probability times 1 + λ (module doc)
+    unseen_size_weight: float = 0.0
+    #: {label: (min, max) ln N of its training curves}, recorded by :meth:`fit`
+    trained_log_n: dict = field(default_factory=dict)
     temperature: float = 1.0
     size_scale: tuple = (1.0, 1.0)
     size_mean: tuple = (0.0, 0.0)
@@ -591,6 +605,10 @@ class LogQModel:
             raise ValueError(f"part_dropout must be in [0, 1], got {self.part_dropout}.")
         if not 0 < self.epoch_fraction <= 1:
             raise ValueError(f"epoch_fraction must be in (0, 1], got {self.epoch_fraction}.")
+        if not (np.isfinite(self.unseen_size_weight) and self.unseen_size_weight >= 0):
+            raise ValueError(
+                f"unseen_size_weight must be a finite number >= 0, got {self.unseen_size_weight}."
+            )
         Z = np.asarray(Z, dtype="float32")
         versions = Z if Z.ndim == 4 else Z[None]
         Z_val = np.asarray(Z_val, dtype="float32")
@@ -606,6 +624,12 @@ class LogQModel:
             raise ValueError("inputs and metadata must describe the same number of curves.")
         y = size_targets(meta)
         mean, std = y.mean(axis=0), y.std(axis=0)
+        ranges = meta.groupby("shape")["log_n_atoms"].agg(["min", "max"])
+        self.trained_log_n = {
+            label: tuple(map(float, ranges.loc[label]))
+            for label in self.labels
+            if label in ranges.index
+        }
         self.size_mean, self.size_std = tuple(map(float, mean)), tuple(map(float, std))
         y_std = ((y - mean) / std).astype("float32")
         y_val = ((size_targets(meta_val) - mean) / std).astype("float32")
@@ -665,9 +689,12 @@ class LogQModel:
 
         logits, mean, std = self._raw(Z_val)
         y = shape_targets(meta_val)
+        log_w = np.log(self._unseen_factors(mean[:, 0]))
 
         def nll(log_t):
-            return -np.mean(log_softmax(logits / np.exp(log_t), axis=1)[np.arange(len(y)), y])
+            return -np.mean(
+                log_softmax(logits / np.exp(log_t) + log_w, axis=1)[np.arange(len(y)), y]
+            )
 
         best = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
         self.temperature = float(np.exp(best.x))
@@ -676,6 +703,17 @@ class LogQModel:
         return self
 
     # prediction --------------------------------------------------------------------------------
+
+    def _unseen_factors(self, log_n) -> np.ndarray:
+        """(n, labels): 1 + λ for each label whose training curves do not reach ln N ``log_n``
+        (a label never trained counts as not reaching it), 1 elsewhere (module doc)."""
+        log_n = np.asarray(log_n, dtype=float)[:, None]
+        if self.unseen_size_weight == 0:
+            return np.ones((log_n.shape[0], len(self.labels)))
+        nan = (np.nan, np.nan)
+        low, high = np.array([self.trained_log_n.get(label, nan) for label in self.labels]).T
+        reached = (log_n >= low[None, :]) & (log_n <= high[None, :])
+        return np.where(reached, 1.0, 1.0 + self.unseen_size_weight)
 
     def _raw(self, Z):
         if self.network is None:
@@ -696,7 +734,9 @@ class LogQModel:
         from scipy.special import softmax
 
         logits, mean, std = self._raw(Z)
-        proba = softmax(logits / self.temperature, axis=1)
+        proba = softmax(
+            logits / self.temperature + np.log(self._unseen_factors(mean[:, 0])), axis=1
+        )
         std = std * np.array(self.size_scale)
         return LogQPrediction(
             proba=proba,
@@ -824,6 +864,8 @@ class LogQModel:
             "part_dropout": self.part_dropout,
             "monitor": self.monitor,
             "labels": list(self.labels),
+            "unseen_size_weight": self.unseen_size_weight,
+            "trained_log_n": {k: list(v) for k, v in self.trained_log_n.items()},
             "temperature": self.temperature,
             "size_scale": list(self.size_scale),
             "size_mean": list(self.size_mean),
@@ -881,6 +923,8 @@ class LogQModel:
             part_dropout=record.get("part_dropout", 0.0),
             monitor=record["monitor"],
             labels=tuple(record["labels"]),
+            unseen_size_weight=record.get("unseen_size_weight", 0.0),
+            trained_log_n={k: tuple(v) for k, v in record.get("trained_log_n", {}).items()},
             temperature=record["temperature"],
             size_scale=tuple(record["size_scale"]),
             size_mean=tuple(record["size_mean"]),
