@@ -486,3 +486,24 @@ def test_ensemble_members_hold_out_other_structures(small_library, tmp_path):
         logq.LogQEnsemble.load(tmp_path / "nothing")
     with pytest.raises(ValueError, match="members"):
         logq.fit_ensemble(lib, train, 0, **options)
+
+
+def test_min_temperature_bounds_the_calibration(trained, tmp_path):
+    """Validation curves all named right: the likelihood falls as T -> 0; T stops at the floor."""
+    model, lib = trained
+    meta = lib.metadata
+    val = np.flatnonzero((meta["size_parameter_1"] == 3).to_numpy())
+    Z_val = logq.prepare(lib.q, lib.intensities[val], grid=model.grid)
+    named = meta.iloc[val].assign(shape=model.predict_inputs(Z_val).shape)
+    floored = replace(model, min_temperature=0.5).calibrate(Z_val, named)
+    assert floored.temperature == pytest.approx(0.5, rel=1e-3)
+    free = replace(model, min_temperature=0.05).calibrate(Z_val, named)
+    assert free.temperature < 0.1
+    loaded = logq.LogQModel.load(floored.save(tmp_path / "floored"), library=lib)
+    assert loaded.min_temperature == 0.5 and loaded.temperature == floored.temperature
+    for bad in (0.0, -1.0, 25.0, float("nan")):
+        with pytest.raises(ValueError, match="min_temperature"):
+            replace(model, min_temperature=bad).calibrate(Z_val, named)
+    fit = np.setdiff1d(np.arange(len(meta)), val)
+    with pytest.raises(ValueError, match="min_temperature"):
+        logq.fit_library(lib, fit, val, epochs=1, grid=GRID, min_temperature=0)

@@ -28,6 +28,10 @@ only: a temperature T divides the shape logits (the T minimising the validation 
 log-likelihood), and a factor per size target multiplies the predicted standard deviations (the
 one minimising the validation Gaussian negative log-likelihood, i.e. making the mean squared
 z-score 1), since a network fitted on its training particles is over-confident on unseen ones.
+T is searched between ``min_temperature`` and 20: when every validation curve is named right, the
+likelihood keeps falling as T -> 0 (every answer made certain, the wrong ones on unseen particles
+too), so the floor bounds how far the network's own confidence is sharpened (the default, 0.05,
+leaves that to the validation curves).
 
 Size anchor (``guinier``, :meth:`LogQModel.calibrate_guinier`). Where a curve measures its
 forward scattering (q R_g <= 1.3 with at least 4 points), the Guinier fit gives its radius of
@@ -557,6 +561,8 @@ class LogQModel:
     labels: tuple = tuple(structures.SHAPES)
     #: λ: a shape never trained at the predicted size has its probability times 1 + λ (module doc)
     unseen_size_weight: float = 0.0
+    #: the lowest temperature :meth:`calibrate` may choose (module doc)
+    min_temperature: float = 0.05
     #: {label: (min, max) ln N of its training curves}, recorded by :meth:`fit`
     trained_log_n: dict = field(default_factory=dict)
     temperature: float = 1.0
@@ -609,6 +615,7 @@ class LogQModel:
             raise ValueError(
                 f"unseen_size_weight must be a finite number >= 0, got {self.unseen_size_weight}."
             )
+        self._check_min_temperature()
         Z = np.asarray(Z, dtype="float32")
         versions = Z if Z.ndim == 4 else Z[None]
         Z_val = np.asarray(Z_val, dtype="float32")
@@ -680,6 +687,12 @@ class LogQModel:
         self.history = {k: [float(v) for v in vals] for k, vals in history.history.items()}
         return self.calibrate(Z_val, meta_val)
 
+    def _check_min_temperature(self):
+        if not (np.isfinite(self.min_temperature) and 0 < self.min_temperature < 20):
+            raise ValueError(
+                f"min_temperature must be a number in (0, 20), got {self.min_temperature}."
+            )
+
     def calibrate(self, Z_val, meta_val: pd.DataFrame) -> LogQModel:
         """Temperature of the shape logits and factors of the size standard deviations, each
         minimising the validation negative log-likelihood (module doc). Use validation
@@ -687,6 +700,7 @@ class LogQModel:
         from scipy.optimize import minimize_scalar
         from scipy.special import log_softmax
 
+        self._check_min_temperature()
         logits, mean, std = self._raw(Z_val)
         y = shape_targets(meta_val)
         log_w = np.log(self._unseen_factors(mean[:, 0]))
@@ -696,7 +710,8 @@ class LogQModel:
                 log_softmax(logits / np.exp(log_t) + log_w, axis=1)[np.arange(len(y)), y]
             )
 
-        best = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
+        bounds = (np.log(self.min_temperature), np.log(20.0))
+        best = minimize_scalar(nll, bounds=bounds, method="bounded")
         self.temperature = float(np.exp(best.x))
         z = (size_targets(meta_val) - mean) / std
         self.size_scale = tuple(float(np.sqrt(np.mean(z[:, k] ** 2))) for k in range(2))
@@ -865,6 +880,7 @@ class LogQModel:
             "monitor": self.monitor,
             "labels": list(self.labels),
             "unseen_size_weight": self.unseen_size_weight,
+            "min_temperature": self.min_temperature,
             "trained_log_n": {k: list(v) for k, v in self.trained_log_n.items()},
             "temperature": self.temperature,
             "size_scale": list(self.size_scale),
@@ -924,6 +940,7 @@ class LogQModel:
             monitor=record["monitor"],
             labels=tuple(record["labels"]),
             unseen_size_weight=record.get("unseen_size_weight", 0.0),
+            min_temperature=record.get("min_temperature", 0.05),
             trained_log_n={k: tuple(v) for k, v in record.get("trained_log_n", {}).items()},
             temperature=record["temperature"],
             size_scale=tuple(record["size_scale"]),
