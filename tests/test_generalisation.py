@@ -138,11 +138,21 @@ def test_each_log_q_model_gets_the_options_it_is_given(small_library):
     assert (fitted["logq_realistic"].max_shift, fitted["logq_realistic"].part_dropout) == (0, 0)
     assert fitted["logq"].width == fitted["logq_realistic"].width == 4
     two = generalisation.fit_fold(
-        small_library, train, clean_logq_options={"max_shift": 2}, clean_logq_members=2, **tiny
+        small_library,
+        train,
+        clean_logq_options={"max_shift": 2, "pooling": "log"},
+        clean_logq_members=2,
+        **tiny,
     )
     assert [m.max_shift for m in two["logq"].members] == [2, 2]
+    assert two["logq"].pooling == "log"
+    with pytest.raises(ValueError, match="pooling"):  # before any training
+        generalisation.fit_fold(
+            small_library, train, clean_logq_options={"pooling": "log"}, **tiny
+        )
     assert isinstance(two["logq_realistic"], logq.LogQModel)
     both = generalisation.fit_fold(small_library, train, realistic_logq_members=2, **tiny)
     assert isinstance(both["logq"], logq.LogQModel)
     assert isinstance(both["logq_realistic"], logq.LogQEnsemble)
     assert len(both["logq_realistic"].members) == 2
+    assert both["logq_realistic"].pooling == "mean"

@@ -482,6 +482,16 @@ def test_ensemble_members_hold_out_other_structures(small_library, tmp_path):
     np.testing.assert_allclose(pred.proba.sum(axis=1), 1.0, atol=1e-9)
     loaded = logq.LogQEnsemble.load(ensemble.save(tmp_path / "ens"), library=lib)
     np.testing.assert_array_equal(loaded.predict(lib.q, lib.intensities[:6]).proba, pred.proba)
+    assert loaded.pooling == "mean"
+    logged = replace(ensemble, pooling="log")
+    loaded = logq.LogQEnsemble.load(logged.save(tmp_path / "log"), library=lib)
+    assert loaded.pooling == "log"
+    np.testing.assert_array_equal(
+        loaded.predict(lib.q, lib.intensities[:6]).proba,
+        logged.predict(lib.q, lib.intensities[:6]).proba,
+    )
+    with pytest.raises(ValueError, match="pooling"):
+        logq.fit_ensemble(lib, train, 2, pooling="max", **options)
     with pytest.raises(ValueError, match="no saved LogQEnsemble"):
         logq.LogQEnsemble.load(tmp_path / "nothing")
     with pytest.raises(ValueError, match="members"):
@@ -507,3 +517,21 @@ def test_min_temperature_bounds_the_calibration(trained, tmp_path):
     fit = np.setdiff1d(np.arange(len(meta)), val)
     with pytest.raises(ValueError, match="min_temperature"):
         logq.fit_library(lib, fit, val, epochs=1, grid=GRID, min_temperature=0)
+
+
+def test_ensemble_log_pooling_is_the_renormalised_geometric_mean(tmp_path):
+    one = _prediction([[0.9, 0.1], [0.4, 0.6]], [0.0, 1.0], [1.0, 0.1], [True, True])
+    two = _prediction([[0.3, 0.7], [0.2, 0.8]], [2.0, 1.0], [1.0, 0.3], [True, False])
+    both = logq.LogQEnsemble([_Fixed(one), _Fixed(two)], pooling="log").predict_inputs(None)
+    geometric = np.sqrt([[0.27, 0.07], [0.08, 0.48]])
+    np.testing.assert_allclose(both.proba, geometric / geometric.sum(axis=1, keepdims=True))
+    assert list(both.shape) == ["a", "b"]
+    np.testing.assert_allclose(both.log_radius, [1.0, 1.0])  # the sizes pool as before
+    certain = _prediction([[1.0, 0.0], [0.0, 1.0]], [0.0, 1.0], [1.0, 0.1], None)
+    np.testing.assert_allclose(  # a zero probability does not break the logarithm
+        logq.LogQEnsemble([_Fixed(certain), _Fixed(one)], "log").predict_inputs(None).proba,
+        [[1.0, 0.0], [0.0, 1.0]],
+        atol=1e-12,
+    )
+    with pytest.raises(ValueError, match="pooling"):
+        logq.LogQEnsemble([_Fixed(one)], pooling="median")

@@ -73,7 +73,9 @@ The temperature is calibrated on the weighted probabilities.
 
 Ensemble (:class:`LogQEnsemble`, :func:`fit_ensemble`): a few models of one training side, each
 early-stopped and calibrated on other validation structures, their shape probabilities averaged
-and their sizes pooled as one Gaussian mixture.
+(``pooling="mean"``) or their log-probabilities averaged and renormalised (``"log"``, a geometric
+mean: members that agree keep their confidence, where the mean of probabilities dilutes it) and
+their sizes pooled as one Gaussian mixture.
 """
 
 from __future__ import annotations
@@ -108,6 +110,8 @@ _DIRECT_CALL = 32
 GUINIER_LEVEL = 0.9
 #: range of the q (Å⁻¹) that splits a curve into small and wide angles for ``part_dropout``
 PART_CUT = (0.5, 2.0)
+#: how an ensemble combines its members' shape probabilities (:class:`LogQEnsemble`)
+POOLINGS = ("mean", "log")
 #: bounds of the predicted log-variance of a standardised size target
 _LOGVAR_RANGE = (-12.0, 4.0)
 
@@ -1046,16 +1050,20 @@ class LogQEnsemble:
     moves its accuracy on unseen particles by several points; each member leaves out other ones
     and learns from the rest, so that together they learn from nearly every structure of the
     training side and depend on no one validation draw. Shape: the mean of the members'
-    calibrated probabilities. Size: the members' Gaussians as one mixture (mean of the means;
+    calibrated probabilities (``pooling`` "mean") or of their logarithms, renormalised ("log";
+    module doc). Size: the members' Gaussians as one mixture (mean of the means;
     variance the mean of the variances plus the spread of the means); a curve is anchored where
     every member anchored it.
     """
 
     members: list
+    pooling: str = "mean"
 
     def __post_init__(self):
         if not self.members:
             raise ValueError("an ensemble needs at least one member model.")
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {self.pooling!r}.")
         first = self.members[0]
         for m in self.members[1:]:
             if m.labels != first.labels or m.grid != first.grid:
@@ -1082,7 +1090,13 @@ class LogQEnsemble:
         return self._combined([m.predict(q, I, mask) for m in self.members])
 
     def _combined(self, parts: list) -> LogQPrediction:
-        proba = np.mean([p.proba for p in parts], axis=0)
+        if self.pooling == "log":
+            tiny = np.finfo(float).tiny
+            log_p = np.mean([np.log(np.maximum(p.proba, tiny)) for p in parts], axis=0)
+            proba = np.exp(log_p - log_p.max(axis=1, keepdims=True))
+            proba /= proba.sum(axis=1, keepdims=True)
+        else:
+            proba = np.mean([p.proba for p in parts], axis=0)
         sizes = {}
         for name in ("log_n_atoms", "log_radius"):
             means = np.array([getattr(p, name) for p in parts])
@@ -1098,10 +1112,13 @@ class LogQEnsemble:
         )
 
     def save(self, path) -> Path:
-        """Write each member to ``path``/member_<k> (:meth:`LogQModel.save`)."""
+        """Write each member to ``path``/member_<k> (:meth:`LogQModel.save`) and the pooling to
+        ``path``/ensemble.json."""
         path = Path(path)
         for k, member in enumerate(self.members):
             member.save(path / f"member_{k}")
+        record = json.dumps({"pooling": self.pooling})
+        paths.write_atomically(path / "ensemble.json", lambda tmp: tmp.write_text(record))
         return path
 
     @classmethod
@@ -1111,14 +1128,21 @@ class LogQEnsemble:
         folders = sorted(path.glob("member_*"), key=lambda f: int(f.name.split("_")[1]))
         if not folders:
             raise ValueError(f"{path} holds no saved LogQEnsemble (member_<k> folders).")
-        return cls([LogQModel.load(f, library) for f in folders])
+        record = path / "ensemble.json"
+        pooling = json.loads(record.read_text())["pooling"] if record.exists() else "mean"
+        return cls([LogQModel.load(f, library) for f in folders], pooling)
 
 
-def fit_ensemble(lib, train, members: int, seed: int = 0, **options) -> LogQEnsemble:
+def fit_ensemble(
+    lib, train, members: int, seed: int = 0, pooling: str = "mean", **options
+) -> LogQEnsemble:
     """``members`` log-q models on the library rows ``train``: member k is early-stopped and
     calibrated on the whole structures :func:`helpers.learning.model_set.validation_rows` holds
     out with seed ``seed`` + k and trained on the rest (member 0 is the model a single
-    :func:`fit_library` call with ``seed`` gives). ``options``: those of :func:`fit_library`."""
+    :func:`fit_library` call with ``seed`` gives); ``pooling``: :class:`LogQEnsemble`'s.
+    ``options``: those of :func:`fit_library`."""
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}.")
     if isinstance(members, bool) or not isinstance(members, (int, np.integer)) or members < 1:
         raise ValueError(f"members must be an integer >= 1, got {members!r}.")
     meta = lib.metadata
@@ -1126,7 +1150,7 @@ def fit_ensemble(lib, train, members: int, seed: int = 0, **options) -> LogQEnse
     for k in range(members):
         fit, val = model_set.validation_rows(meta, train, "grouped", seed=seed + k)
         models.append(fit_library(lib, fit, val, seed=seed, **options))
-    return LogQEnsemble(models)
+    return LogQEnsemble(models, pooling)
 
 
 def score(prediction: LogQPrediction, labels, meta: pd.DataFrame, rows, level: float = 0.9):

@@ -117,7 +117,8 @@ def fit_fold(
     log-q models; ``clean_logq_options``: more fields (or other values) for the clean one only;
     ``clean_logq_members`` (``realistic_logq_members``) > 1: the clean (realistic) one is an
     ensemble of that many models, each with other validation structures
-    (:func:`helpers.learning.logq.fit_ensemble`).
+    (:func:`helpers.learning.logq.fit_ensemble`; the option ``pooling`` says how its members'
+    probabilities combine).
     ``timings``, if given, receives the wall time in seconds of each family's training."""
     unknown = set(families) - set(FAMILIES)
     if unknown:
@@ -151,8 +152,14 @@ def fit_fold(
                 **({} if measured else clean_logq_options or {}),
             )
             members = realistic_logq_members if measured else clean_logq_members
+            pooling = options.pop("pooling", "mean")
             if members > 1:
-                fitted[name] = logq.fit_ensemble(lib, train, members, **options)
+                fitted[name] = logq.fit_ensemble(lib, train, members, pooling=pooling, **options)
+            elif pooling != "mean":
+                raise ValueError(
+                    f"pooling {pooling!r} combines an ensemble's members: give {name} more than "
+                    "one member (clean_logq_members / realistic_logq_members)."
+                )
             else:
                 fitted[name] = logq.fit_library(lib, fit, val, **options)
             timings[name] = time.perf_counter() - start
