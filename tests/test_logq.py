@@ -519,7 +519,7 @@ def test_min_temperature_bounds_the_calibration(trained, tmp_path):
         logq.fit_library(lib, fit, val, epochs=1, grid=GRID, min_temperature=0)
 
 
-def test_ensemble_log_pooling_is_the_renormalised_geometric_mean(tmp_path):
+def test_ensemble_log_pooling_is_the_renormalised_geometric_mean():
     one = _prediction([[0.9, 0.1], [0.4, 0.6]], [0.0, 1.0], [1.0, 0.1], [True, True])
     two = _prediction([[0.3, 0.7], [0.2, 0.8]], [2.0, 1.0], [1.0, 0.3], [True, False])
     both = logq.LogQEnsemble([_Fixed(one), _Fixed(two)], pooling="log").predict_inputs(None)

@@ -1042,6 +1042,11 @@ def fit_library(
     return model
 
 
+def _check_pooling(pooling):
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}.")
+
+
 @dataclass
 class LogQEnsemble:
     """Log-q models of one training side, each early-stopped and calibrated on other validation
@@ -1062,8 +1067,7 @@ class LogQEnsemble:
     def __post_init__(self):
         if not self.members:
             raise ValueError("an ensemble needs at least one member model.")
-        if self.pooling not in POOLINGS:
-            raise ValueError(f"pooling must be one of {POOLINGS}, got {self.pooling!r}.")
+        _check_pooling(self.pooling)
         first = self.members[0]
         for m in self.members[1:]:
             if m.labels != first.labels or m.grid != first.grid:
@@ -1141,8 +1145,7 @@ def fit_ensemble(
     out with seed ``seed`` + k and trained on the rest (member 0 is the model a single
     :func:`fit_library` call with ``seed`` gives); ``pooling``: :class:`LogQEnsemble`'s.
     ``options``: those of :func:`fit_library`."""
-    if pooling not in POOLINGS:
-        raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}.")
+    _check_pooling(pooling)  # before any training
     if isinstance(members, bool) or not isinstance(members, (int, np.integer)) or members < 1:
         raise ValueError(f"members must be an integer >= 1, got {members!r}.")
     meta = lib.metadata
