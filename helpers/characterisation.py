@@ -922,7 +922,9 @@ def calibrate(
 #: 768 points instead of 384, 84.5 %). ``patience`` 24 because with 12 the training stopped while
 #: the validation size loss still fell; ``epochs`` is a cap that early stopping reaches first.
 #: Chosen on validation particles held out of the training side of notebook 12's split, never its
-#: test particles (the commits give the numbers)
+#: test particles (the commits give the numbers). ``min_temperature``: the shape temperature is
+#: kept at 0.5 or above, as in notebooks 11 and 13 (README, "A floor for the temperature"), so
+#: that a training whose validation curves are all named right cannot make wrong answers certain
 MODEL_RECIPE = {
     "library_name": "sizes",
     "elements": ("Ag", "Au", "Cu", "Fe", "Ni", "Pd", "Pt"),
@@ -932,6 +934,7 @@ MODEL_RECIPE = {
     "epochs": 150,
     "patience": 24,
     "average": True,
+    "min_temperature": 0.5,
     "ranges": {"photons": (1e5, 1e16), "q_min": (0.005, 0.3), "q_max": (5.0, 25.0)},
 }
 

@@ -158,6 +158,9 @@ def test_make_model_trains_saves_and_replaces_whole(small_library, tmp_path, mon
     folder = make_model(tmp_path / "models" / "characterise", **options)
     first = Characteriser.load(folder)
     assert first.rows is None and len(first.reference) == len(small_library)
+    # the recipe's model fields not overridden reach the saved model: the temperature's floor
+    floor = helpers.characterisation.MODEL_RECIPE["min_temperature"]
+    assert first.model.min_temperature == floor and first.model.temperature >= floor
     make_model(folder, seed=1, **options)
     assert sorted(p.name for p in folder.parent.iterdir()) == ["characterise"]
     with pytest.raises(ValueError, match="not in the library"):
