@@ -76,6 +76,8 @@ SET_SEPARATOR = ", "
 FIT_SHARE = 0.1
 #: how many shapes the physics fit tries at most (all of them when the shape is not determinable)
 FIT_SHAPES = 3
+#: the same when the particle's element is given
+FIT_SHAPES_ELEMENT = 3
 #: the physics fit's screen: σ of ln R_eq tried for every (shape, element) at the middle B_iso
 SCREEN_SIGMAS = (0.0, 0.1)
 #: the (shape, element) pairs of the screen fitted in full (every B_iso and σ)
@@ -147,8 +149,10 @@ class Characterisation:
     no fit was possible),
     ``size_fit``: that family fitted at small angles only (q < :data:`helpers.measurement.domain
     .SAXS_Q`; None with fewer than :data:`SIZE_FIT_POINTS` points there), whose R_0 is the
-    fit's size (:attr:`fit_radius_A`), and ``fits`` the table of every candidate tried; ``q``
-    (1/Å), ``intensity``, ``sigma``: the curve as characterised, kept for :meth:`figure`."""
+    fit's size (:attr:`fit_radius_A`), and ``fits`` the table of every candidate tried;
+    ``given_element``: the element the caller gave (the fit tried that element only; None: every
+    element of the fit's library); ``q`` (1/Å), ``intensity``, ``sigma``: the curve as
+    characterised, kept for :meth:`figure`."""
 
     shape: str
     probabilities: dict
@@ -173,6 +177,7 @@ class Characterisation:
     fit: physics.FitResult | None = None
     fits: pd.DataFrame | None = None
     size_fit: physics.FitResult | None = None
+    given_element: str | None = None
     q: np.ndarray | None = field(default=None, repr=False)
     intensity: np.ndarray | None = field(default=None, repr=False)
     sigma: np.ndarray | None = field(default=None, repr=False)
@@ -193,6 +198,7 @@ class Characterisation:
         }
         row.update({f"p_{label}": p for label, p in self.probabilities.items()})
         row.update({key: getattr(self, key) for key in SIZE_FIELDS})
+        row["given_element"] = self.given_element
         if self.fit is not None:
             row.update(
                 fit_shape=self.fit.shape,
@@ -219,6 +225,7 @@ class Characterisation:
             "interval_level": LEVEL,
             **{key: getattr(self, key) for key in SIZE_FIELDS},
             "coverage": asdict(self.coverage),
+            "given_element": self.given_element,
             "warnings": list(self.warnings),
             "fit": None if self.fit is None else self.fit.as_row(),
             "size_fit": None if self.size_fit is None else self.size_fit.as_row(),
@@ -524,7 +531,7 @@ class Characteriser:
 
     # --------------------------------------------------------------------------------------------
 
-    def _fit(self, q, intensity, sigma, shapes, radius_range=None, dq=None):
+    def _fit(self, q, intensity, sigma, shapes, radius_range=None, dq=None, element=None):
         """(table, fits) of the physics fit of ``shapes`` (those of the library; all of its shapes
         if none is), in four stages: a screen of every (shape, element) at the middle B_iso with
         σ in :data:`SCREEN_SIGMAS`; the full fit (every B_iso, every σ of
@@ -551,7 +558,7 @@ class Characteriser:
         keys = self._families.keys()
         library_shapes = {key[0] for key in keys}
         present = [s for s in shapes if s in library_shapes] or sorted(library_shapes)
-        elements = sorted({key[1] for key in keys})
+        elements = [element] if element else sorted({key[1] for key in keys})
         b_values = sorted({key[2] for key in keys})
         middle = b_values[(len(b_values) - 1) // 2]
         noise = None
@@ -629,9 +636,23 @@ class Characteriser:
         stages += [table.assign(stage="fit"), screen.assign(stage="screen")]
         return pd.concat(stages, ignore_index=True), fits
 
-    def one(self, q, intensity, sigma=None, dq=None) -> Characterisation:
+    def checked_element(self, element) -> str | None:
+        """``element`` (None, or a chemical symbol of the physics fit's library) as given; any
+        other value raises, naming the library's elements."""
+        if element is None:
+            return None
+        known = sorted(self.reference.metadata["element"].unique())
+        if not isinstance(element, str) or element not in known:
+            raise ValueError(
+                f"element {element!r} is not in the physics fit's library: give one of {known} "
+                "(the chemical symbol, e.g. 'Au'), or none to fit every element."
+            )
+        return element
+
+    def one(self, q, intensity, sigma=None, dq=None, element=None) -> Characterisation:
         """Characterise one curve with q (and ``dq``) already in 1/Å (see :func:`characterise`)."""
         files.check_curve(q, intensity, sigma, dq)
+        element = self.checked_element(element)
         q = np.asarray(q, dtype=float)
         intensity = np.asarray(intensity, dtype=float)
         warnings = []
@@ -669,17 +690,18 @@ class Characteriser:
         order = np.argsort(pred.proba[0])[::-1]
         if cover.shape_determinable:
             top = pred.proba[0][order[0]]
-            chosen = [labels[k] for k in order[:FIT_SHAPES] if pred.proba[0][k] >= FIT_SHARE * top]
+            n_shapes = FIT_SHAPES if element is None else FIT_SHAPES_ELEMENT
+            chosen = [labels[k] for k in order[:n_shapes] if pred.proba[0][k] >= FIT_SHARE * top]
         else:
             chosen = labels
         window = (low / FIT_RADIUS_FACTOR, high * FIT_RADIUS_FACTOR)
-        table, fits = self._fit(q, intensity, sigma, chosen, window, dq)
+        table, fits = self._fit(q, intensity, sigma, chosen, window, dq, element)
         if table is not None and any(
             fits[k].at_range_edge for k in ("refined", "size") if k in fits
         ):
             # the data pull R_0 out of the window the model's interval set: let them, over
             # every size of the library
-            table, fits = self._fit(q, intensity, sigma, chosen, None, dq)
+            table, fits = self._fit(q, intensity, sigma, chosen, None, dq, element)
         best = None
         sizes = {
             "size_source": SIZE_FROM_MODEL,
@@ -727,18 +749,19 @@ class Characteriser:
             fit=best,
             fits=table,
             size_fit=None if table is None else fits.get("size"),
+            given_element=element,
             q=q,
             intensity=intensity,
             sigma=None if sigma is None else np.asarray(sigma, dtype=float),
         )
 
-    def characterise(self, q, intensity, sigma=None, q_unit: str = "1/Å", dq=None):
+    def characterise(self, q, intensity, sigma=None, q_unit: str = "1/Å", dq=None, element=None):
         """:func:`characterise` with this model."""
         q_a = files.to_inverse_angstrom(q, q_unit)
         dq_a = None if dq is None else files.to_inverse_angstrom(dq, q_unit)
         intensity = np.asarray(intensity, dtype=float)
         if intensity.ndim == 1:
-            return self.one(q_a, intensity, sigma, dq_a)
+            return self.one(q_a, intensity, sigma, dq_a, element)
         if intensity.ndim != 2 or intensity.shape[1] != q_a.size:
             raise ValueError(
                 f"intensity must be one curve (len(q),) or curves (n, len(q)) = (n, {q_a.size}), "
@@ -747,7 +770,7 @@ class Characteriser:
         sigmas = [None] * len(intensity) if sigma is None else np.asarray(sigma, dtype=float)
         return pd.DataFrame(
             [
-                self.one(q_a, row, s, dq_a).as_row()
+                self.one(q_a, row, s, dq_a, element).as_row()
                 for row, s in zip(intensity, sigmas, strict=True)
             ]
         )
@@ -757,7 +780,13 @@ _DEFAULT: Characteriser | None = None
 
 
 def characterise(
-    q, intensity, sigma=None, q_unit: str = "1/Å", model: Characteriser | None = None, dq=None
+    q,
+    intensity,
+    sigma=None,
+    q_unit: str = "1/Å",
+    model: Characteriser | None = None,
+    dq=None,
+    element: str | None = None,
 ):
     """Shape probabilities, size with intervals, a physics fit and warnings for a measured curve.
 
@@ -766,16 +795,22 @@ def characterise(
     curves (n, len(q)) on that grid; ``sigma``: standard deviations of the intensity (same shape)
     or None; ``dq``: the resolution σ_q at each q (in ``q_unit``, as files give it) or None, with
     which the physics fit smears the library curves (without it, the fit tries the resolutions
-    of :data:`helpers.measurement.fit.RESOLUTIONS`). One curve gives a
+    of :data:`helpers.measurement.fit.RESOLUTIONS`); ``element``: the particle's element when the
+    sample's composition is known (a chemical symbol of the library, e.g. "Au"): the physics fit
+    then tries that element only, instead of every element of the library. One curve gives a
     :class:`Characterisation`; several a DataFrame, one row per curve
     (:meth:`Characterisation.as_row`). ``model``: a :class:`Characteriser` (default: the one
     ``make model`` saved)."""
+    model = _default_model() if model is None else model
+    return model.characterise(q, intensity, sigma, q_unit, dq, element)
+
+
+def _default_model() -> Characteriser:
+    """The model ``make model`` saved, loaded once per process."""
     global _DEFAULT
-    if model is None:
-        if _DEFAULT is None:
-            _DEFAULT = Characteriser.load()
-        model = _DEFAULT
-    return model.characterise(q, intensity, sigma, q_unit, dq)
+    if _DEFAULT is None:
+        _DEFAULT = Characteriser.load()
+    return _DEFAULT
 
 
 def train(
@@ -1190,9 +1225,12 @@ def read_published(folder=None) -> pd.DataFrame:
 def characterise_published(published: pd.DataFrame, model=None, folder=None):
     """Characterise every curve of ``published`` (:func:`read_published`), each read from
     ``folder`` (default ``paths.MEASURED_DIR``) with its q unit, its masking of intensities <= 0
-    and its lowest q; returns (a table of the answers next to the published R_eq,
-    {file: Characterisation})."""
+    and its lowest q, the physics fit given its element (every element, with a warning saying so,
+    where the model's library lacks it); returns (a table of the answers next to the published
+    R_eq, {file: Characterisation})."""
     folder = Path(folder or paths.MEASURED_DIR)
+    model = _default_model() if model is None else model
+    known = set(model.reference.metadata["element"])
     rows, answers = [], {}
     for item in published.itertuples(index=False):
         curve = files.read_curve(
@@ -1204,7 +1242,15 @@ def characterise_published(published: pd.DataFrame, model=None, folder=None):
             curve.q >= item.q_min_A if np.isfinite(item.q_min_A) else np.ones_like(curve.q, bool)
         )
         sigma = None if curve.sigma is None else curve.sigma[keep]
-        result = characterise(curve.q[keep], curve.intensity[keep], sigma, model=model)
+        element = item.element if item.element in known else None
+        result = characterise(
+            curve.q[keep], curve.intensity[keep], sigma, model=model, element=element
+        )
+        if element is None:
+            result.warnings.append(
+                f"the published element {item.element} is not in the physics fit's library: "
+                "every element was fitted"
+            )
         answers[item.file] = result
         fit, size = result.fit, result.size_fit or result.fit
         rows.append(

@@ -112,6 +112,12 @@ def _add_characterise_arguments(parser: argparse.ArgumentParser) -> None:
         "(text files); the JSON lists them",
     )
     parser.add_argument(
+        "--element",
+        metavar="SYMBOL",
+        help="the particles' element when the sample's composition is known (e.g. Au): the "
+        "physics fit tries that element only (default: every element of the model's library)",
+    )
+    parser.add_argument(
         "--jobs",
         metavar="N",
         type=int,
@@ -166,6 +172,7 @@ def _characterise_arguments(args, prog: str) -> int:
         prog=prog,
         mask_nonpositive=args.mask_nonpositive,
         jobs=args.jobs,
+        element=args.element,
     )
 
 
@@ -235,10 +242,12 @@ def characterise_file(
     q_unit=None,
     entry=None,
     mask_nonpositive: bool = False,
+    element=None,
 ) -> dict:
-    """Read ``path``, characterise it with ``characteriser`` and write ``<out>/<name>.json`` and
-    ``<out>/<name>.png``; returns the JSON record. Raises what the reader or the
-    characterisation raises (``ValueError`` for bad input, ``OSError`` for unreadable files)."""
+    """Read ``path``, characterise it with ``characteriser`` (``element``: the particles'
+    element, if known) and write ``<out>/<name>.json`` and ``<out>/<name>.png``; returns the
+    JSON record. Raises what the reader or the characterisation raises (``ValueError`` for bad
+    input, ``OSError`` for unreadable files)."""
     import numpy as np
 
     from .characterisation import plain_json
@@ -248,7 +257,9 @@ def characterise_file(
         path, q_unit=q_unit, entry=entry, nonpositive="mask" if mask_nonpositive else "error"
     )
     # q and dq in 1/Å
-    result = characteriser.characterise(curve.q, curve.intensity, curve.sigma, dq=curve.dq)
+    result = characteriser.characterise(
+        curve.q, curve.intensity, curve.sigma, dq=curve.dq, element=element
+    )
     measured = curve.q[np.isfinite(curve.intensity)]
     record = {
         "file": os.fspath(path),
@@ -435,6 +446,7 @@ def characterise_files(
     prog=PROG,
     mask_nonpositive=False,
     jobs=1,
+    element=None,
 ) -> int:
     """Characterise every file of ``files_`` (see the module doc); returns the exit code.
     ``prog``: the command's name in its messages; ``jobs``: worker processes."""
@@ -467,6 +479,11 @@ def characterise_files(
             )
         print(f"{prog}: error: {message}", file=stderr)
         return EXIT_NO_MODEL
+    try:
+        characteriser.checked_element(element)
+    except ValueError as error:
+        print(f"{prog}: error: --element: {error}", file=stderr)
+        return EXIT_NO_MODEL
     out = Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -484,7 +501,7 @@ def characterise_files(
 
     from tqdm import tqdm
 
-    options = dict(q_unit=q_unit, entry=entry, mask_nonpositive=mask_nonpositive)
+    options = dict(q_unit=q_unit, entry=entry, mask_nonpositive=mask_nonpositive, element=element)
     items = [(path, name, problem) for path, (name, problem) in zip(files_, output_names(files_))]
     bar = tqdm(
         total=len(items),

@@ -57,6 +57,25 @@ def test_a_batch_gives_one_row_per_curve_and_nm_equals_angstrom(characteriser, s
     pd.testing.assert_frame_equal(in_nm, table)
 
 
+def test_a_given_element_is_the_only_one_fitted(characteriser, small_library):
+    lib = small_library
+    elements = sorted(lib.metadata["element"].unique())
+    assert len(elements) >= 2  # else the test could not tell
+    k = 5
+    element = str(lib.metadata["element"].iloc[k])
+    free = characteriser.characterise(lib.q, _measured(lib, k))
+    assert free.given_element is None and len(set(free.fits["element"])) >= 2
+    given = characteriser.characterise(lib.q, _measured(lib, k), element=element)
+    assert given.given_element == element and set(given.fits["element"]) == {element}
+    assert given.fit.element == element and given.as_record()["given_element"] == element
+    assert given.as_row()["given_element"] == element
+    table = characteriser.characterise(lib.q, np.stack([_measured(lib, k)] * 2), element=element)
+    assert list(table["given_element"]) == [element] * 2
+    for bad in ("Unobtainium", "au", 79):
+        with pytest.raises(ValueError, match=r"is not in the physics fit's library: give one of"):
+            characteriser.characterise(lib.q, _measured(lib, k), element=bad)
+
+
 def test_bad_curves_are_named(characteriser, small_library):
     lib = small_library
     bad = _measured(lib).copy()

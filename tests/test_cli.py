@@ -199,6 +199,22 @@ def test_a_file_without_a_q_unit_needs_the_option(model_dir, small_library, tmp_
     assert "'furlongs' is not an accepted q unit" in capsys.readouterr().err
 
 
+def test_a_given_element_reaches_the_fit_and_a_wrong_one_is_refused(
+    model_dir, small_library, tmp_path, capsys
+):
+    q, intensity, sigma = _curve(small_library)
+    element = str(small_library.metadata["element"].iloc[5])
+    path = _ascii(tmp_path / "one.txt", q / 10.0, intensity, sigma)
+    out = tmp_path / "out"
+    assert _run(path, "--out", out, "--model", model_dir, "--element", element) == cli.EXIT_OK
+    record = _read(out / "one.json")
+    assert record["given_element"] == element and record["fit"]["element"] == element
+    assert {row["element"] for row in record["fits"]} == {element}
+
+    assert _run(path, "--out", out, "--model", model_dir, "--element", "Xx") == cli.EXIT_NO_MODEL
+    assert "--element: element 'Xx' is not in the physics fit's library" in capsys.readouterr().err
+
+
 def test_a_missing_or_stale_model_names_make_model(model_dir, small_library, tmp_path, capsys):
     q, intensity, sigma = _curve(small_library)
     good = _ascii(tmp_path / "good.dat", q, intensity, sigma)

@@ -191,7 +191,17 @@ def test_11_generalisation(recorded):
 
 
 def test_12_measured_curves(recorded):
-    t = recorded("12_measured_curves")
+    recorded_rows = recorded("12_measured_curves")
+    assert set(recorded_rows["section"]) == {"blind test", "blind test, element given"}
+    given = recorded_rows[recorded_rows["section"] == "blind test, element given"]
+    t = recorded_rows[recorded_rows["section"] == "blind test"]
+    # the same wide-angle files with their element given: every file answered with a shape, the
+    # size as right as without it (measured: 0.75 of 16 files both ways)
+    assert set(given["input"]) == set(t["input"]) - {c for c in t["input"] if "small" in c}
+    for condition in given["input"].unique():
+        assert value(given, input=condition, target="file", metric="answered") == 1.0
+        assert value(given, input=condition, target="shape", metric="not_determinable") == 0.0
+    assert value(given, input="all files", target="radius", metric="within_10_percent") >= 0.5
     saxs = [c for c in t["input"].unique() if c.startswith("small angles only")]
     assert len(saxs) == 1 and "all files" in set(t["input"])
     for condition in t["input"].unique():

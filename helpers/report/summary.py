@@ -169,8 +169,11 @@ def write_summary() -> Path:
         clean = clean[clean["metric"] != "test_variance"]
         if stem in BY_INPUT and not clean.empty:  # one row per test input, one column per score
             wide = clean.pivot_table(
-                index="input", columns=["target", "metric"], values="value", aggfunc="first"
-            ).reindex(clean["input"].unique())
+                index=["section", "input"],
+                columns=["target", "metric"],
+                values="value",
+                aggfunc="first",
+            ).reindex(pd.MultiIndex.from_frame(clean[["section", "input"]].drop_duplicates()))
             wide.columns = [f"{target}: {metric}" for target, metric in wide.columns]
             lines += [f"Split `{'`, `'.join(clean['split'].unique())}`:", "", markdown_table(wide)]
             lines += [""]
