@@ -17,7 +17,8 @@ array of curves sharing one q grid. The steps, each from a layer below:
    curve is; above its level a named warning;
 5. **size range**: an interval reaching outside the training library's sizes is named;
 6. **physics fit** (:mod:`helpers.measurement.fit`): the most probable shapes (all shapes when the
-   shape is not determinable) with every element of the library, screened at the middle B_iso,
+   shape is not determinable) with every element of the library (only the caller's ``element``
+   when the sample's composition is known), screened at the middle B_iso,
    then the best (shape, element) pairs at every B_iso, each fitted with the library's exact
    curves of sizes near the model's interval (over every size of the library when the best one
    sits at that window's edge), a log-normal polydispersity, a scale and a flat background; then
@@ -76,8 +77,6 @@ SET_SEPARATOR = ", "
 FIT_SHARE = 0.1
 #: how many shapes the physics fit tries at most (all of them when the shape is not determinable)
 FIT_SHAPES = 3
-#: the same when the particle's element is given
-FIT_SHAPES_ELEMENT = 3
 #: the physics fit's screen: σ of ln R_eq tried for every (shape, element) at the middle B_iso
 SCREEN_SIGMAS = (0.0, 0.1)
 #: the (shape, element) pairs of the screen fitted in full (every B_iso and σ)
@@ -690,8 +689,7 @@ class Characteriser:
         order = np.argsort(pred.proba[0])[::-1]
         if cover.shape_determinable:
             top = pred.proba[0][order[0]]
-            n_shapes = FIT_SHAPES if element is None else FIT_SHAPES_ELEMENT
-            chosen = [labels[k] for k in order[:n_shapes] if pred.proba[0][k] >= FIT_SHARE * top]
+            chosen = [labels[k] for k in order[:FIT_SHAPES] if pred.proba[0][k] >= FIT_SHARE * top]
         else:
             chosen = labels
         window = (low / FIT_RADIUS_FACTOR, high * FIT_RADIUS_FACTOR)
