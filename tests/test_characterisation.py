@@ -376,3 +376,39 @@ def test_the_shape_set_is_the_fewest_labels_reaching_the_level():
             shape_set(p, level=level)
     with pytest.raises(ValueError, match="at least one label"):
         shape_set({})
+
+
+def test_published_curves_are_fitted_with_their_element_where_the_library_has_it(
+    characteriser, small_library, tmp_path
+):
+    from helpers import characterisation
+    from helpers.measurement import files
+
+    lib = small_library
+    element = str(lib.metadata["element"].iloc[5])
+    assert "Pt" not in set(lib.metadata["element"])  # the second row names an element it lacks
+    for name in ("a.dat", "b.dat"):
+        files.write_ascii(tmp_path / name, lib.q, _measured(lib), q_unit="1/nm")  # q in 1/Å
+    pd.DataFrame(
+        {
+            "file": ["a.dat", "b.dat"],
+            "q_unit": ["1/nm", "1/nm"],
+            "element": [element, "Pt"],
+            "published_radius_A": [10.0, 10.0],
+            "q_min_A": [np.nan, np.nan],
+            "mask_nonpositive": [False, False],
+        }
+    ).to_csv(tmp_path / "published.csv", index=False)
+    published = characterisation.read_published(tmp_path)
+    table, answers = characterisation.characterise_published(
+        published, model=characteriser, folder=tmp_path
+    )
+    assert list(table["file"]) == ["a.dat", "b.dat"]
+    given, other = answers["a.dat"], answers["b.dat"]
+    assert given.given_element == element and set(given.fits["element"]) == {element}
+    assert not any("published element" in w for w in given.warnings)
+    assert other.given_element is None and len(set(other.fits["element"])) >= 2
+    assert any(
+        w.startswith("the published element Pt is not in the physics fit's library")
+        for w in other.warnings
+    )
