@@ -1223,9 +1223,9 @@ def read_published(folder=None) -> pd.DataFrame:
 def characterise_published(published: pd.DataFrame, model=None, folder=None):
     """Characterise every curve of ``published`` (:func:`read_published`), each read from
     ``folder`` (default ``paths.MEASURED_DIR``) with its q unit, its masking of intensities <= 0
-    and its lowest q, the physics fit given its element (every element, with a warning saying so,
-    where the model's library lacks it); returns (a table of the answers next to the published
-    R_eq, {file: Characterisation})."""
+    and its lowest q, the physics fit given its element (every element where none is published,
+    and, with a warning saying so, where the model's library lacks it); returns (a table of the
+    answers next to the published R_eq, {file: Characterisation})."""
     folder = Path(folder or paths.MEASURED_DIR)
     model = _default_model() if model is None else model
     known = set(model.reference.metadata["element"])
@@ -1240,11 +1240,12 @@ def characterise_published(published: pd.DataFrame, model=None, folder=None):
             curve.q >= item.q_min_A if np.isfinite(item.q_min_A) else np.ones_like(curve.q, bool)
         )
         sigma = None if curve.sigma is None else curve.sigma[keep]
-        element = item.element if item.element in known else None
+        named = item.element if isinstance(item.element, str) and item.element else None
+        element = named if named in known else None
         result = characterise(
             curve.q[keep], curve.intensity[keep], sigma, model=model, element=element
         )
-        if element is None:
+        if named is not None and element is None:
             result.warnings.append(
                 f"the published element {item.element} is not in the physics fit's library: "
                 "every element was fitted"

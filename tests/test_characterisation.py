@@ -387,24 +387,26 @@ def test_published_curves_are_fitted_with_their_element_where_the_library_has_it
     lib = small_library
     element = str(lib.metadata["element"].iloc[5])
     assert "Pt" not in set(lib.metadata["element"])  # the second row names an element it lacks
-    for name in ("a.dat", "b.dat"):
+    for name in ("a.dat", "b.dat", "c.dat"):
         files.write_ascii(tmp_path / name, lib.q, _measured(lib), q_unit="1/nm")  # q in 1/Å
     pd.DataFrame(
         {
-            "file": ["a.dat", "b.dat"],
-            "q_unit": ["1/nm", "1/nm"],
-            "element": [element, "Pt"],
-            "published_radius_A": [10.0, 10.0],
-            "q_min_A": [np.nan, np.nan],
-            "mask_nonpositive": [False, False],
+            "file": ["a.dat", "b.dat", "c.dat"],
+            "q_unit": ["1/nm"] * 3,
+            "element": [element, "Pt", None],  # c.dat: no element published
+            "published_radius_A": [10.0] * 3,
+            "q_min_A": [np.nan] * 3,
+            "mask_nonpositive": [False] * 3,
         }
     ).to_csv(tmp_path / "published.csv", index=False)
     published = characterisation.read_published(tmp_path)
     table, answers = characterisation.characterise_published(
         published, model=characteriser, folder=tmp_path
     )
-    assert list(table["file"]) == ["a.dat", "b.dat"]
-    given, other = answers["a.dat"], answers["b.dat"]
+    assert list(table["file"]) == ["a.dat", "b.dat", "c.dat"]
+    given, other, unnamed = answers["a.dat"], answers["b.dat"], answers["c.dat"]
+    assert unnamed.given_element is None and len(set(unnamed.fits["element"])) >= 2
+    assert not any("published element" in w for w in unnamed.warnings)
     assert given.given_element == element and set(given.fits["element"]) == {element}
     assert not any("published element" in w for w in given.warnings)
     assert other.given_element is None and len(set(other.fits["element"])) >= 2
