@@ -3,8 +3,8 @@
 ::
 
     python -m helpers characterise FILE... [--q-unit 1/nm] [--out DIR] [--model DIR]
-                                           [--entry NAME] [--mask-nonpositive] [--jobs N]
-                                           [--quiet]
+                                           [--entry NAME] [--mask-nonpositive] [--element Au]
+                                           [--jobs N] [--quiet]
     np-characterise FILE... [options]        # the same, the console script of pyproject.toml
 
 For every file: read it (:func:`helpers.measurement.files.read_curve`: text columns or NXcanSAS;
@@ -15,6 +15,9 @@ the q unit from ``--q-unit`` or the file, never assumed), characterise it
 then moved into place. When two inputs share a stem (``a.dat``, ``a.h5``) both are named by their
 full file name (``a.dat.json``, ``a.h5.json``). One table at the end, a progress bar over the
 files on stderr (not with ``--quiet`` or when stderr is no terminal).
+
+``--element SYMBOL``: the particles' element, when the sample's composition is known; the physics
+fit tries that element only (a symbol the model's library lacks is a bad option).
 
 ``--jobs N`` characterises the files in N worker processes (each loads the model once, one
 thread each); the answers are the same as with one, in the same order.
