@@ -204,7 +204,7 @@ def test_a_given_element_reaches_the_fit_and_a_wrong_one_is_refused(
 ):
     q, intensity, sigma = _curve(small_library)
     element = str(small_library.metadata["element"].iloc[5])
-    path = _ascii(tmp_path / "one.txt", q / 10.0, intensity, sigma)
+    path = _ascii(tmp_path / "one.txt", 10 * q, intensity, sigma)  # q in 1/nm
     out = tmp_path / "out"
     assert _run(path, "--out", out, "--model", model_dir, "--element", element) == cli.EXIT_OK
     record = _read(out / "one.json")
