@@ -251,6 +251,43 @@ def test_write_ascii_round_trips_in_either_unit(tmp_path):
     assert not (tmp_path / "bad.dat").exists()
 
 
+def test_an_element_comment_is_read_and_written(tmp_path):
+    path = _write(tmp_path, "e.dat", "# Element = Pt\nq (1/nm) I\n" + _columns(10 * Q, I))
+    curve = files.read_curve(path)
+    assert curve.element == "Pt" and curve.metadata["element_statement"] == "line 1: Element = Pt"
+    plain = files.read_curve(_write(tmp_path, "p.dat", "q (1/nm) I\n" + _columns(10 * Q, I)))
+    assert plain.element is None and plain.metadata["element_statement"] is None
+    # a header line states it as a comment does; a line mentioning an element among other
+    # words states nothing
+    header = _write(tmp_path, "h.dat", "element: Au\nq (1/nm) I\n" + _columns(10 * Q, I))
+    assert files.read_curve(header).element == "Au"
+    other = _write(tmp_path, "o.dat", "# element: Au, 5 nm\nq (1/nm) I\n" + _columns(10 * Q, I))
+    with pytest.raises(ValueError, match="'Au, 5 nm', which is not a chemical symbol"):
+        files.read_curve(other)
+    words = _write(tmp_path, "n.dat", "# the element analysis\nq (1/nm) I\n" + _columns(10 * Q, I))
+    assert files.read_curve(words).element is None
+    written = files.write_ascii(tmp_path / "w.dat", Q, I, element="Au", comments=["run 1"])
+    assert files.read_curve(written).element == "Au"
+    with pytest.raises(ValueError, match="not a chemical symbol"):
+        files.write_ascii(tmp_path / "x.dat", Q, I, element="gold")
+    with pytest.raises(ValueError, match="not a chemical symbol"):
+        files.MeasuredCurve(Q, I, element="AU")
+
+
+@pytest.mark.parametrize(
+    "comments, message",
+    [
+        ("# element: gold\n", r"line 1 states the element as 'gold'.*e\.g\. '# element: Au'"),
+        ("# element: Au\n# element: Pt\n", "several elements.*line 1.*line 2"),
+    ],
+    ids=["not a symbol", "two elements"],
+)
+def test_a_bad_element_comment_is_refused_at_its_line(tmp_path, comments, message):
+    path = _write(tmp_path, "e.dat", comments + "q (1/nm) I\n" + _columns(10 * Q, I))
+    with pytest.raises(ValueError, match=message):
+        files.read_curve(path)
+
+
 # ------------------------------------------------------------------------------------- NXcanSAS
 
 
@@ -301,6 +338,16 @@ def test_nxcansas_q_idev_qdev_and_metadata_are_read(tmp_path):
     }
     angstrom = files.read_nxcansas(_nxcansas(tmp_path / "b.nxs", q=Q, units="1/angstrom"))
     np.testing.assert_array_equal(angstrom.q, Q)
+    assert curve.element is None
+
+
+@pytest.mark.parametrize("formula, element", [("Au", "Au"), ("Pt C", None), ("gold", None)])
+def test_nxcansas_a_sample_formula_of_one_element_states_it(tmp_path, formula, element):
+    path = _nxcansas(tmp_path / "a.h5")
+    with h5py.File(path, "a") as f:
+        f["sasentry01/sassample/chemical_formula"] = formula
+    curve = files.read_curve(path)
+    assert curve.element == element and curve.metadata["chemical_formula"] == formula
 
 
 def test_nxcansas_without_q_units_needs_the_caller(tmp_path):

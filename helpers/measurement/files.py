@@ -13,11 +13,14 @@ Formats (:func:`read_curve` picks one by the file's suffix):
   from the first data row). Comment lines start with ``#``, ``%``, ``!`` or ``;``; lines without
   numbers before the first data row (a title, the column names) are a header. The q unit is read
   from the header or the comments when they state it: a column name such as ``q (1/nm)``,
-  ``Q [A^-1]``, ``q_nm^-1`` or ``q / nm^-1``, or a comment such as ``# q unit: 1/nm``.
+  ``Q [A^-1]``, ``q_nm^-1`` or ``q / nm^-1``, or a comment such as ``# q unit: 1/nm``. A header
+  or comment line ``element: Au`` (or ``# element = Au``) states the particles' element
+  (:attr:`MeasuredCurve.element`).
 - **NXcanSAS** (:func:`read_nxcansas`; ``.h5``, ``.hdf5``, ``.nxs``, ``.hdf``): the canSAS
   standard's HDF5 layout of reduced small-angle data, a ``SASentry`` group (``NXentry``) holding a
   ``SASdata`` group (``NXdata``) with the datasets ``Q`` (``units`` attribute), ``I``, and
-  optionally ``Idev`` (σ of I) and ``Qdev`` (σ of q). Only 1-D curves are read.
+  optionally ``Idev`` (σ of I) and ``Qdev`` (σ of q). Only 1-D curves are read. A ``SASsample``
+  (``NXsample``) whose ``chemical_formula`` is one element's symbol states that element.
 
 Units: q and σ(q) in Å⁻¹ (:data:`Q_UNITS` lists what a file may use); I and σ(I) in the file's own
 (arbitrary) units, unchanged. :func:`looks_like_wrong_unit` flags a q range that suggests values
@@ -222,7 +225,8 @@ class MeasuredCurve:
     ``dq``: the standard deviation of q (1/Å; the instrument's resolution) or None.
     ``q_unit_read``: the unit the file's q was in (a key of :data:`Q_UNITS`), as stated by the
     file or given by the caller. ``source``: the file as given. ``metadata``: what the file said
-    (header lines, title, sample, instrument ..., depending on the format).
+    (header lines, title, sample, instrument ..., depending on the format). ``element``: the
+    particles' element as the file states it (a chemical symbol such as ``"Au"``), or None.
 
     The arrays are read-only copies."""
 
@@ -233,9 +237,15 @@ class MeasuredCurve:
     q_unit_read: str = "1/Å"
     source: str = ""
     metadata: dict = field(default_factory=dict)
+    element: str | None = None
 
     def __post_init__(self):
         check_curve(self.q, self.intensity, self.sigma, self.dq)
+        if self.element is not None and not is_element_symbol(self.element):
+            raise ValueError(
+                f"element {self.element!r} is not a chemical symbol: give one such as 'Au', "
+                "or None."
+            )
         for name in ("q", "intensity", "sigma", "dq"):
             value = getattr(self, name)
             if value is not None:
@@ -290,6 +300,43 @@ _UNIT_STATEMENTS = (
     re.compile(_BEFORE + r"\s*/\s*" + _UNIT),
     re.compile(_BEFORE + r"[\s_-]*units?\s*(?:[:=]|is\b|in\b)?\s*" + _UNIT, re.IGNORECASE),
 )
+
+
+#: How a comment states the particles' element: "element: Au" or "element = Au".
+_ELEMENT_STATEMENT = re.compile(r"^\s*element\s*[:=]\s*(?P<value>.*?)\s*$", re.IGNORECASE)
+_SYMBOL = re.compile(r"[A-Z][a-z]?")
+
+
+def is_element_symbol(text) -> bool:
+    """Whether ``text`` is spelled as a chemical symbol (a capital, then at most one small
+    letter); whether that element is one a model knows is the model's question."""
+    return isinstance(text, str) and _SYMBOL.fullmatch(text) is not None
+
+
+def _stated_element(path, lines) -> tuple[str | None, str | None]:
+    """(element, "line n: text") stated by header or comment ``lines`` [(line number, text)], or
+    (None, None); a statement that is not a chemical symbol, or two that differ, raise."""
+    found = []
+    for number, text in lines:
+        match = _ELEMENT_STATEMENT.match(text)
+        if match is None:
+            continue
+        value = match.group("value")
+        if not is_element_symbol(value):
+            raise ValueError(
+                f"{path}: line {number} states the element as {value!r}, which is not a chemical "
+                "symbol. Write it as one, e.g. '# element: Au', or remove the line."
+            )
+        found.append((number, text.strip(), value))
+    if len({value for _, _, value in found}) > 1:
+        where = "; ".join(f"line {n}: {text!r}" for n, text, _ in found)
+        raise ValueError(
+            f"{path}: the file states several elements ({where}). Keep the one line that is right."
+        )
+    if not found:
+        return None, None
+    number, text, value = found[0]
+    return value, f"line {number}: {text}"
 
 
 def _stated_units(lines):
@@ -403,7 +450,8 @@ def read_ascii(path, q_unit: str | None = None, nonpositive: str = "error") -> M
     reads them as not measured (NaN) and lists them in ``metadata["masked_nonpositive"]``.
 
     ``metadata``: ``header`` (the comment and header lines, in order), ``q_unit_statement`` (the
-    line that stated the unit, or None), ``encoding``, ``format`` (``"text"``),
+    line that stated the unit, or None), ``element_statement`` (the line that stated the
+    element, e.g. ``# element: Au``, or None), ``encoding``, ``format`` (``"text"``),
     ``masked_nonpositive`` (the lines read as not measured), ``point_count_line``."""
     _nonpositive_rule(nonpositive)
     path_ = _existing(path)
@@ -484,6 +532,7 @@ def read_ascii(path, q_unit: str | None = None, nonpositive: str = "error") -> M
         else:
             stated.append((number, line_text, name))
     unit = _q_unit_of_file(path, stated, unrecognised, q_unit)
+    element, element_statement = _stated_element(path, notes)
     table = np.array([values for _, values in data_lines])
     labels = [f"line {number}" for number, _ in data_lines]
     columns = [table[:, k] for k in range(width)] + [None] * (4 - width)
@@ -498,6 +547,7 @@ def read_ascii(path, q_unit: str | None = None, nonpositive: str = "error") -> M
         "format": "text",
         "header": header,
         "q_unit_statement": (f"line {stated[0][0]}: {stated[0][1]}" if stated else None),
+        "element_statement": element_statement,
         "encoding": encoding,
         "masked_nonpositive": masked,
         "point_count_line": None if count_line is None else count_line[0],
@@ -510,17 +560,24 @@ def read_ascii(path, q_unit: str | None = None, nonpositive: str = "error") -> M
         q_unit_read=unit,
         source=os.fspath(path),
         metadata=metadata,
+        element=element,
     )
 
 
-def write_ascii(path, q, intensity, sigma=None, q_unit: str = "1/Å", comments=()) -> Path:
+def write_ascii(
+    path, q, intensity, sigma=None, q_unit: str = "1/Å", comments=(), element=None
+) -> Path:
     """Write a measured curve as text columns q, I (, sigma) that :func:`read_ascii` reads back:
-    ``comments`` as ``#`` lines, then a column header stating the q unit (``q`` given in 1/Å and
-    written in ``q_unit``). The curve is checked first (:func:`check_curve`); NaN intensities are
-    written as ``nan``. Written beside ``path`` and moved into place; an existing file is
-    replaced only if it is a regular file."""
+    ``comments`` as ``#`` lines (and ``# element: <element>`` when ``element``, a chemical symbol,
+    is given), then a column header stating the q unit (``q`` given in 1/Å and written in
+    ``q_unit``). The curve is checked first (:func:`check_curve`); NaN intensities are written as
+    ``nan``. Written beside ``path`` and moved into place; an existing file is replaced only if it
+    is a regular file."""
     check_curve(q, intensity, sigma)
     unit = _require_unit(q_unit)
+    if element is not None and not is_element_symbol(element):
+        raise ValueError(f"element {element!r} is not a chemical symbol: give one such as 'Au'.")
+    comments = [*comments, *([f"element: {element}"] if element is not None else [])]
     path = Path(path)
     if path.exists() and not path.is_file():
         raise ValueError(f"{path} exists and is not a file: choose another path.")
@@ -619,8 +676,9 @@ def read_nxcansas(path, entry: str | None = None, q_unit: str | None = None) -> 
     ``metadata["mask"]`` for the caller to apply, e.g. by setting those intensities to NaN.
 
     ``metadata``: ``format`` (``"NXcanSAS"``), ``entry`` (the data group read), and, when the
-    file has them, ``title``, ``run``, ``sample`` (SASsample name), ``instrument``
-    (SASinstrument name)."""
+    file has them, ``title``, ``run``, ``sample`` (SASsample name), ``chemical_formula`` (the
+    sample's; when it is one element's symbol, e.g. ``Au``, it is the curve's ``element``),
+    ``instrument`` (SASinstrument name)."""
     path_ = _existing(path)
     if not h5py.is_hdf5(path_):
         raise ValueError(
@@ -737,10 +795,12 @@ def _read_data_group(path, name, sas_entry, data, q_unit):
     if "Mask" in data:
         metadata["mask"] = np.asarray(data["Mask"][()], dtype=bool)
 
+    sample = _child_of_class(sas_entry, "SASsample", "NXsample")
     for key, group, names in (
         ("title", sas_entry, ("title",)),
         ("run", sas_entry, ("run",)),
-        ("sample", _child_of_class(sas_entry, "SASsample", "NXsample"), ("name", "ID")),
+        ("sample", sample, ("name", "ID")),
+        ("chemical_formula", sample, ("chemical_formula",)),
         ("instrument", _child_of_class(sas_entry, "SASinstrument", "NXinstrument"), ("name",)),
     ):
         value = None if group is None else _named(group, names)
@@ -758,6 +818,10 @@ def _read_data_group(path, name, sas_entry, data, q_unit):
         q_unit_read=unit,
         source=os.fspath(path),
         metadata=metadata,
+        # a formula of one element (Hill notation: "Au") names it; a compound names none
+        element=metadata.get("chemical_formula")
+        if is_element_symbol(metadata.get("chemical_formula"))
+        else None,
     )
 
 
