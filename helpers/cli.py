@@ -17,7 +17,10 @@ full file name (``a.dat.json``, ``a.h5.json``). One table at the end, a progress
 files on stderr (not with ``--quiet`` or when stderr is no terminal).
 
 ``--element SYMBOL``: the particles' element, when the sample's composition is known; the physics
-fit tries that element only (a symbol the model's library lacks is a bad option).
+fit tries that element only (a symbol the model's library lacks is a bad option). A file may state
+its own (a comment ``# element: Au``; an NXcanSAS sample's ``chemical_formula`` of one element), so
+that one command characterises files of different metals; a file that states another element than
+``--element`` fails, naming both.
 
 ``--jobs N`` characterises the files in N worker processes (each loads the model once, one
 thread each); the answers are the same as with one, in the same order.
@@ -61,6 +64,7 @@ _OPTIONS = {
     "q_unit=": "--q-unit",
     "entry=": "--entry",
     "nonpositive='mask'": "--mask-nonpositive",
+    "element=": "--element",
 }
 
 _DESCRIPTION = (
@@ -247,10 +251,10 @@ def characterise_file(
     mask_nonpositive: bool = False,
     element=None,
 ) -> dict:
-    """Read ``path``, characterise it with ``characteriser`` (``element``: the particles'
-    element, if known) and write ``<out>/<name>.json`` and ``<out>/<name>.png``; returns the
-    JSON record. Raises what the reader or the characterisation raises (``ValueError`` for bad
-    input, ``OSError`` for unreadable files)."""
+    """Read ``path``, characterise it with ``characteriser`` and write ``<out>/<name>.json`` and
+    ``<out>/<name>.png``; returns the JSON record. ``element``: the particles' element, if known;
+    else the one the file states (:func:`file_element`), if any. Raises what the reader or the
+    characterisation raises (``ValueError`` for bad input, ``OSError`` for unreadable files)."""
     import numpy as np
 
     from .characterisation import plain_json
@@ -259,15 +263,17 @@ def characterise_file(
     curve = files.read_curve(
         path, q_unit=q_unit, entry=entry, nonpositive="mask" if mask_nonpositive else "error"
     )
+    used = file_element(curve, characteriser, element)
     # q and dq in 1/Å
     result = characteriser.characterise(
-        curve.q, curve.intensity, curve.sigma, dq=curve.dq, element=element
+        curve.q, curve.intensity, curve.sigma, dq=curve.dq, element=used
     )
     measured = curve.q[np.isfinite(curve.intensity)]
     record = {
         "file": os.fspath(path),
         "q_unit": curve.q_unit_read,
         "q_unit_from": "--q-unit" if q_unit is not None else "file",
+        "element_from": None if used is None else "--element" if element is not None else "file",
         **result.as_record(),
         "input": {
             "format": curve.metadata.get("format"),
@@ -307,6 +313,33 @@ def characterise_file(
     return record
 
 
+def file_element(curve, characteriser, element=None) -> str | None:
+    """The element to fit ``curve`` (a :class:`helpers.measurement.files.MeasuredCurve`) with:
+    ``element`` when given (the file may state the same one, or none), else the one the file
+    states, else None (every element). A file that states another element than ``element``, or
+    one the model's library lacks, raises naming the line and the fix."""
+    stated = curve.element
+    if stated is None:
+        return element
+    where = curve.metadata.get("element_statement") or (
+        f"chemical_formula {curve.metadata.get('chemical_formula')!r}"
+    )
+    if element is not None:
+        if stated != element:
+            raise ValueError(
+                f"the file states the element {stated!r} ({where}) but element={element!r} was "
+                "passed. Leave element out to use the file's, or correct the file."
+            )
+        return element
+    try:
+        return characteriser.checked_element(stated)
+    except ValueError as error:
+        raise ValueError(
+            f"the file states the element {stated!r} ({where}), which the model cannot fit: "
+            f"{error} Correct or remove that statement in the file."
+        ) from None
+
+
 #: the figure this process draws every file's answer on (:func:`_canvas`)
 _CANVAS: list = []
 
@@ -342,8 +375,8 @@ def _cell(value, digits=3) -> str:
 
 def result_table(rows) -> str:
     """The table printed at the end: file, shape, p of that shape, the number of labels in the
-    90 % shape set (the labels are in the JSON), R_eq with its interval, chi²_red, number of
-    warnings (or the failure)."""
+    90 % shape set (the labels are in the JSON; "-" where the shape is not determinable), R_eq
+    with its interval, chi²_red, number of warnings (or the failure)."""
     from .characterisation import NOT_DETERMINABLE
 
     header = ("file", "shape", "p", "90 % set", "R_eq (Å) [90 % interval]", "χ²_red", "warnings")
@@ -366,7 +399,8 @@ def result_table(rows) -> str:
                 file,
                 shape if determinable else "not determinable",
                 "-" if p is None else f"{p:.2f}",
-                f"{n_set} label" + ("s" if n_set > 1 else ""),
+                # no set where no shape is claimed (the JSON keeps the model's)
+                f"{n_set} label" + ("s" if n_set > 1 else "") if determinable else "-",
                 radius,
                 _cell(chi2),
                 str(len(record["warnings"])),

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from helpers import cli, paths
+from helpers.characterisation import NOT_DETERMINABLE
 from helpers.measurement import instrument
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -215,6 +216,54 @@ def test_a_given_element_reaches_the_fit_and_a_wrong_one_is_refused(
     assert "--element: element 'Xx' is not in the physics fit's library" in capsys.readouterr().err
 
 
+def test_files_that_state_their_element_are_fitted_with_it_in_one_command(
+    model_dir, small_library, tmp_path, capsys
+):
+    meta = small_library.metadata
+    gold, iron = (int(np.flatnonzero(meta["element"] == e)[0]) for e in ("Au", "Fe"))
+    made = {}
+    for name, k, comment in [("au", gold, "# element: Au"), ("fe", iron, "# element = Fe")]:
+        q, intensity, sigma = _curve(small_library, k)
+        made[name] = _ascii(tmp_path / f"{name}.dat", q, intensity, sigma, f"{comment}\nq (1/A) I")
+    q, intensity, sigma = _curve(small_library, gold)
+    unknown = _ascii(tmp_path / "zn.dat", q, intensity, sigma, "# element: Zn\nq (1/A) I")
+    h5 = _nxcansas(tmp_path / "h5.h5", q, intensity, sigma)
+    with h5py.File(h5, "a") as f:
+        sample = f["sasentry01"].create_group("sassample")
+        sample.attrs.update(NX_class="NXsample", canSAS_class="SASsample")
+        sample["chemical_formula"] = "Fe"
+    out = tmp_path / "out"
+    code = _run(made["au"], made["fe"], unknown, h5, "--out", out, "--model", model_dir, "--quiet")
+    assert code == cli.EXIT_FAILED
+    err = capsys.readouterr().err
+    for name, element, source in [
+        ("au", "Au", "file"),
+        ("fe", "Fe", "file"),
+        ("h5", "Fe", "file"),
+    ]:
+        record = _read(out / f"{name}.json")
+        assert record["given_element"] == element and record["element_from"] == source
+        assert {row["element"] for row in record["fits"]} == {element}
+    assert f"{unknown}: FAILED: the file states the element 'Zn' (line 1: element: Zn)" in err
+    assert "Correct or remove that statement in the file." in err
+    assert not (out / "zn.json").exists()
+
+    # --element agrees with a file that states the same one, and refuses one that states another
+    code = _run(made["au"], made["fe"], "--out", out, "--model", model_dir, "--element", "Au")
+    assert code == cli.EXIT_FAILED
+    err = capsys.readouterr().err
+    assert _read(out / "au.json")["element_from"] == "--element"
+    refused = f"{made['fe']}: FAILED: the file states the element 'Fe' (line 1: element = Fe) but "
+    assert refused + "element='Au' was passed" in err
+    assert "on this command line element= is --element" in err
+    # a file that states none: every element, as before
+    plain = _ascii(tmp_path / "plain.dat", q, intensity, sigma, "q (1/A) I")
+    assert _run(plain, "--out", out, "--model", model_dir, "--quiet") == cli.EXIT_OK
+    record = _read(out / "plain.json")
+    assert record["given_element"] is None and record["element_from"] is None
+    assert {row["element"] for row in record["fits"]} == {"Au", "Fe"}
+
+
 def test_a_missing_or_stale_model_names_make_model(model_dir, small_library, tmp_path, capsys):
     q, intensity, sigma = _curve(small_library)
     good = _ascii(tmp_path / "good.dat", q, intensity, sigma)
@@ -230,6 +279,26 @@ def test_a_missing_or_stale_model_names_make_model(model_dir, small_library, tmp
     err = capsys.readouterr().err
     assert "another version of the library" in err and "make model" in err
     assert not (tmp_path / "good.json").exists()
+
+
+def test_the_table_shows_no_shape_set_where_no_shape_is_claimed():
+    record = {
+        "probabilities": {"cubefcc": 0.9, "icosahedron": 0.1},
+        "shape_set": ["cubefcc"],
+        "radius_A": 10.0,
+        "radius_A_low": 9.0,
+        "radius_A_high": 11.0,
+        "fit": {"chi2_red": 1.2},
+        "warnings": ["shape not determinable"],
+    }
+    table = cli.result_table(
+        [
+            ("a.dat", {**record, "shape": "cubefcc"}),
+            ("b.dat", {**record, "shape": NOT_DETERMINABLE}),
+        ]
+    ).splitlines()
+    assert table[1].split()[:4] == ["a.dat", "cubefcc", "0.90", "1"]  # 1 label
+    assert table[2].split()[:5] == ["b.dat", "not", "determinable", "-", "-"]
 
 
 def test_inputs_that_share_a_stem_get_their_full_names():
