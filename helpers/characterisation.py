@@ -1042,14 +1042,23 @@ BLIND_MARKER = ".blind-test"
 
 
 def write_blind_files(
-    lib, rows, folder, conditions: dict, n_files: int, seed: int = 0, pool=None
+    lib,
+    rows,
+    folder,
+    conditions: dict,
+    n_files: int,
+    seed: int = 0,
+    pool=None,
+    state_element: bool = False,
 ) -> pd.DataFrame:
     """Simulated measurements of library ``rows`` written as text files for a blind test of the
     command line: ``n_files`` curves (rows drawn at random, without replacement while there are
     enough), measured under ``conditions`` ({name: Measurement}, taken in turn) in arbitrary
     units (a random scale 0.01-100), only their measured points with I > 0 written, q in 1/nm
-    and 1/Å in turn. The files say nothing of the particle; the truth comes back as a table (one
-    row per file: file, row, condition, q_unit and the library's labels). ``pool``: the rows
+    and 1/Å in turn. The files say nothing of the particle (with ``state_element``, its element
+    only: a comment ``# element: Au``, as a scientist who knows the sample's metal writes; the
+    same curves otherwise); the truth comes back as a table (one row per file: file, row,
+    condition, q_unit and the library's labels). ``pool``: the rows
     polydispersity may average over (the test side of the split). ``folder`` must be new, empty,
     or one this function made (it is then emptied)."""
     import shutil
@@ -1084,7 +1093,12 @@ def write_blind_files(
         unit = ("1/nm", "1/Å")[i % 2]
         name = f"blind_{i:0{width}d}.dat"
         files.write_ascii(
-            folder / name, lib.q[keep], I[i][keep], q_unit=unit, comments=["a simulated curve"]
+            folder / name,
+            lib.q[keep],
+            I[i][keep],
+            q_unit=unit,
+            comments=["a simulated curve"],
+            element=meta["element"].iloc[row] if state_element else None,
         )
         table.append(
             {
@@ -1103,7 +1117,9 @@ def read_answers(folder) -> pd.DataFrame:
     """The command line's JSON answers in ``folder``, one row per file (by file name): the shape,
     its probability, the model's own shape, the shape set (a tuple), the answer's sizes with
     intervals and where they come from, the model's own radius with its interval, the best fit's
-    shape, element and radius, chi²_red, the novelty score and the number of warnings."""
+    shape, element and radius, chi²_red, the novelty score, the number of warnings, and the
+    element the fit was restricted to (``given_element``; None: every element) and where it came
+    from (``element_from``: "file", "--element" or None)."""
     rows = []
     for path in sorted(Path(folder).glob("*.json")):
         record = json.loads(path.read_text(encoding="utf-8"))
@@ -1135,6 +1151,8 @@ def read_answers(folder) -> pd.DataFrame:
                 "fit_chi2_red": fit.get("chi2_red"),
                 "novelty_score": record["novelty_score"],
                 "n_warnings": len(record["warnings"]),
+                "given_element": record.get("given_element"),
+                "element_from": record.get("element_from"),
             }
         )
     if not rows:

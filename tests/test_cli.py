@@ -366,3 +366,18 @@ def test_blind_files_round_trip_through_the_command_line_and_are_scored(
         assert summary.loc["all files", "single_right"] == pytest.approx(expected)
     with pytest.raises(ValueError, match="did not write"):
         write_blind_files(lib, range(len(lib)), out, conditions, n_files=2)
+    # the same curves, stating their element: fitted with it, the files otherwise the same
+    stated = tmp_path / "stated"
+    truth_e = write_blind_files(lib, range(len(lib)), stated, conditions, 5, 3, state_element=True)
+    pd.testing.assert_frame_equal(truth, truth_e)
+    for name, element in zip(truth["file"], truth["element"]):
+        lines = (stated / name).read_text().splitlines()
+        assert lines.pop(1) == f"# element: {element}"
+        assert lines == (folder / name).read_text().splitlines()
+    out_e = tmp_path / "answers_e"
+    files_e = sorted(stated.glob("blind_*.dat"))
+    assert _run(*files_e, "--out", out_e, "--model", model_dir, "--quiet") == cli.EXIT_OK
+    answers_e = read_answers(out_e).set_index("file").loc[list(truth["file"])]
+    assert list(answers_e["given_element"]) == list(truth["element"])
+    assert answers_e["element_from"].eq("file").all()
+    assert answers["given_element"].isna().all() and answers["element_from"].isna().all()
