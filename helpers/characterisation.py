@@ -1225,6 +1225,62 @@ def score_answers(truth: pd.DataFrame, answers: pd.DataFrame, tolerance: float =
     return summary, per_file
 
 
+# --- what the files can tell: the physics fit alone ---------------------------------------------
+
+#: a worker process's characteriser (:func:`fit_shapes`)
+_FIT_WORKER: dict = {}
+
+
+def _fit_characteriser(folder, library_dir, whole_library: bool) -> Characteriser:
+    characteriser = Characteriser.load(folder, library_dir=library_dir)
+    return replace(characteriser, rows=None) if whole_library else characteriser
+
+
+def _start_fit_worker(folder, library_dir, whole_library: bool) -> None:
+    _FIT_WORKER["characteriser"] = _fit_characteriser(folder, library_dir, whole_library)
+
+
+def _fitted_shape(item, characteriser=None) -> str | None:
+    """The best refined fit's shape of one file ``item`` (path, element), every shape of the
+    library screened; None if too few points lie in the library's q range."""
+    path, element = item
+    characteriser = characteriser or _FIT_WORKER["characteriser"]
+    curve = files.read_curve(path)
+    labels = list(characteriser.model.labels)
+    table, fits = characteriser._fit(
+        curve.q, np.asarray(curve.intensity), curve.sigma, labels, None, curve.dq, element
+    )
+    return None if table is None else fits["refined"].shape
+
+
+def fit_shapes(folder, paths_, elements, whole_library: bool = False, jobs: int = 1) -> list:
+    """The physics fit's own shape for each file of ``paths_`` (read by
+    :func:`helpers.measurement.files.read_curve`; None where it cannot be fitted), with no
+    network: every shape of the library screened, the fit restricted to ``elements[i]`` (None:
+    every element), every size of the library tried, as :meth:`Characteriser._fit` does for the
+    model saved in ``folder``. ``whole_library``: the fit uses *every* curve of that model's
+    library, the structures its split held out included; for held-out particles this is an
+    oracle no real measurement has (the particle's own exact curve among the candidates): its
+    accuracy measures how often the data let the particle's own curve fit better than every
+    other structure's, not a method. ``jobs``: worker processes (each loads the model)."""
+    items = list(zip(map(str, paths_), elements, strict=True))
+    if jobs == 1:
+        characteriser = _fit_characteriser(folder, None, whole_library)
+        return [_fitted_shape(item, characteriser) for item in items]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    library_dir = Characteriser.load(folder).library.path
+    # spawned, not forked: this process may run TensorFlow's threads already
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(items)),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_fit_worker,
+        initargs=(folder, library_dir, whole_library),
+    ) as executor:
+        return list(executor.map(_fitted_shape, items, chunksize=4))
+
+
 # --- public measured curves ---------------------------------------------------------------------
 
 
@@ -1293,9 +1349,11 @@ def characterise_published(published: pd.DataFrame, model=None, folder=None):
     return pd.DataFrame(rows), answers
 
 
-def blind_result_rows(summary: pd.DataFrame, section: str = "blind test") -> list[dict]:
-    """The rows of ``results/<notebook>.csv`` for a :func:`score_answers` summary: one per
-    condition and score (model ``characterise``, split ``grouped``; input: the condition)."""
+def blind_result_rows(
+    summary: pd.DataFrame, section: str = "blind test", model: str = "characterise"
+) -> list[dict]:
+    """The rows of ``results/<notebook>.csv`` for a :func:`score_answers` summary (or some of its
+    columns): one per condition and score (split ``grouped``; input: the condition)."""
     from .report import results
 
     names = {
@@ -1316,10 +1374,12 @@ def blind_result_rows(summary: pd.DataFrame, section: str = "blind test") -> lis
     out = []
     for condition, row in summary.iterrows():
         for column, (target, metric) in names.items():
+            if column not in row:  # a summary of some of the scores
+                continue
             out += results.rows(
                 section,
                 condition,
-                "characterise",
+                model,
                 "blind_files",
                 "grouped",
                 target,

@@ -154,6 +154,43 @@ def test_reference_rows_keep_held_out_structures_out_of_the_fit(
     assert np.array_equal(Characteriser.load(tmp_path / "model").rows, others)
 
 
+def test_the_fit_alone_names_a_held_out_particle_only_when_its_curve_is_a_candidate(
+    characteriser, small_library, tmp_path, monkeypatch
+):
+    from helpers.characterisation import _fit_characteriser, fit_shapes
+    from helpers.measurement import files
+
+    monkeypatch.setattr(paths, "LIBRARY_DIR", tmp_path / "library")
+    lib = library.build_library(
+        paths.library_dir("small"), progress=False, **_params(small_library)
+    )
+    meta = lib.metadata
+    held_out = meta["structure_id"].iloc[5]
+    others = np.flatnonzero(meta["structure_id"] != held_out)
+    limited = replace(characteriser, library=lib, rows=others)
+    folder = limited.save(tmp_path / "model", "small")
+    rows = [5, int(others[-1])]  # the held-out cube's curve, a curve the fit keeps
+    made = [
+        files.write_ascii(
+            tmp_path / f"c{k}.dat", lib.q, 1e-3 * lib.intensities[k], element=meta["element"][k]
+        )
+        for k in rows
+    ]
+    elements = [meta["element"][k] for k in rows]
+    truth = [meta["shape"][k] for k in rows]
+    # the held-out particle's own exact curve among the candidates: each named
+    assert fit_shapes(folder, made, elements, whole_library=True) == truth
+    alone = fit_shapes(folder, made, elements)
+    assert alone[1] == truth[1] and alone[0] in set(meta["shape"])
+    # the oracle's candidates hold the held-out structure, the model's own fit's do not
+    for whole, holds in [(True, True), (False, False)]:
+        fitted = _fit_characteriser(folder, None, whole).reference.metadata["structure_id"]
+        assert (held_out in set(fitted)) == holds
+    assert fit_shapes(folder, made, elements, jobs=2) == alone  # workers: the same answers
+    with pytest.raises(ValueError, match="zip"):
+        fit_shapes(folder, made, elements[:1])
+
+
 def test_make_model_trains_saves_and_replaces_whole(small_library, tmp_path, monkeypatch):
     from helpers.characterisation import make_model
 
