@@ -192,9 +192,19 @@ def test_11_generalisation(recorded):
 
 def test_12_measured_curves(recorded):
     recorded_rows = recorded("12_measured_curves")
-    assert set(recorded_rows["section"]) == {"blind test", "blind test, element given"}
+    assert set(recorded_rows["section"]) == {
+        "blind test",
+        "blind test, element given",
+        "blind test, oracle fit",
+    }
     given = recorded_rows[recorded_rows["section"] == "blind test, element given"]
     t = recorded_rows[recorded_rows["section"] == "blind test"]
+    # the physics fit with the particle's own curve among its candidates: every wide-angle
+    # condition scored, and the exact curve found for most files (measured: all 16)
+    oracle = recorded_rows[recorded_rows["section"] == "blind test, oracle fit"]
+    assert set(oracle["input"]) == set(given["input"]) and set(oracle["target"]) == {"fit_shape"}
+    assert oracle["value"].between(0.0, 1.0).all()
+    assert value(oracle, input="all files", target="fit_shape", metric="accuracy") >= 0.75
     # the same wide-angle files with their element given: every file answered with a shape, the
     # size as right as without it (measured: 0.75 of 16 files both ways)
     assert set(given["input"]) == set(t["input"]) - {c for c in t["input"] if "small" in c}
