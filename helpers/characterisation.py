@@ -530,12 +530,22 @@ class Characteriser:
 
     # --------------------------------------------------------------------------------------------
 
-    def _fit(self, q, intensity, sigma, shapes, radius_range=None, dq=None, element=None):
+    def _fit(
+        self,
+        q,
+        intensity,
+        sigma,
+        shapes,
+        radius_range=None,
+        dq=None,
+        element=None,
+        fit_pairs: int | None = FIT_PAIRS,
+    ):
         """(table, fits) of the physics fit of ``shapes`` (those of the library; all of its shapes
         if none is), in four stages: a screen of every (shape, element) at the middle B_iso with
         σ in :data:`SCREEN_SIGMAS`; the full fit (every B_iso, every σ of
-        :data:`helpers.measurement.fit.SIGMAS`) of the :data:`FIT_PAIRS` best pairs, R_0 over
-        the library sizes in ``radius_range`` (Å); a refinement over the same sizes, R_0 also
+        :data:`helpers.measurement.fit.SIGMAS`) of the ``fit_pairs`` best pairs (None: all), R_0
+        over the library sizes in ``radius_range`` (Å); a refinement over the same sizes, R_0 also
         between them (:data:`helpers.measurement.fit.SUBSTEPS`), with the resolution ``dq`` (σ_q
         at each q, 1/Å) or, without it, the resolution of
         :data:`helpers.measurement.fit.RESOLUTIONS` that fits the best family best at the
@@ -575,7 +585,8 @@ class Characteriser:
             sigmas=SCREEN_SIGMAS,
             **options,
         )
-        pairs = screen[["shape", "element"]].head(FIT_PAIRS).itertuples(index=False)
+        best = screen if fit_pairs is None else screen.head(fit_pairs)
+        pairs = best[["shape", "element"]].itertuples(index=False)
         candidates = [(shape, element, b) for shape, element in pairs for b in b_values]
         table, fits = physics.fit_candidates(reference, q, intensity, candidates, **options)
         first = table.iloc[0]
@@ -1241,29 +1252,41 @@ def _start_fit_worker(folder, library_dir, whole_library: bool) -> None:
 
 
 def _fitted_shape(item, characteriser=None) -> str | None:
-    """The best refined fit's shape of one file ``item`` (path, element), every shape of the
-    library screened; None if too few points lie in the library's q range."""
-    path, element = item
+    """The best refined fit's shape of one file ``item`` (path, element, resolution), every
+    (shape, element) pair fitted in full; None if too few points lie in the library's q range."""
+    path, element, resolution = item
     characteriser = characteriser or _FIT_WORKER["characteriser"]
     curve = files.read_curve(path)
+    dq = curve.dq
+    if resolution is not None and any(resolution):
+        dq = instrument.resolution_width(curve.q, *resolution)
     labels = list(characteriser.model.labels)
     table, fits = characteriser._fit(
-        curve.q, np.asarray(curve.intensity), curve.sigma, labels, None, curve.dq, element
+        curve.q, np.asarray(curve.intensity), curve.sigma, labels, None, dq, element, None
     )
     return None if table is None else fits["refined"].shape
 
 
-def fit_shapes(folder, paths_, elements, whole_library: bool = False, jobs: int = 1) -> list:
+def fit_shapes(
+    folder, paths_, elements, whole_library: bool = False, jobs: int = 1, resolutions=None
+) -> list:
     """The physics fit's own shape for each file of ``paths_`` (read by
     :func:`helpers.measurement.files.read_curve`; None where it cannot be fitted), with no
-    network: every shape of the library screened, the fit restricted to ``elements[i]`` (None:
-    every element), every size of the library tried, as :meth:`Characteriser._fit` does for the
-    model saved in ``folder``. ``whole_library``: the fit uses *every* curve of that model's
-    library, the structures its split held out included; for held-out particles this is an
-    oracle no real measurement has (the particle's own exact curve among the candidates): its
-    accuracy measures how often the data let the particle's own curve fit better than every
-    other structure's, not a method. ``jobs``: worker processes (each loads the model)."""
-    items = list(zip(map(str, paths_), elements, strict=True))
+    network: the fit of :meth:`Characteriser._fit` for the model saved in ``folder``, restricted
+    to ``elements[i]`` (None: every element), every shape of the library and every size tried,
+    and every (shape, element) pair of its screen fitted in full (every B_iso and σ; the answer
+    fits the :data:`FIT_PAIRS` best). ``resolutions``: per file None (the file's σ(q) if it has
+    one, else the resolutions of :data:`helpers.measurement.fit.RESOLUTIONS` tried) or the
+    measurement's (σ_0 in Å⁻¹, r) of :func:`helpers.measurement.instrument.resolution_width`,
+    given to the fit. ``whole_library``: the fit uses *every* curve of that model's library, the
+    structures its split held out included. For held-out particles, with their element and their
+    measurement's resolution, that is an oracle no real measurement has (the particle's own exact
+    curve among the candidates, its family fitted in full): where it names another shape, another
+    structure fits the file better than the particle's own curve under the fit's model; it
+    measures what the data tell, not a method. ``jobs``: worker processes (each loads the
+    model)."""
+    resolutions = [None] * len(paths_) if resolutions is None else list(resolutions)
+    items = list(zip(map(str, paths_), elements, resolutions, strict=True))
     if jobs == 1:
         characteriser = _fit_characteriser(folder, None, whole_library)
         return [_fitted_shape(item, characteriser) for item in items]

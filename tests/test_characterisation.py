@@ -180,6 +180,15 @@ def test_the_fit_alone_names_a_held_out_particle_only_when_its_curve_is_a_candid
     truth = [meta["shape"][k] for k in rows]
     # the held-out particle's own exact curve among the candidates: each named
     assert fit_shapes(folder, made, elements, whole_library=True) == truth
+    # the measurement's resolution may be given: (0, 0) smears nothing; a smeared curve is named
+    smeared = files.write_ascii(
+        tmp_path / "s.dat", lib.q, instrument.smear(lib.q, 1e-3 * lib.intensities[5], 0.01, 0.02)
+    )
+    given = [(0.0, 0.0), None, (0.01, 0.02)]
+    assert fit_shapes(folder, [*made, smeared], [*elements, elements[0]], True, 1, given) == [
+        *truth,
+        truth[0],
+    ]
     alone = fit_shapes(folder, made, elements)
     assert alone[1] == truth[1] and alone[0] in set(meta["shape"])
     # the oracle's candidates hold the held-out structure, the model's own fit's do not
