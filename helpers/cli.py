@@ -77,7 +77,10 @@ _EPILOG = (
     "Files: text columns q, I (, sigma(I), sigma(q)) (.dat, .txt, .csv) or NXcanSAS HDF5 (.h5, "
     ".hdf5, .nxs, .hdf). The q unit is read from the file (a column name such as 'q (1/nm)', a "
     "comment '# q unit: 1/nm', the NXcanSAS Q@units attribute) or given with --q-unit; it is "
-    "never assumed. The model is made by `make model` (the repository's models/characterise/). "
+    "never assumed. A header or comment line 'element: Au' (NXcanSAS: the sample's "
+    "chemical_formula of one element) restricts that file's fit to its element, as --element "
+    "does for every file. The model is made by `make model` (the repository's "
+    "models/characterise/). "
     "Exit codes: 0 all files characterised, 1 some file failed, 2 no usable model or a bad "
     "option."
 )
