@@ -115,17 +115,23 @@ def _params(lib):
     )
 
 
-def test_reference_rows_keep_held_out_structures_out_of_the_fit(
-    characteriser, small_library, tmp_path, monkeypatch
-):
+def _holding_out(small_library, tmp_path, monkeypatch, k=5):
+    """(library, structure id, other rows): a copy of the small library where a saved model
+    finds it, the structure of row ``k``, and the rows of every other structure."""
     monkeypatch.setattr(paths, "LIBRARY_DIR", tmp_path / "library")
     lib = library.build_library(
         paths.library_dir("small"), progress=False, **_params(small_library)
     )
-    meta = lib.metadata
+    held_out = lib.metadata["structure_id"].iloc[k]
+    return lib, held_out, np.flatnonzero(lib.metadata["structure_id"] != held_out)
+
+
+def test_reference_rows_keep_held_out_structures_out_of_the_fit(
+    characteriser, small_library, tmp_path, monkeypatch
+):
     k = 5
-    held_out = meta["structure_id"].iloc[k]
-    others = np.flatnonzero(meta["structure_id"] != held_out)
+    lib, held_out, others = _holding_out(small_library, tmp_path, monkeypatch, k)
+    meta = lib.metadata
     limited = Characteriser(
         characteriser.model,
         characteriser.novelty,
@@ -160,13 +166,8 @@ def test_the_fit_alone_names_a_held_out_particle_only_when_its_curve_is_a_candid
     from helpers.characterisation import _fit_characteriser, fit_shapes
     from helpers.measurement import files
 
-    monkeypatch.setattr(paths, "LIBRARY_DIR", tmp_path / "library")
-    lib = library.build_library(
-        paths.library_dir("small"), progress=False, **_params(small_library)
-    )
+    lib, held_out, others = _holding_out(small_library, tmp_path, monkeypatch)
     meta = lib.metadata
-    held_out = meta["structure_id"].iloc[5]
-    others = np.flatnonzero(meta["structure_id"] != held_out)
     limited = replace(characteriser, library=lib, rows=others)
     folder = limited.save(tmp_path / "model", "small")
     rows = [5, int(others[-1])]  # the held-out cube's curve, a curve the fit keeps
