@@ -1275,11 +1275,12 @@ def fit_shapes(
     network: the fit of :meth:`Characteriser._fit` for the model saved in ``folder``, restricted
     to ``elements[i]`` (None: every element), every shape of the library and every size tried,
     and every (shape, element) pair of its screen fitted in full (every B_iso and σ; the answer
-    fits the :data:`FIT_PAIRS` best). ``resolutions``: per file None (the file's σ(q) if it has
-    one, else the resolutions of :data:`helpers.measurement.fit.RESOLUTIONS` tried) or the
-    measurement's (σ_0 in Å⁻¹, r) of :func:`helpers.measurement.instrument.resolution_width`,
-    given to the fit. ``whole_library``: the fit uses *every* curve of that model's library, the
-    structures its split held out included. For held-out particles, with their element and their
+    fits the :data:`FIT_PAIRS` best). ``resolutions``: per file the measurement's (σ_0 in Å⁻¹,
+    r) of :func:`helpers.measurement.instrument.resolution_width`, given to the fit, or None or
+    (0, 0): the file's σ(q) if it has one, else the resolutions of
+    :data:`helpers.measurement.fit.RESOLUTIONS` tried, as for a curve of unknown resolution.
+    ``whole_library``: the fit uses *every* curve of that model's library, the structures its
+    split held out included. For held-out particles, with their element and their
     measurement's resolution, that is an oracle no real measurement has (the particle's own exact
     curve among the candidates, its family fitted in full): where it names another shape, another
     structure fits the file better than the particle's own curve under the fit's model; it

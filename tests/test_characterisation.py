@@ -181,7 +181,7 @@ def test_the_fit_alone_names_a_held_out_particle_only_when_its_curve_is_a_candid
     truth = [meta["shape"][k] for k in rows]
     # the held-out particle's own exact curve among the candidates: each named
     assert fit_shapes(folder, made, elements, whole_library=True) == truth
-    # the measurement's resolution may be given: (0, 0) smears nothing; a smeared curve is named
+    # the measurement's resolution may be given ((0, 0): as None, the fit tries its resolutions)
     smeared = files.write_ascii(
         tmp_path / "s.dat", lib.q, instrument.smear(lib.q, 1e-3 * lib.intensities[5], 0.01, 0.02)
     )
