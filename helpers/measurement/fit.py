@@ -17,14 +17,22 @@ chi².
 Sizes between the library's. A particle's small-angle scattering depends on its size only
 through q R (its form factor, times N² at q -> 0), so on a log-q axis a larger particle of the
 same shape is the same curve moved to lower q; its Bragg peaks stay where the lattice puts them.
-A size R between library sizes is therefore modelled from the library curve (or log-normal
-average) of the nearest size R_k by dilation (:func:`dilate`): I(q) -> s^(3 w(q)) I(q s^w(q)),
-s = R / R_k, with w = 1 at small angles and 0 at wide angles (a smooth step in ln q across
-:data:`DILATION_Q`, below the first Bragg peak of every element of the library), the factor
-s^3 being the ratio N²/N of small- to wide-angle intensity as the atom count grows as s^3.
-Averaging neighbouring sizes instead (re-centring the log-normal weights, ``between="average"``)
-is exact for a broad distribution but gives a one-size particle between two shells a blend of
-two fringe patterns.
+A library curve (or log-normal average) of size R_k is moved to a size R between library sizes
+by dilation (:func:`dilate`): I(q) -> s^(3 w(q)) I(q s^w(q)), s = R / R_k, with w = 1 at small
+angles and 0 at wide angles (a smooth step in ln q across :data:`DILATION_Q`, below the first
+Bragg peak of every element of the library), the factor s^3 being the ratio N²/N of small- to
+wide-angle intensity as the atom count grows as s^3. Dilation is exact for the form factor of a
+continuous shape; an atomic particle's facets, corners and twin planes differ a little from one
+shell to the next. The default (``between="blend"``) therefore dilates both neighbouring sizes
+R_k < R < R_k+1 to R and averages their ln I with weights linear in ln R (the nearer size
+weighs more; at a library size the blend is that size's curve), so that the model goes
+continuously from one shell to the next. ``"dilate"`` uses the nearest size alone. Averaging
+neighbouring sizes instead (re-centring the log-normal weights, ``"average"``) is exact for a
+broad distribution but gives a one-size particle between two shells a blend of two fringe
+patterns. Measured on validation curves of notebook 12's blind model (particles held out of its
+training and of the fit's library, notebook 10's conditions): the blend named the shape of
+92.5-93.4 % of them against 91.4-92.1 % for the nearest size alone, and the radius within 10 %
+of 98.2-98.5 % against 97.8 %, at the same speed.
 
 Weights. With the measurement's standard deviations ``sigma``, chi² = sum((I - I_model) / sigma)²
 and chi²_red = chi² / (n - 4) (scale, background, R_0, σ) is a goodness of fit: about 1 for a
@@ -73,8 +81,8 @@ N_PARAMETERS = 4
 #: the library's is a dilation of a library curve, to the wide angles, left as they are; it ends
 #: below the first Bragg peak of every element of the library (Pb (111): 2.2 Å⁻¹)
 DILATION_Q = (0.8, 1.6)
-#: how sizes between the library's are modelled (module doc): "dilate" or "average"
-BETWEEN = ("dilate", "average")
+#: how sizes between the library's are modelled (module doc): "blend", "dilate" or "average"
+BETWEEN = ("blend", "dilate", "average")
 
 
 @dataclass
@@ -187,6 +195,11 @@ def _dilated(lib_q, curves, sources, q, factors) -> np.ndarray:
     """(m, n, len(q)): the curves ``curves[sources[i]]`` (``curves``: (k, n, L) on ``lib_q``)
     dilated by ``factors[i]`` (:func:`dilate`), every i at once: ln I interpolated linearly in
     ln q, as :func:`_on_measured_q` without smearing."""
+    return np.exp(_log_dilated(lib_q, curves, sources, q, factors))
+
+
+def _log_dilated(lib_q, curves, sources, q, factors) -> np.ndarray:
+    """ln of :func:`_dilated`."""
     x = np.log(lib_q)
     w = dilation_weight(q)
     shift = np.log(np.asarray(factors, dtype=float))[:, None] * w[None, :]  # ln s^w, (m, len(q))
@@ -197,7 +210,7 @@ def _dilated(lib_q, curves, sources, q, factors) -> np.ndarray:
     src = np.asarray(sources)[:, None, None]
     row = np.arange(curves.shape[1])[None, :, None]
     lo, hi = log_curves[src, row, j[:, None, :]], log_curves[src, row, j[:, None, :] + 1]
-    return np.exp(lo + t[:, None, :] * (hi - lo) + 3.0 * shift[:, None, :])
+    return lo + t[:, None, :] * (hi - lo) + 3.0 * shift[:, None, :]
 
 
 def _running_median(x, window: int) -> np.ndarray:
@@ -326,24 +339,23 @@ def fit_family(
     dq=None,
     substeps: int = 1,
     noise=None,
-    between: str = "dilate",
+    between: str = "blend",
 ) -> FitResult:
-    """The best fit of the measured curve (``q`` in 1/Å, ``intensity`` in any units, NaN where
-    not measured, ``sigma`` its standard deviations or None) by one family of the library ``lib``
-    (see the module doc). ``dq``: the resolution σ_q at each q (1/Å;
+    """The best fit of the measured curve (``q`` in 1/Å, ``intensity`` in any units, NaN where not
+    measured, ``sigma`` its standard deviations or None) by one family of the library ``lib`` (see
+    the module doc). ``dq``: the resolution σ_q at each q (1/Å;
     :func:`helpers.measurement.instrument.resolution_width`) with which the library curves are
     smeared, or None (not smeared); ``substeps``: R_0 is also tried at ``substeps - 1`` points
     between consecutive library sizes (1: at the library's sizes only), modelled as ``between``
-    says (module doc: "dilate", every σ; "average", σ > 0 only); ``noise``: σ(I)/I at each q for
-    a fit
-    without ``sigma`` (default :func:`relative_noise` of the points used; give it to fit many
-    families of one curve). ``rows``: the family's library rows if known (:func:`family_rows`);
-    ``radius_range``: (low, high) R_eq in Å, the sizes tried for R_0 (the polydisperse averages
-    still use every size of the family; at least the size nearest to the range is tried); the
-    result's ``at_range_edge`` says when the best R_0 is the range's smallest (largest) size and
-    the library has smaller (larger) ones, which a wider range would try.
-    Raises ValueError if the library has no such family or fewer than N_PARAMETERS + 1 measured
-    points fall inside its q range."""
+    says (module doc: "blend" and "dilate", every σ; "average", σ > 0 only); ``noise``: σ(I)/I at
+    each q for a fit without ``sigma`` (default :func:`relative_noise` of the points used; give it
+    to fit many families of one curve). ``rows``: the family's library rows if known
+    (:func:`family_rows`); ``radius_range``: (low, high) R_eq in Å, the sizes tried for R_0 (the
+    polydisperse averages still use every size of the family; at least the size nearest to the
+    range is tried); the result's ``at_range_edge`` says when the best R_0 is the range's smallest
+    (largest) size and the library has smaller (larger) ones, which a wider range would try. Raises
+    ValueError if the library has no such family or fewer than N_PARAMETERS + 1 measured points
+    fall inside its q range."""
     q, intensity, sigma = _check(q, intensity, sigma)
     if dq is not None:
         dq = np.asarray(dq, dtype=float)
@@ -424,8 +436,9 @@ def fit_family(
     curves = _on_measured_q(lib_q, library_curves, qm)
     # every (σ, R_0) model at once: R_0 at each tried library size and at substeps - 1 points
     # between consecutive ones (so that R_0 is not confined to the library's sizes), there
-    # modelled by dilating the nearest size's model ("dilate") or by re-centring the log-normal
-    # weights of σ > 0 ("average")
+    # modelled by dilating both neighbouring sizes' models and blending them ("blend"), by
+    # dilating the nearest size's ("dilate") or by re-centring the log-normal weights of σ > 0
+    # ("average")
     steps = np.arange(substeps) / substeps
     fine = (log_r[tried[:-1], None] * (1 - steps) + log_r[tried[1:], None] * steps).ravel()
     fine = np.append(fine, log_r[tried[-1]])
@@ -433,7 +446,7 @@ def fit_family(
     nearest = np.abs(fine[:, None] - log_r[near][None, :]).argmin(axis=1)  # index into near
     centres, spreads, blocks = [], [], []
     for s in sigmas:
-        at = fine if between == "dilate" or s > 0 else log_r[tried]
+        at = fine if between != "average" or s > 0 else log_r[tried]
         if between == "average":
             block = _size_average(curves, log_r[near], s, at)
         else:
@@ -441,16 +454,35 @@ def fit_family(
         centres.append(at)
         spreads.append(np.full(at.size, s))
         blocks.append(block)
-    if between == "dilate" and not own.all():
-        # each size between the library's: the models of its nearest size (every σ), dilated
+    if between != "average" and not own.all():
+        # each size between the library's: the models (every σ) of its nearest size ("dilate")
+        # or of both neighbours ("blend"), dilated to it
         off = np.flatnonzero(~own)
-        sources = np.unique(nearest[off])
+        log_near = log_r[near]  # increasing
+        if between == "dilate":
+            pairs = [(nearest[off], np.ones(off.size))]
+        else:
+            upper = np.clip(np.searchsorted(log_near, fine[off]), 1, near.size - 1)
+            lower = upper - 1
+            t = (fine[off] - log_near[lower]) / (log_near[upper] - log_near[lower])
+            pairs = [(lower, 1.0 - t), (upper, t)]
+        sources = np.unique(np.concatenate([index for index, _ in pairs]))
         on_grid = np.stack(
-            [_size_average(library_curves, log_r[near], s, log_r[near][sources]) for s in sigmas],
+            [_size_average(library_curves, log_near, s, log_near[sources]) for s in sigmas],
             axis=1,
         )  # (source size, σ, library q)
-        factors = np.exp(fine[off] - log_r[near][nearest[off]])
-        grown = _dilated(lib_q, on_grid, np.searchsorted(sources, nearest[off]), qm, factors)
+        log_grown = sum(
+            weight[:, None, None]
+            * _log_dilated(
+                lib_q,
+                on_grid,
+                np.searchsorted(sources, index),
+                qm,
+                np.exp(fine[off] - log_near[index]),
+            )
+            for index, weight in pairs
+        )
+        grown = np.exp(log_grown)
         for i, block in enumerate(blocks):
             block[off] = grown[:, i]
     centres, spreads, models = np.concatenate(centres), np.concatenate(spreads), np.vstack(blocks)
