@@ -201,16 +201,29 @@ def _dilated(lib_q, curves, sources, q, factors) -> np.ndarray:
 def _log_dilated(lib_q, curves, sources, q, factors) -> np.ndarray:
     """ln of :func:`_dilated`."""
     x = np.log(lib_q)
+    log_q = np.log(np.asarray(q, dtype=float))
     w = dilation_weight(q)
-    shift = np.log(np.asarray(factors, dtype=float))[:, None] * w[None, :]  # ln s^w, (m, len(q))
-    xq = np.clip(np.log(np.asarray(q, dtype=float))[None, :] + shift, x[0], x[-1])
-    j = np.clip(np.searchsorted(x, xq, side="right") - 1, 0, x.size - 2)
-    t = (xq - x[j]) / (x[j + 1] - x[j])
     log_curves = np.log(np.clip(curves, np.finfo(float).tiny, None))
-    src = np.asarray(sources)[:, None, None]
-    row = np.arange(curves.shape[1])[None, :, None]
-    lo, hi = log_curves[src, row, j[:, None, :]], log_curves[src, row, j[:, None, :] + 1]
-    return lo + t[:, None, :] * (hi - lo) + 3.0 * shift[:, None, :]
+    sources = np.asarray(sources)
+    out = np.empty((sources.size, curves.shape[1], log_q.size))
+
+    def interpolated(xq, at):  # ln I at ln q = xq of the curves ``at`` (every row)
+        j = np.clip(np.searchsorted(x, xq, side="right") - 1, 0, x.size - 2)
+        t = (xq - x[j]) / (x[j + 1] - x[j])
+        row = np.arange(curves.shape[1])[None, :, None]
+        lo, hi = log_curves[at, row, j[..., None, :]], log_curves[at, row, j[..., None, :] + 1]
+        return lo + t[..., None, :] * (hi - lo)
+
+    # where w = 0 (wide angles) nothing moves: each source's curve once, then copied
+    still = w == 0
+    used, back = np.unique(sources, return_inverse=True)
+    xq = np.clip(log_q[still], x[0], x[-1])[None, :]
+    out[:, :, still] = interpolated(xq, used[:, None, None])[back]
+    # where w > 0: each curve moved by ln s^w and raised by s^(3w)
+    shift = np.log(np.asarray(factors, dtype=float))[:, None] * w[None, ~still]  # (m, moving q)
+    xq = np.clip(log_q[None, ~still] + shift, x[0], x[-1])
+    out[:, :, ~still] = interpolated(xq, sources[:, None, None]) + 3.0 * shift[:, None, :]
+    return out
 
 
 def _running_median(x, window: int) -> np.ndarray:
