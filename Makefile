@@ -8,7 +8,7 @@ BENCH_PY := $(BENCH_VENV)/bin/python
 BENCH_STAMP := $(BENCH_VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: venv model run lint test bench bench-characterise lab clean-library
+.PHONY: venv model run lint test bench bench-characterise bench-fit lab clean-library
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -99,6 +99,10 @@ bench: $(BENCH_STAMP)
 # The command line on a batch of files, one process against two workers (after `make model`).
 bench-characterise: venv
 	$(PY) benchmarks/bench_characterise.py
+
+# The physics fit of a size between the library's: both neighbours blended against the nearest alone.
+bench-fit: venv
+	$(PY) benchmarks/bench_fit.py
 
 lab: venv
 	$(VENV)/bin/jupyter lab notebooks/
