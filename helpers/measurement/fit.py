@@ -32,7 +32,9 @@ broad distribution but gives a one-size particle between two shells a blend of t
 patterns. Measured on validation curves of notebook 12's blind model (particles held out of its
 training and of the fit's library, notebook 10's conditions): the blend named the shape of
 92.5-93.4 % of them against 91.4-92.1 % for the nearest size alone, and the radius within 10 %
-of 98.2-98.5 % against 97.8 %, at the same speed.
+of 98.2-98.5 % against 97.8 %. A fit over every size of a family takes about 1.2 times as long
+(``benchmarks/bench_fit.py``); a file's characterisation, which tries the sizes near the
+model's, no measurably longer.
 
 Weights. With the measurement's standard deviations ``sigma``, chi² = sum((I - I_model) / sigma)²
 and chi²_red = chi² / (n - 4) (scale, background, R_0, σ) is a goodness of fit: about 1 for a
