@@ -132,11 +132,17 @@ def test_each_log_q_model_gets_the_options_it_is_given(small_library):
         logq_options={"epochs": 1, "patience": 1, "width": 4},
     )
     fitted = generalisation.fit_fold(
-        small_library, train, clean_logq_options={"max_shift": 2, "part_dropout": 0.5}, **tiny
+        small_library,
+        train,
+        clean_logq_options={"max_shift": 2, "part_dropout": 0.5},
+        realistic_logq_options={"max_dilation": 3, "width": 2},
+        **tiny,
     )
     assert (fitted["logq"].max_shift, fitted["logq"].part_dropout) == (2, 0.5)
     assert (fitted["logq_realistic"].max_shift, fitted["logq_realistic"].part_dropout) == (0, 0)
-    assert fitted["logq"].width == fitted["logq_realistic"].width == 4
+    assert (fitted["logq"].max_dilation, fitted["logq_realistic"].max_dilation) == (0, 3)
+    # a model's own options override the shared ones
+    assert (fitted["logq"].width, fitted["logq_realistic"].width) == (4, 2)
     two = generalisation.fit_fold(
         small_library,
         train,

@@ -135,6 +135,36 @@ def test_a_shift_on_the_log_grid_is_the_same_particle_scaled():
         logq.shifted(Z, np.array([1, 2]))
 
 
+def test_a_dilation_moves_the_small_angles_as_the_physics_fit_does():
+    from helpers.measurement import fit
+
+    grid = logq.LogQGrid(q_min=0.01, q_max=20.0, n=256)
+    q, step = grid.q, np.log(grid.q[1] / grid.q[0])
+    curves = _curves(q, n=3)
+    Z = logq.prepare(q, curves, grid=grid)
+    steps, weight = np.array([6, -9, 0]), fit.dilation_weight(q)
+    moved = logq.dilated(Z, steps, weight, step)
+    for k, s in enumerate(steps):
+        # the physics fit's curve of a particle exp(-s step) times the size, lattice kept
+        expected = logq.prepare(q, fit.dilate(q, curves[k][None], q, np.exp(-s * step)), grid=grid)
+        # points whose source lies below the grid are not measured; the rest agree
+        measured = np.arange(q.size) - s * weight >= 0
+        np.testing.assert_array_equal(moved[k, :, 1], measured)
+        there = expected[0, measured, 0] - expected[0, measured, 0].mean()
+        np.testing.assert_allclose(moved[k, measured, 0], there, atol=1e-5)
+    # the wide angles, where w = 0, keep their pattern; no move and no weight change nothing
+    wide = weight == 0
+    np.testing.assert_allclose(np.diff(moved[0, wide, 0]), np.diff(Z[0, wide, 0]), atol=1e-5)
+    np.testing.assert_allclose(moved[2], Z[2], atol=1e-6)
+    np.testing.assert_allclose(logq.dilated(Z, steps, np.zeros(q.size), step), Z, atol=1e-6)
+    # with w = 1 everywhere it is the whole curve moved (the level is a constant, centred away)
+    np.testing.assert_allclose(
+        logq.dilated(Z, steps, np.ones(q.size), step), logq.shifted(Z, steps), atol=1e-6
+    )
+    with pytest.raises(ValueError, match="L weights"):
+        logq.dilated(Z, steps, weight[:-1], step)
+
+
 def test_a_window_keeps_exactly_its_points_centred():
     Z = logq.prepare(STUDY_Q, _curves(STUDY_Q, n=2))
     low, high = np.array([0, 200]), np.array([150, Z.shape[1]])
@@ -312,15 +342,18 @@ def test_training_with_moved_and_cut_curves_is_seeded_and_saved(small_library, t
     fit = np.setdiff1d(np.arange(len(meta)), val)
     options = dict(epochs=2, width=4, grid=GRID, epoch_fraction=1.0, max_shift=3)
     models = [
-        logq.fit_library(lib, fit, val, seed=0, part_dropout=0.5, **options) for _ in range(2)
+        logq.fit_library(lib, fit, val, seed=0, part_dropout=0.5, max_dilation=2, **options)
+        for _ in range(2)
     ]
     a, b = (m.predict(lib.q, lib.intensities[:4]).proba for m in models)
     np.testing.assert_allclose(a, b, atol=1e-6)
     loaded = logq.LogQModel.load(models[0].save(tmp_path / "m"), library=lib)
-    assert (loaded.max_shift, loaded.part_dropout) == (3, 0.5)
+    assert (loaded.max_shift, loaded.part_dropout, loaded.max_dilation) == (3, 0.5, 2)
     np.testing.assert_array_equal(loaded.predict(lib.q, lib.intensities[:4]).proba, a)
     with pytest.raises(ValueError, match="max_shift"):
         logq.fit_library(lib, fit, val, **{**options, "max_shift": GRID.n})
+    with pytest.raises(ValueError, match="max_dilation"):
+        logq.fit_library(lib, fit, val, max_dilation=-1, **options)
     with pytest.raises(ValueError, match="part_dropout"):
         logq.fit_library(lib, fit, val, part_dropout=1.5, **options)
 

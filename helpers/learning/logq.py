@@ -53,6 +53,12 @@ says about particles the library does not hold:
   (:func:`shifted`), its ln R_eq target with it. A move by s points is the same particle with all
   its lengths scaled by exp(−s Δ) (Δ the grid's step), as exact as the atoms' form factor is flat:
   the sizes between and beyond the library's, and lattice constants between its elements'.
+* ``max_dilation``: every training curve's small angles are moved along ln q by a random number
+  of grid points and its wide angles kept (:func:`dilated`, the physics fit's dilation of
+  :mod:`helpers.measurement.fit`), its ln N and ln R_eq targets with it: a particle of another
+  size with the same lattice, its small-angle level against the wide angles following its number
+  of atoms. The widths of its Bragg peaks stay those of the source particle (an approximation,
+  as in the fit).
 * ``part_dropout``: a part of the training curves shows only its small angles or only its wide
   angles (:func:`windowed`, cut at a random q in :data:`PART_CUT`). The small angles carry the
   particle's outer form, the wide angles its lattice (fcc, decahedral or icosahedral twinning) and
@@ -89,6 +95,7 @@ import numpy as np
 import pandas as pd
 
 from .. import paths
+from ..measurement import fit as physics_fit
 from ..measurement import instrument
 from ..simulation import structures
 from . import metrics, model_set, targets
@@ -390,6 +397,37 @@ def shifted(x: np.ndarray, shifts: np.ndarray) -> np.ndarray:
     return _centred(np.where(inside[:, :, None], moved, 0.0), "a shift", x.dtype)
 
 
+def dilated(x: np.ndarray, steps: np.ndarray, weight: np.ndarray, log_step: float) -> np.ndarray:
+    """Inputs ``x`` (n, L, 2) from :func:`prepare` of particles with their outer form scaled and
+    their lattice kept: grid point i takes the value at i − ``steps``·w_i (linear between grid
+    points), w = ``weight`` (L values, 1 at small angles, 0 at wide angles: the physics fit's
+    :func:`helpers.measurement.fit.dilation_weight` on the grid), and ln I is raised by
+    −3 ``steps`` Δ w_i (Δ = ``log_step``, the grid's step in ln q). A move by s points (positive:
+    to higher q) is a particle exp(−s Δ) times the size with the same lattice: its small-angle
+    pattern moves and its level against the wide angles follows the number of atoms (the
+    physics fit's dilation, which bridges the library's sizes there). Points moved in from
+    beyond the grid or from unmeasured points are not measured; channel 0 is centred again."""
+    x = np.asarray(x)
+    steps, weight = np.asarray(steps), np.asarray(weight, dtype=float)
+    if x.ndim != 3 or x.shape[2] != 2 or steps.shape != (len(x),) or weight.shape != (x.shape[1],):
+        raise ValueError(
+            f"need inputs (n, L, 2), n steps and L weights, got {x.shape}, {steps.shape} and "
+            f"{weight.shape}."
+        )
+    length = x.shape[1]
+    source = np.arange(length)[None, :] - steps[:, None] * weight[None, :]
+    inside = (source >= 0) & (source <= length - 1)
+    j = np.clip(np.floor(source).astype(int), 0, length - 2)
+    t = np.clip(source - j, 0.0, 1.0)
+    lo = np.take_along_axis(x, j[:, :, None], axis=1)
+    hi = np.take_along_axis(x, (j + 1)[:, :, None], axis=1)
+    value = lo[:, :, 0] + t * (hi[:, :, 0] - lo[:, :, 0])
+    value = value - 3.0 * steps[:, None] * log_step * weight[None, :]
+    measured = inside & (lo[:, :, 1] > 0) & ((hi[:, :, 1] > 0) | (t == 0))
+    out = np.stack([np.where(measured, value, 0.0), measured.astype(float)], axis=2)
+    return _centred(out, "a dilation", x.dtype)
+
+
 def windowed(x: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
     """Inputs ``x`` (n, L, 2) from :func:`prepare` with only the grid points ``low`` <= i <
     ``high`` (n integers each) left measured, channel 0 centred again on them: the curve as a
@@ -428,6 +466,8 @@ def _batches(
     radius_step: float = 0.0,
     part_dropout: float = 0.0,
     cut_range: tuple = (0, 0),
+    max_dilation: int = 0,
+    dilation: tuple = (None, 0.0, (0.0, 0.0)),
 ):
     """A keras dataset over (rounds, n, L, 2) versions of n curves: epoch e shows version
     e mod rounds of a seeded random ``fraction`` of the curves, in a seeded random order (the 68
@@ -437,7 +477,10 @@ def _batches(
     (:func:`shifted`), and its standardised ln R_eq target by ``radius_step`` per point.
     ``part_dropout`` > 0: that part of the curves keeps only the grid points below a seeded
     random index in ``cut_range`` or only those from it on (half each; :func:`windowed`); a curve
-    measured on the other side of its cut only is shown whole."""
+    measured on the other side of its cut only is shown whole. ``max_dilation`` > 0: every curve
+    is also :func:`dilated` by a seeded random number of grid points in [−max_dilation,
+    max_dilation]; ``dilation`` = (weight, log_step, (ln N step, ln R_eq step)): the grid's
+    weights, its step, and the standardised targets' change per point."""
     n_shown = max(int(round(fraction * versions.shape[1])), 1)
 
     class Versions(keras.utils.PyDataset):
@@ -458,6 +501,12 @@ def _batches(
                 x = shifted(x, steps)
                 y = y + np.stack([np.zeros(len(idx)), radius_step * steps], axis=1)
                 y = y.astype("float32")
+            if max_dilation:
+                rng = np.random.default_rng([seed, self.epoch, i, 2])
+                steps = rng.integers(-max_dilation, max_dilation + 1, len(idx))
+                weight, log_step, per_step = dilation
+                x = dilated(x, steps, weight, log_step)
+                y = (y + np.outer(steps, per_step)).astype("float32")
             if part_dropout:
                 rng = np.random.default_rng([seed, self.epoch, i, 1])
                 u = rng.random(len(idx))
@@ -559,6 +608,9 @@ class LogQModel:
     #: the part of the training curves shown with only their small angles (q below a cut drawn
     #: in :data:`PART_CUT`) or only their wide angles (above it), half each (:func:`windowed`)
     part_dropout: float = 0.0
+    #: training curves' small angles move along ln q by up to this many grid points, their
+    #: lattice kept (:func:`dilated`; 0: none)
+    max_dilation: int = 0
     #: early stopping and learning-rate schedule: "val_loss" (shape + size) or
     #: "val_shape_accuracy" (the repo's CNN convention)
     monitor: str = "val_shape_accuracy"
@@ -605,12 +657,14 @@ class LogQModel:
                 f"monitor must be 'val_loss' or 'val_shape_accuracy', got {self.monitor!r}."
             )
         mode = "min" if self.monitor == "val_loss" else "max"
-        if isinstance(self.max_shift, bool) or not isinstance(self.max_shift, (int, np.integer)):
-            raise ValueError(f"max_shift must be an integer >= 0, got {self.max_shift!r}.")
-        if not 0 <= self.max_shift < self.grid.n // 2:
-            raise ValueError(
-                f"max_shift must be in [0, {self.grid.n // 2}) grid points, got {self.max_shift}."
-            )
+        for name in ("max_shift", "max_dilation"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise ValueError(f"{name} must be an integer >= 0, got {value!r}.")
+            if not 0 <= value < self.grid.n // 2:
+                raise ValueError(
+                    f"{name} must be in [0, {self.grid.n // 2}) grid points, got {value}."
+                )
         if not 0 <= self.part_dropout <= 1:
             raise ValueError(f"part_dropout must be in [0, 1], got {self.part_dropout}.")
         if not 0 < self.epoch_fraction <= 1:
@@ -668,6 +722,7 @@ class LogQModel:
                 min_lr=1e-5,
             ),
         ]
+        log_step = math.log(self.grid.q_max / self.grid.q_min) / (self.grid.n - 1)
         data = _batches(
             keras,
             versions,
@@ -677,9 +732,15 @@ class LogQModel:
             instrument.derived_seed(self.seed, 9),
             self.epoch_fraction,
             self.max_shift,
-            -math.log(self.grid.q_max / self.grid.q_min) / (self.grid.n - 1) / std[1],
+            -log_step / std[1],
             self.part_dropout,
             tuple(int(np.searchsorted(self.grid.q, c)) for c in PART_CUT),
+            self.max_dilation,
+            (
+                physics_fit.dilation_weight(self.grid.q),
+                log_step,
+                (-3 * log_step / std[0], -log_step / std[1]),
+            ),
         )
         history = self.network.fit(
             data,
@@ -880,6 +941,7 @@ class LogQModel:
             "epoch_fraction": self.epoch_fraction,
             "dropout": self.dropout,
             "max_shift": self.max_shift,
+            "max_dilation": self.max_dilation,
             "part_dropout": self.part_dropout,
             "monitor": self.monitor,
             "labels": list(self.labels),
@@ -940,6 +1002,7 @@ class LogQModel:
             epoch_fraction=record["epoch_fraction"],
             dropout=record["dropout"],
             max_shift=record.get("max_shift", 0),
+            max_dilation=record.get("max_dilation", 0),
             part_dropout=record.get("part_dropout", 0.0),
             monitor=record["monitor"],
             labels=tuple(record["labels"]),

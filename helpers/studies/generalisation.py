@@ -104,6 +104,7 @@ def fit_fold(
     cnn_epochs: int = 150,
     logq_options: dict | None = None,
     clean_logq_options: dict | None = None,
+    realistic_logq_options: dict | None = None,
     clean_logq_members: int = 1,
     realistic_logq_members: int = 1,
     rounds: int = 8,
@@ -114,7 +115,8 @@ def fit_fold(
     """The models of ``families`` trained on the library rows ``train`` (validation structures
     drawn from them): {"ridge", "logistic", "cnn1d_<target>" for ``cnn_targets``, "logq",
     "logq_realistic"}. ``logq_options``: :class:`helpers.learning.logq.LogQModel` fields of both
-    log-q models; ``clean_logq_options``: more fields (or other values) for the clean one only;
+    log-q models; ``clean_logq_options`` (``realistic_logq_options``): more fields (or other
+    values) for the clean (realistic) one only;
     ``clean_logq_members`` (``realistic_logq_members``) > 1: the clean (realistic) one is an
     ensemble of that many models, each with other validation structures
     (:func:`helpers.learning.logq.fit_ensemble`; the option ``pooling`` says how its members'
@@ -143,13 +145,13 @@ def fit_fold(
     for name, measured in (("logq", False), ("logq_realistic", True)):
         if name in families:
             start = time.perf_counter()
+            own = realistic_logq_options if measured else clean_logq_options
             options = dict(
                 realistic=measured,
                 rounds=rounds,
                 seed=seed,
                 ranges=ranges,
-                **(logq_options or {}),
-                **({} if measured else clean_logq_options or {}),
+                **{**(logq_options or {}), **(own or {})},
             )
             members = realistic_logq_members if measured else clean_logq_members
             pooling = options.pop("pooling", "mean")
