@@ -417,8 +417,7 @@ def dilated(x: np.ndarray, steps: np.ndarray, weight: np.ndarray, log_step: floa
     length = x.shape[1]
     source = np.arange(length)[None, :] - steps[:, None] * weight[None, :]
     inside = (source >= 0) & (source <= length - 1)
-    j = np.clip(np.floor(source).astype(int), 0, length - 2)
-    t = np.clip(source - j, 0.0, 1.0)
+    j, t = physics_fit.bracket(np.arange(length, dtype=float), source)
     lo = np.take_along_axis(x, j[:, :, None], axis=1)
     hi = np.take_along_axis(x, (j + 1)[:, :, None], axis=1)
     value = lo[:, :, 0] + t * (hi[:, :, 0] - lo[:, :, 0])

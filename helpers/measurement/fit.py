@@ -143,7 +143,7 @@ def resolution_label(s0: float, r: float) -> str:
     return f"σ_q = √({s0:g}² + ({r:g} q)²) Å⁻¹"
 
 
-def _bracket(x, xq) -> tuple[np.ndarray, np.ndarray]:
+def bracket(x, xq) -> tuple[np.ndarray, np.ndarray]:
     """(j, t) of linear interpolation on the increasing grid ``x`` at ``xq`` (any shape): the
     value at xq is (1 - t) y[j] + t y[j + 1], t within [0, 1] (the ends held beyond the grid)."""
     j = np.clip(np.searchsorted(x, xq, side="right") - 1, 0, x.size - 2)
@@ -155,7 +155,7 @@ def _on_measured_q(lib_q, curves, q, dq=None) -> np.ndarray:
     linearly in (ln q, ln I) (np.interp's rule, for every curve at once), or, where ``dq`` (σ_q
     at each q) is at least half the library's q step there, smeared by a Gaussian of that σ_q
     (weights over the library points within 4 σ_q, renormalised at the library's ends)."""
-    j, t = _bracket(np.log(lib_q), np.log(q))
+    j, t = bracket(np.log(lib_q), np.log(q))
     tiny = np.finfo(float).tiny
     lo = np.log(np.clip(curves[:, j], tiny, None))
     hi = np.log(np.clip(curves[:, j + 1], tiny, None))
@@ -214,7 +214,7 @@ def _log_dilated(lib_q, curves, sources, q, factors) -> np.ndarray:
     out = np.empty((sources.size, curves.shape[1], log_q.size))
 
     def interpolated(xq, at):  # ln I at ln q = xq of the curves ``at`` (every row)
-        j, t = _bracket(x, xq)
+        j, t = bracket(x, xq)
         row = np.arange(curves.shape[1])[None, :, None]
         lo, hi = log_curves[at, row, j[..., None, :]], log_curves[at, row, j[..., None, :] + 1]
         return lo + t[..., None, :] * (hi - lo)
