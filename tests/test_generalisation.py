@@ -73,6 +73,12 @@ def test_run_scores_every_family_on_every_fold(small_library):
     for model, part in clean.groupby("model"):
         assert np.array_equal(np.sort(part["row"]), np.arange(len(small_library))), model
     assert predictions["confidence"].between(0, 1).all()
+    # the true shape's probability: the predicted one's where the answer is right, lower elsewhere
+    right = predictions["shape_pred"] == predictions["shape"]
+    assert np.allclose(predictions.loc[right, "p_true"], predictions.loc[right, "confidence"])
+    assert (predictions.loc[~right, "p_true"] <= predictions.loc[~right, "confidence"]).all()
+    wrong = clean[(clean["model"] == "logistic") & (clean["shape_pred"] != clean["shape"])]
+    assert generalisation.confusions(predictions, "logistic")["curves"].sum() == len(wrong)
     # pooled views of the per-curve predictions: per shape, reliability bins, radius parity
     per_shape = generalisation.accuracy_by(predictions, "shape")
     assert set(per_shape["model"]) == {"logistic", "logq"}
@@ -116,6 +122,28 @@ def test_size_position_says_where_a_held_out_size_lies():
     assert list(generalisation.size_position(meta, [0, 3, 4, 6], [1, 2, 5])) == ["between"] * 3
     # a shape the fold never trains on has no size to interpolate between
     assert list(generalisation.size_position(meta, [0, 1, 2], [5])) == ["smaller"]
+
+
+def test_confusions_count_each_wrong_pair_with_its_particles():
+    predictions = pd.DataFrame(
+        {
+            "split": generalisation.KFOLD,
+            "input": generalisation.CLEAN,
+            "model": ["logq"] * 5 + ["logistic"],
+            "row": [0, 1, 2, 3, 4, 0],
+            "shape": ["cube", "cube", "cube", "ico", "ico", "cube"],
+            "shape_pred": ["octa", "octa", "cube", "deca", "ico", "ico"],
+            "structure_id": ["c63", "c63b", "c63", "i55", "i147", "c63"],
+            "n_atoms": [63, 63, 63, 55, 147, 63],
+        }
+    )
+    table = generalisation.confusions(predictions, "logq")
+    assert table.to_dict("records") == [
+        {"shape": "cube", "shape_pred": "octa", "curves": 2, "structures": 2, "n_atoms": "63"},
+        {"shape": "ico", "shape_pred": "deca", "curves": 1, "structures": 1, "n_atoms": "55"},
+    ]
+    with pytest.raises(ValueError, match="no predictions of model"):
+        generalisation.confusions(predictions, "cnn1d")
 
 
 def test_unknown_family_is_refused(small_library):

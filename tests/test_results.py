@@ -3,6 +3,7 @@
 import pandas as pd
 import pytest
 
+from helpers import paths
 from helpers.report import results
 
 
@@ -90,7 +91,6 @@ def test_engine_summary_fits_the_exponent_and_compares_like_for_like():
 
 def test_read_results_of_the_full_run_from_a_smoke_run(tmp_path, monkeypatch):
     """A smoke run reads its own tables, or with ``full_run`` the committed full run's."""
-    from helpers import paths
 
     monkeypatch.setattr(paths, "ROOT", tmp_path)
     full = results.rows("g", "clean", "logq", "clean", "grouped_kfold", "shape", {"accuracy": 0.9})
@@ -105,3 +105,25 @@ def test_read_results_of_the_full_run_from_a_smoke_run(tmp_path, monkeypatch):
     results.write_results(smoke, "11_generalisation")
     assert results.read_results("11_generalisation")["value"].tolist() == [0.2]
     assert results.read_results("11_generalisation", full_run=True)["value"].tolist() == [0.9]
+
+
+def test_predictions_are_written_atomically_and_read_back_byte_for_byte(tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, "GENERATED_DIR", tmp_path / "generated")
+    monkeypatch.setenv(paths.SMOKE_ENV, "1")
+    predictions = pd.DataFrame(
+        {
+            "row": [0, 1],
+            "shape": ["cube", "ico"],
+            "shape_pred": ["cube", "deca"],
+            "p_true": [0.9, 0.25],
+        }
+    )
+    path = results.write_predictions(predictions, "11_study")
+    assert path == tmp_path / "generated" / "smoke" / "11_study" / "predictions.csv.gz"
+    pd.testing.assert_frame_equal(pd.read_csv(path), predictions)
+    first = path.read_bytes()
+    results.write_predictions(predictions, "11_study")  # no time stamp in the gzip header
+    assert path.read_bytes() == first
+    assert [p.name for p in path.parent.iterdir()] == ["predictions.csv.gz"]  # no temporary left
+    with pytest.raises(ValueError, match="no predictions"):
+        results.write_predictions(pd.DataFrame(), "11_study")

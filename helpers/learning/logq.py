@@ -1223,7 +1223,7 @@ def score(prediction: LogQPrediction, labels, meta: pd.DataFrame, rows, level: f
     the order ``labels``): shape accuracy and expected calibration error; ln N (as
     :data:`helpers.learning.targets.LOG_N`) and ln R_eq (:data:`LOG_R`) with the coverage of their
     ``level`` intervals. Returns ([{"target", "metrics"}], per-curve columns: predicted shape, its
-    probability, ln R_eq with its interval, ln N)."""
+    probability, the probability of the true shape, ln R_eq with its interval, ln N)."""
     part = meta.iloc[np.asarray(rows)]
     true_shape = part["shape"].to_numpy()
     labels = list(labels)
@@ -1248,6 +1248,7 @@ def score(prediction: LogQPrediction, labels, meta: pd.DataFrame, rows, level: f
     per_curve = dict(
         shape_pred=prediction.shape,
         confidence=prediction.proba.max(axis=1),
+        p_true=prediction.proba[np.arange(len(y)), y],
         log_radius_pred=prediction.log_radius,
         log_radius_low=ivl["log_radius_low"],
         log_radius_high=ivl["log_radius_high"],

@@ -10,6 +10,8 @@ accuracy.
 
 from __future__ import annotations
 
+import gzip
+
 import numpy as np
 import pandas as pd
 
@@ -170,3 +172,21 @@ def fold_summary(table: pd.DataFrame, split: str = "grouped_kfold") -> pd.DataFr
     keys = ["input", "model", "protocol", "target", "metric"]
     summary = kfold.groupby(keys, sort=False)["value"].agg(["mean", "std", "min", "max", "count"])
     return summary.reset_index()
+
+
+def write_predictions(predictions, name: str):
+    """Write a study's per-curve predictions to ``data/generated/<name>/predictions.csv.gz``
+    (``data/generated/smoke/<name>/`` in smoke mode) atomically, the same bytes for the same
+    predictions; return the path. They are not committed: the notebook that made them rebuilds
+    them, and they let a result be traced to its curves without training again."""
+    df = pd.DataFrame(predictions)
+    if df.empty:
+        raise ValueError("no predictions to write: the table is empty.")
+    text = df.to_csv(index=False).encode()
+
+    def write(tmp):
+        # neither a time stamp nor the temporary file's name in the gzip header: the same bytes
+        with open(tmp, "wb") as raw, gzip.GzipFile("", "wb", fileobj=raw, mtime=0) as packed:
+            packed.write(text)
+
+    return paths.write_atomically(paths.generated_dir(name) / "predictions.csv.gz", write)

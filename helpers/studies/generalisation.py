@@ -212,6 +212,7 @@ def _baseline_scores(fitted, X_shown, meta, test, repair) -> tuple[list[dict], d
             per_model[family] = dict(
                 shape_pred=np.asarray(classes)[proba.argmax(axis=1)],
                 confidence=proba.max(axis=1),
+                p_true=proba[np.arange(len(y)), y],
             )
     return scores, per_model
 
@@ -343,6 +344,23 @@ def accuracy_by(
     table = grouped.agg(["mean", "size"]).reset_index()
     table = table.sort_values(by, kind="stable", ignore_index=True)  # sizes in order
     return table.rename(columns={"mean": "accuracy", "size": "count"})
+
+
+def confusions(
+    predictions: pd.DataFrame, model: str, input_name: str = CLEAN, split: str = KFOLD
+) -> pd.DataFrame:
+    """The shapes ``model`` takes held-out particles for, pooled over the test folds of
+    ``split``: one row per (true ``shape``, predicted ``shape_pred``) pair among its errors, with
+    the number of wrong ``curves``, of ``structures`` and the held-out particles' numbers of atoms
+    (``n_atoms``), most curves first."""
+    part = _selected(predictions, input_name, split, model)
+    wrong = part[part["shape_pred"] != part["shape"]]
+    table = wrong.groupby(["shape", "shape_pred"], sort=True).agg(
+        curves=("row", "size"),
+        structures=("structure_id", "nunique"),
+        n_atoms=("n_atoms", lambda n: ", ".join(str(v) for v in sorted(set(n)))),
+    )
+    return table.sort_values("curves", ascending=False, kind="stable").reset_index()
 
 
 def reliability(
