@@ -124,6 +124,30 @@ def test_scale_multiplies_the_measured_curve(tiny_library):
     assert 1e-2 <= min(scales) < 0.1 and 10 < max(scales) <= 1e2
 
 
+def test_off_share_switches_each_effect_off_on_its_own():
+    """off_share 0 draws the conditions it drew before; 1 switches the polydispersity, the
+    resolution and the background off for every curve and leaves the rest as drawn; a share in
+    between switches each effect off for about that share of the curves, independently."""
+    n = 4000
+    base = instrument.random_measurements(n, seed=5)
+    assert instrument.random_measurements(n, seed=5, off_share=0.0) == base
+    none = instrument.random_measurements(n, seed=5, off_share=1.0)
+    for m, b in zip(none, base, strict=True):
+        assert (m.polydispersity, m.resolution, m.relative_resolution, m.flat, m.power) == (0,) * 5
+        assert (m.photons, m.q_min, m.q_max, m.scale) == (b.photons, b.q_min, b.q_max, b.scale)
+    half = instrument.random_measurements(n, seed=5, off_share=0.5)
+    poly = np.array([m.polydispersity == 0 for m in half])
+    smeared = np.array([m.resolution == m.relative_resolution == 0 for m in half])
+    background = np.array([m.flat == m.power == 0 for m in half])
+    assert abs(poly.mean() - 0.5) < 0.03 and abs(background.mean() - 0.5) < 0.03
+    # the resolution is also off where both widths were drawn as 0 (1 in 9 of the default lists)
+    assert abs(smeared.mean() - (0.5 + 0.5 / 9)) < 0.03
+    assert abs((poly & background).mean() - 0.25) < 0.03  # independent of each other
+    for bad in (-0.1, 1.5, float("nan"), "half", True):
+        with pytest.raises(ValueError, match="off_share"):
+            instrument.random_measurements(3, off_share=bad)
+
+
 def test_with_random_scale_gives_each_curve_its_own_factor():
     base = instrument.Measurement(photons=1e6)
     scaled = instrument.with_random_scale(base, 50, seed=3)

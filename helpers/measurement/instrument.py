@@ -198,10 +198,23 @@ def random_measurements(
     q_min=(0.01, 0.3),
     q_max=(5.0, 19.99),
     scale=(1e-2, 1e2),
+    off_share: float = 0.0,
 ) -> list[Measurement]:
     """Random measurement conditions for augmentation: uniform in each (low, high) range,
     log-uniform for photons, q_min and the overall scale; the resolution widths are drawn from the
-    listed values (few widths, so that curves share resolution matrices)."""
+    listed values (few widths, so that curves share resolution matrices).
+
+    ``off_share``: the share of the curves measured without each of the three effects that
+    change the curve's form, the polydispersity, the resolution and the background, each
+    switched off on its own (a curve is measured without any of them with probability
+    ``off_share`` cubed). Drawn from every range alone, a curve with none of them almost never
+    occurs (the polydispersity is below 0.01 for one curve in 15 of the default range, the
+    background never 0), so a network trained on such curves meets an ideal or single-effect
+    curve as something it has not seen. 0 (the default) draws the same conditions as before."""
+    if isinstance(off_share, bool) or not (
+        isinstance(off_share, (int, float)) and 0.0 <= off_share <= 1.0
+    ):
+        raise ValueError(f"off_share must be a number in [0, 1], got {off_share!r}.")
     rng = np.random.default_rng(seed)
 
     def uniform(lo_hi):
@@ -221,6 +234,13 @@ def random_measurements(
         q_max=uniform(q_max),
         scale=log_uniform(scale),
     )
+    if off_share > 0:  # drawn after the ranges, which stay those of off_share = 0
+        off = rng.random((n, 3)) < off_share
+        columns["polydispersity"] = np.where(off[:, 0], 0.0, columns["polydispersity"])
+        for name in ("resolution", "relative_resolution"):
+            columns[name] = np.where(off[:, 1], 0.0, columns[name])
+        for name in ("flat", "power"):
+            columns[name] = np.where(off[:, 2], 0.0, columns[name])
     return [Measurement(**{k: float(v[i]) for k, v in columns.items()}) for i in range(n)]
 
 
