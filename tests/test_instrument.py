@@ -143,6 +143,9 @@ def test_off_share_switches_each_effect_off_on_its_own():
     # the resolution is also off where both widths were drawn as 0 (1 in 9 of the default lists)
     assert abs(smeared.mean() - (0.5 + 0.5 / 9)) < 0.03
     assert abs((poly & background).mean() - 0.25) < 0.03  # independent of each other
+    # a numpy number is a number
+    as_numpy = instrument.random_measurements(20, seed=5, off_share=np.float32(0.5))
+    assert as_numpy == instrument.random_measurements(20, seed=5, off_share=0.5)
     for bad in (-0.1, 1.5, float("nan"), "half", True):
         with pytest.raises(ValueError, match="off_share"):
             instrument.random_measurements(3, off_share=bad)

@@ -28,6 +28,7 @@ does).
 from __future__ import annotations
 
 import functools
+import numbers
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
@@ -206,13 +207,13 @@ def random_measurements(
 
     ``off_share``: the share of the curves measured without each of the three effects that
     change the curve's form, the polydispersity, the resolution and the background, each
-    switched off on its own (a curve is measured without any of them with probability
+    switched off on its own (a curve is measured without any of them with probability at least
     ``off_share`` cubed). Drawn from every range alone, a curve with none of them almost never
     occurs (the polydispersity is below 0.01 for one curve in 15 of the default range, the
     background never 0), so a network trained on such curves meets an ideal or single-effect
     curve as something it has not seen. 0 (the default) draws the same conditions as before."""
     if isinstance(off_share, bool) or not (
-        isinstance(off_share, (int, float)) and 0.0 <= off_share <= 1.0
+        isinstance(off_share, numbers.Real) and 0.0 <= off_share <= 1.0
     ):
         raise ValueError(f"off_share must be a number in [0, 1], got {off_share!r}.")
     rng = np.random.default_rng(seed)
