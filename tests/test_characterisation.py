@@ -224,14 +224,54 @@ def test_make_model_trains_saves_and_replaces_whole(small_library, tmp_path, mon
     folder = make_model(tmp_path / "models" / "characterise", **options)
     first = Characteriser.load(folder)
     assert first.rows is None and len(first.reference) == len(small_library)
-    # the recipe's model fields not overridden reach the saved model: the temperature's floor
-    floor = helpers.characterisation.MODEL_RECIPE["min_temperature"]
-    assert first.model.min_temperature == floor and first.model.temperature >= floor
+    # the recipe's fields not overridden reach the saved model: its networks, each with the
+    # temperature's floor, saved and loaded back as one model
+    recipe = helpers.characterisation.MODEL_RECIPE
+    networks = first.model.members if recipe["members"] > 1 else [first.model]
+    assert len(networks) == recipe["members"]
+    floor = recipe["min_temperature"]
+    assert all(m.min_temperature == floor and m.temperature >= floor for m in networks)
     make_model(folder, seed=1, **options)
     assert sorted(p.name for p in folder.parent.iterdir()) == ["characterise"]
     with pytest.raises(ValueError, match="not in the library"):
         make_model(folder, **{**options, "elements": ["Xx"]})
-    assert Characteriser.load(folder).model.seed == 1
+    again = Characteriser.load(folder).model
+    seeds = [m.seed for m in again.members] if recipe["members"] > 1 else [again.seed]
+    assert seeds == list(range(1, 1 + recipe["members"]))  # member k: seed + k
+
+
+def test_train_members_share_the_validation_structures_and_predict_together(small_library):
+    from helpers.characterisation import train
+
+    options = dict(
+        rounds=1,
+        validation_size=0.4,
+        ranges={"q_max": (4.0, 6.0)},
+        epochs=1,
+        width=4,
+        grid=logq.LogQGrid(q_min=0.02, q_max=6.0, n=64),
+        epoch_fraction=1.0,
+        calibration_curves=4,
+    )
+    for members, pooling, message in [
+        (0, "mean", "members must be an integer"),
+        (True, "mean", "members must be an integer"),
+        (2, "median", "pooling must be one of"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            train(small_library, members=members, pooling=pooling, **options)
+    with pytest.raises(ValueError, match="jobs must be an integer"):
+        train(small_library, members=2, jobs=0, **options)
+    pair = train(small_library, members=2, pooling="log", **options)
+    assert isinstance(pair.model, logq.LogQEnsemble) and pair.model.pooling == "log"
+    assert [m.seed for m in pair.model.members] == [0, 1]
+    one = train(small_library, **options)  # member 0 is the single network of the same seed
+    Z = logq.prepare(small_library.q, small_library.intensities[:3], grid=one.model.grid)
+    np.testing.assert_allclose(
+        pair.model.members[0].predict_inputs(Z).proba, one.model.predict_inputs(Z).proba
+    )
+    parts = [m.predict_inputs(Z).proba for m in pair.model.members]
+    assert not np.allclose(parts[0], parts[1])  # other seeds, other networks
 
 
 def test_the_figure_marks_the_fitted_lattice_and_the_record_is_plain_json(

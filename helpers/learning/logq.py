@@ -1111,16 +1111,18 @@ def _check_pooling(pooling):
 
 @dataclass
 class LogQEnsemble:
-    """Log-q models of one training side, each early-stopped and calibrated on other validation
-    structures (:func:`fit_ensemble`), predicting together. A single model's choice of epoch and
-    temperature rests on the handful of structures it holds out, and which structures those are
-    moves its accuracy on unseen particles by several points; each member leaves out other ones
-    and learns from the rest, so that together they learn from nearly every structure of the
-    training side and depend on no one validation draw. Shape: the mean of the members'
-    calibrated probabilities (``pooling`` "mean") or of their logarithms, renormalised ("log";
-    module doc). Size: the members' Gaussians as one mixture (mean of the means;
-    variance the mean of the variances plus the spread of the means); a curve is anchored where
-    every member anchored it.
+    """Log-q models of one training side predicting together: each early-stopped and calibrated
+    on other validation structures (:func:`fit_ensemble`), or all on the same ones with
+    different seeds (:func:`helpers.characterisation.train`). A single model's choice of epoch
+    and temperature rests on the handful of structures it holds out, and which structures those
+    are moves its accuracy on unseen particles by several points; with other validation
+    structures each member leaves out other ones and learns from the rest, so that together they
+    learn from nearly every structure of the training side and depend on no one validation draw;
+    with the same ones they differ in their initial weights and training curves only. Shape: the
+    mean of the members' calibrated probabilities (``pooling`` "mean") or of their logarithms,
+    renormalised ("log"; module doc). Size: the members' Gaussians as one mixture (mean of the
+    means; variance the mean of the variances plus the spread of the means); a curve is anchored
+    where every member anchored it.
     """
 
     members: list
