@@ -10,9 +10,10 @@ array of curves sharing one q grid. The steps, each from a layer below:
 2. **domain** (:func:`helpers.measurement.domain.coverage`): which q ranges the curve covers
    against those that carry the size and the shape; without the wide angles the model was trained
    to see, the shape is reported as "not determinable from this q range" instead of a label;
-3. **model** (:class:`helpers.learning.logq.LogQModel`, trained on curves measured under random
-   conditions, in arbitrary units, on any window): calibrated shape probabilities, ln N and ln R_eq
-   with 90 % intervals;
+3. **model** (:class:`helpers.learning.logq.LogQModel`, or several as a
+   :class:`helpers.learning.logq.LogQEnsemble`, trained on curves measured under random conditions,
+   in arbitrary units, on any window): calibrated shape probabilities, ln N and ln R_eq with 90 %
+   intervals;
 4. **novelty** (:class:`helpers.learning.novelty.Novelty`): how unlike every training curve the
    curve is; above its level a named warning;
 5. **size range**: an interval reaching outside the training library's sizes is named;
