@@ -1048,8 +1048,8 @@ def calibrate(
 #: four rounds; negative log-likelihood 0.119 / 0.099 (log), 0.137 / 0.106 (mean), 0.149 / 0.164
 #: (one network); the members alone 93.4-96.4 %; training 266 / 304 s against 213 / 188 s on that
 #: training side (30th session). ``jobs`` 2: the two trained at once, one process and one
-#: TensorFlow thread each (:func:`train`); fixed, so that the recipe gives the same model on any
-#: machine
+#: TensorFlow thread each (:func:`train`); fixed, so that the model does not depend on how many
+#: cores the machine has
 MODEL_RECIPE = {
     "library_name": "sizes",
     "elements": ("Ag", "Au", "Cu", "Fe", "Ni", "Pd", "Pt"),
