@@ -398,6 +398,15 @@ def test_the_size_interval_is_calibrated_on_held_out_structures(characteriser, s
     # fitted sizes are not simply the true ones (scores of exactly 0 for every curve)
     assert calibrate(characteriser, rows, 10, seed=3)["factor"] == out["factor"]
     assert scores.max() > 0
+    # in two worker processes: the same curves, fits and calibrations
+    shared = calibrate(characteriser, rows, 10, seed=3, jobs=2)
+    np.testing.assert_allclose(shared["scores"], out["scores"], rtol=1e-6)
+    assert shared["factor"] == pytest.approx(out["factor"], rel=1e-6)
+    assert shared["true_shapes"] == out["true_shapes"]
+    for key in ("tau", "radius_A"):
+        assert shared["shape_weighting"][key] == out["shape_weighting"][key]
+    with pytest.raises(ValueError, match="jobs must be an integer"):
+        calibrate(characteriser, rows, 10, jobs=0)
     # the shape weighting, fitted on the same curves, never does worse than the model alone
     weighting = out["shape_weighting"]
     assert weighting["curves"] == scores.size and weighting["nll"] <= weighting["model_nll"]
