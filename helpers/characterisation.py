@@ -497,9 +497,7 @@ class Characteriser:
                 f"probabilities were calibrated on validation particles as this version does: "
                 f"run `{MAKE_MODEL}` to train it again."
             )
-        network = folder / "logq"
-        kind = logq.LogQEnsemble if (network / "ensemble.json").exists() else logq.LogQModel
-        model = kind.load(network, library=lib)
+        model = logq.load_model(folder / "logq", library=lib)
         rows = meta.get("rows")
         return cls(
             model,
@@ -909,13 +907,9 @@ def train(
 def _train_member(lib, fit_rows, val_rows, seed: int, settings: dict, folder) -> str:
     """One member of :func:`train` in a worker process, on one TensorFlow thread (set before
     any operation runs), saved to ``folder``."""
-    from .learning.estimators import _keras
+    from .learning.estimators import one_thread
 
-    _keras()
-    import tensorflow as tf
-
-    tf.config.threading.set_intra_op_parallelism_threads(1)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    one_thread()
     model = logq.fit_library(lib, fit_rows, val_rows, seed=seed, **settings)
     return str(model.save(folder))
 
@@ -950,16 +944,10 @@ _CALIBRATION_WORKER: dict = {}
 def _start_calibration_worker(folder, novelty_, lib, trained_q_max, rows) -> None:
     """The characteriser :func:`calibrate` fits with, in a worker process: its network loaded
     from ``folder`` on one TensorFlow thread (set before any operation runs)."""
-    from .learning.estimators import _keras
+    from .learning.estimators import one_thread
 
-    _keras()
-    import tensorflow as tf
-
-    tf.config.threading.set_intra_op_parallelism_threads(1)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-    folder = Path(folder)
-    kind = logq.LogQEnsemble if (folder / "ensemble.json").exists() else logq.LogQModel
-    model = kind.load(folder, library=lib)
+    one_thread()
+    model = logq.load_model(folder, library=lib)
     _CALIBRATION_WORKER["characteriser"] = Characteriser(model, novelty_, lib, trained_q_max, rows)
 
 

@@ -446,13 +446,9 @@ def _start_worker(folder, library_dir, out, model_record: dict, options: dict) -
     folder), one thread for each of numpy's BLAS (helpers' default) and TensorFlow's pools."""
     _headless()
     from .characterisation import Characteriser
-    from .learning.estimators import _keras
+    from .learning.estimators import one_thread
 
-    _keras()  # TensorFlow imported quietly, then its pools set before any operation runs
-    import tensorflow as tf
-
-    tf.config.threading.set_intra_op_parallelism_threads(1)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    one_thread()
 
     _WORKER.update(
         characteriser=Characteriser.load(folder, library_dir=library_dir),

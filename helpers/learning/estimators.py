@@ -265,6 +265,16 @@ def _keras():
     return keras
 
 
+def one_thread():
+    """TensorFlow imported quietly (:func:`_keras`) with one thread in each of its pools, set
+    before any operation runs: for worker processes that share the cores with each other."""
+    _keras()
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+
+
 def build_cnn1d(input_length: int = 1999, n_classes: int = 9, seed: int = 0, channels: int = 1):
     """The study's CNN1D; for 1999 inputs and 9 classes it has 128 / 6,208 / 286,857 parameters.
     ``channels=2`` takes a measured-point mask beside the intensities (notebook 10)."""

@@ -1201,6 +1201,14 @@ class LogQEnsemble:
         return cls([LogQModel.load(f, library) for f in folders], pooling)
 
 
+def load_model(path, library=None) -> LogQModel | LogQEnsemble:
+    """The model saved in ``path``: a :class:`LogQEnsemble` where the folder holds one
+    (``ensemble.json``), else a :class:`LogQModel` (``library``: see :meth:`LogQModel.load`)."""
+    path = Path(path)
+    kind = LogQEnsemble if (path / "ensemble.json").exists() else LogQModel
+    return kind.load(path, library=library)
+
+
 def fit_ensemble(
     lib, train, members: int, seed: int = 0, pooling: str = "mean", **options
 ) -> LogQEnsemble:
