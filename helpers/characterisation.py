@@ -823,6 +823,12 @@ def _default_model() -> Characteriser:
     return _DEFAULT
 
 
+def _check_count(name: str, value) -> None:
+    """Refuse ``value`` unless it is an integer >= 1 (not a bool), naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}.")
+
+
 def train(
     lib,
     seed: int = 0,
@@ -856,12 +862,10 @@ def train(
     of one TensorFlow thread each (a network this small keeps only about one core busy), and the
     calibration curves are characterised in that many processes too; the networks' numbers then
     differ from ``jobs=1``'s in the last digits, and the same ``jobs`` gives the same model."""
-    if isinstance(members, bool) or not isinstance(members, (int, np.integer)) or members < 1:
-        raise ValueError(f"members must be an integer >= 1, got {members!r}.")
+    _check_count("members", members)
     if pooling not in logq.POOLINGS:
         raise ValueError(f"pooling must be one of {logq.POOLINGS}, got {pooling!r}.")
-    if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs < 1:
-        raise ValueError(f"jobs must be an integer >= 1, got {jobs!r}.")
+    _check_count("jobs", jobs)
     ranges = dict(ranges or {})
     rows = np.arange(len(lib)) if rows is None else np.asarray(rows)
     if "grid" not in options:  # the default log-q grid, within the library's q range
@@ -990,8 +994,7 @@ def calibrate(
     where no fit), "rows": the rows measured, "shape_weighting": the weighting's record, and its
     "shape_evidence" and "true_shapes" (:func:`calibrate_shape_weighting`)}. ``jobs`` > 1:
     the curves are characterised in that many worker processes (one TensorFlow thread each)."""
-    if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs < 1:
-        raise ValueError(f"jobs must be an integer >= 1, got {jobs!r}.")
+    _check_count("jobs", jobs)
     rows = np.asarray(rows, dtype=int)
     if n_curves < 1 or rows.size == 0:
         raise ValueError(
