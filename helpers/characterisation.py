@@ -1223,7 +1223,9 @@ def write_blind_files(
     and 1/Å in turn. The files say nothing of the particle (with ``state_element``, its element
     only: a comment ``# element: Au``, as a scientist who knows the sample's metal writes; the
     same curves otherwise); the truth comes back as a table (one row per file: file, row,
-    condition, q_unit and the library's labels). ``pool``: the rows
+    condition, q_unit, the library's labels, and the size distribution a polydisperse curve
+    averages over, ``centre_radius_A`` and ``sizes``: :func:`helpers.measurement.instrument
+    .size_distributions`). ``pool``: the rows
     polydispersity may average over (the test side of the split). ``folder`` must be new, empty,
     or one this function made (it is then emptied)."""
     import shutil
@@ -1250,6 +1252,9 @@ def write_blind_files(
     I, mask = instrument.measure(
         lib, chosen, measurements, seed=instrument.derived_seed(seed, 13), pool=pool
     )
+    sizes = instrument.size_distributions(
+        lib, chosen, [m.polydispersity for m in measurements], pool=pool
+    )
     meta = lib.metadata
     table = []
     width = len(str(n_files - 1))
@@ -1273,6 +1278,8 @@ def write_blind_files(
                 "q_unit": unit,
                 **{k: meta[k].iloc[row] for k in ("shape", "element", "b_iso", "eq_radius")},
                 "n_atoms": int(meta["n_atoms"].iloc[row]),
+                "centre_radius_A": float(sizes["centre_radius_A"].iloc[i]),
+                "sizes": int(sizes["sizes"].iloc[i]),
             }
         )
     return pd.DataFrame(table)
@@ -1330,10 +1337,11 @@ def score_answers(truth: pd.DataFrame, answers: pd.DataFrame, tolerance: float =
     ``truth`` (:func:`write_blind_files`): the share of files answered, the shape accuracy of the
     answer, of the model alone and of the fit, the share with the answer's radius (the fit's where
     there is a fit) and the model's own within ``tolerance`` of the true R_eq, the coverage of
-    their 90 % radius intervals, the share of shapes not determinable, and of the shape sets: how
-    often the set holds the true shape (``set_covers``), its mean number of labels
-    (``set_size``), the share of one-label sets (``single_label``) and how often that label is
-    right (``single_right``, over those files only; the label counts where the shape is not
+    their 90 % radius intervals (the answer's also of the centre of the size distribution the
+    curve was simulated with, ``centre_covered``), the share of shapes not determinable, and of
+    the shape sets: how often the set holds the true shape (``set_covers``), its mean number of
+    labels (``set_size``), the share of one-label sets (``single_label``) and how often that label
+    is right (``single_right``, over those files only; the label counts where the shape is not
     determinable too). A file without an answer counts as wrong."""
     merged = truth.merge(answers, on="file", how="left")
     answered = merged["shape_answer"].notna()
@@ -1353,6 +1361,9 @@ def score_answers(truth: pd.DataFrame, answers: pd.DataFrame, tolerance: float =
         covered=answered
         & (merged["radius_A_low"] <= true_r)
         & (true_r <= merged["radius_A_high"]),
+        centre_covered=answered
+        & (merged["radius_A_low"] <= merged["centre_radius_A"])
+        & (merged["centre_radius_A"] <= merged["radius_A_high"]),
         model_covered=answered
         & (merged["model_radius_A_low"] <= true_r)
         & (true_r <= merged["model_radius_A_high"]),
@@ -1374,6 +1385,7 @@ def score_answers(truth: pd.DataFrame, answers: pd.DataFrame, tolerance: float =
         "fit_shape_right",
         "radius_within",
         "covered",
+        "centre_covered",
         "model_radius_within",
         "model_covered",
         "not_determinable",
@@ -1540,6 +1552,7 @@ def blind_result_rows(
         "fit_shape_right": ("fit_shape", "accuracy"),
         "radius_within": ("radius", "within_10_percent"),
         "covered": ("radius", "interval_coverage_90"),
+        "centre_covered": ("size_distribution_centre", "interval_coverage_90"),
         "model_radius_within": ("model_radius", "within_10_percent"),
         "model_covered": ("model_radius", "interval_coverage_90"),
         "not_determinable": ("shape", "not_determinable"),

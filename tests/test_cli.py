@@ -349,6 +349,9 @@ def test_blind_files_round_trip_through_the_command_line_and_are_scored(
     answers = read_answers(out)
     summary, per_file = score_answers(truth, answers)
     assert list(summary.index) == ["ideal", "window", "all files"]
+    # monodisperse conditions: the size distribution is the particle's own size
+    assert truth["centre_radius_A"].equals(truth["eq_radius"]) and truth["sizes"].eq(1).all()
+    assert per_file["centre_covered"].equals(per_file["covered"])
     assert summary.loc["all files", "files"] == 5 and summary["answered"].eq(1.0).all()
     right = per_file["shape_right"].mean()
     assert summary.loc["all files", "shape_right"] == pytest.approx(right)

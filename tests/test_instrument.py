@@ -114,6 +114,31 @@ def test_polydispersity_stays_on_its_side_of_the_split(tiny_library):
         instrument.polydisperse(tiny_library, [row], 0.3, pool=others)
 
 
+def test_size_distributions_describe_what_polydispersity_averages(tiny_library):
+    """The centre of the size distribution a polydisperse curve averages over: the row's own
+    size without polydispersity or without neighbours in the pool, else the weighted mean of ln
+    R_eq, which a sparse pool moves away from the row's own size."""
+    meta = tiny_library.metadata
+    radii = meta["eq_radius"].to_numpy()
+    family = np.flatnonzero((meta["shape"] == "icosahedron") & (meta["element"] == "Au"))
+    family = family[np.argsort(radii[family])]
+    row, others = family[1], np.setdiff1d(np.arange(len(tiny_library)), family)
+    sizes = instrument.size_distributions(tiny_library, [row, row], [0.0, 0.3])
+    assert sizes["centre_radius_A"][0] == radii[row] and sizes["sizes"][0] == 1
+    w = np.exp(-(np.log(radii[family] / radii[row]) ** 2) / (2 * 0.3**2))
+    expected = np.exp(w @ np.log(radii[family]) / w.sum())
+    assert sizes["centre_radius_A"][1] == pytest.approx(expected, rel=1e-12)
+    assert sizes["sizes"][1] == int((w / w.sum() >= 0.01).sum()) > 1
+    # a pool of the row and its larger neighbour only: the distribution lies above the row's size
+    pool = np.concatenate([others, family[1:3]])
+    one_side = instrument.size_distributions(tiny_library, [row], 0.3, pool=pool)
+    assert radii[row] < one_side["centre_radius_A"][0] < radii[family[2]]
+    alone = instrument.size_distributions(tiny_library, [row], 0.3, pool=np.append(others, row))
+    assert alone["centre_radius_A"][0] == radii[row] and alone["sizes"][0] == 1
+    with pytest.raises(ValueError, match="in pool"):
+        instrument.size_distributions(tiny_library, [row], 0.3, pool=others)
+
+
 def test_scale_multiplies_the_measured_curve(tiny_library):
     I1, _ = instrument.measure(tiny_library, [0, 1], instrument.Measurement(), seed=0)
     I2, _ = instrument.measure(tiny_library, [0, 1], instrument.Measurement(scale=0.01), seed=0)

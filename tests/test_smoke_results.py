@@ -221,10 +221,17 @@ def test_12_measured_curves(recorded):
             ("model_shape", "accuracy"),
             ("radius", "within_10_percent"),
             ("radius", "interval_coverage_90"),
+            ("size_distribution_centre", "interval_coverage_90"),
             ("model_radius", "within_10_percent"),
             ("model_radius", "interval_coverage_90"),
         ]:
             assert 0.0 <= value(t, input=condition, target=target, metric=metric) <= 1.0
+    # a monodisperse curve's size distribution is its particle's own size: both coverages agree
+    coverage = "interval_coverage_90"
+    for condition in set(t["input"]) - {"all files", "all together", saxs[0]}:
+        if "polydisperse" not in condition:
+            centre = value(t, input=condition, target="size_distribution_centre")
+            assert centre == value(t, input=condition, target="radius", metric=coverage)
     # the answer's size is the physics fit's, right within 10 % for most files even with the
     # smoke run's tiny model (measured: 0.75 of 16 files; the tiny model alone 0.06)
     assert value(t, input="all files", target="radius", metric="within_10_percent") >= 0.5

@@ -59,14 +59,9 @@ class Measurement:
     scale: float = 1.0  # overall factor: a measurement in arbitrary units does not know I(0)
 
 
-def polydisperse(lib, rows, sigma, pool=None) -> np.ndarray:
-    """Number-weighted log-normal size average of the curves ``rows`` of a library
-    (see module doc).
-    ``sigma``: one value or one per row (σ of ln R_eq, >= 0). ``pool``: the library rows the
-    average may draw on (default: all). Give the rows of one side of a train/test split, so that
-    the curves of held-out particles never enter the training curves (nor training particles the
-    test curves); every row of ``rows`` must be in ``pool``."""
-    meta, X = lib.metadata, lib.intensities
+def _size_weights(meta: pd.DataFrame, rows, sigma, pool):
+    """[(library rows, number weights, not normalised)] of the log-normal size average of each
+    of ``rows`` (:func:`polydisperse`); σ = 0: the row alone."""
     rows = np.asarray(rows)
     allowed = np.ones(len(meta), dtype=bool)
     if pool is not None:
@@ -81,16 +76,51 @@ def polydisperse(lib, rows, sigma, pool=None) -> np.ndarray:
         raise ValueError("polydispersity sigma must be a finite number >= 0 (0: monodisperse).")
     family = meta.groupby(["shape", "element", "b_iso"], sort=False).indices
     log_r = np.log(meta["eq_radius"].to_numpy(float))
-    out = np.empty((rows.size, X.shape[1]))
-    for k, (row, s) in enumerate(zip(rows, sigma)):
+    out = []
+    for row, s in zip(rows, sigma):
         if s == 0:
-            out[k] = X[row]
+            out.append((np.array([row]), np.ones(1)))
             continue
         members = family[tuple(meta.loc[row, ["shape", "element", "b_iso"]])]
         members = members[allowed[members]]
         w = np.exp(-((log_r[members] - log_r[row]) ** 2) / (2 * s * s))
-        out[k] = w @ X[members] / w.sum()
+        out.append((members, w))
     return out
+
+
+def polydisperse(lib, rows, sigma, pool=None) -> np.ndarray:
+    """Number-weighted log-normal size average of the curves ``rows`` of a library
+    (see module doc).
+    ``sigma``: one value or one per row (σ of ln R_eq, >= 0). ``pool``: the library rows the
+    average may draw on (default: all). Give the rows of one side of a train/test split, so that
+    the curves of held-out particles never enter the training curves (nor training particles the
+    test curves); every row of ``rows`` must be in ``pool``."""
+    X = lib.intensities
+    weights = _size_weights(lib.metadata, rows, sigma, pool)
+    out = np.empty((len(weights), X.shape[1]))
+    for k, (members, w) in enumerate(weights):
+        out[k] = X[members[0]] if members.size == 1 else w @ X[members] / w.sum()
+    return out
+
+
+def size_distributions(lib, rows, sigma, pool=None) -> pd.DataFrame:
+    """The size distribution :func:`polydisperse` averages over, for each of ``rows`` (same
+    arguments): ``centre_radius_A``, exp of its number-weighted mean ln R_eq (the row's own
+    R_eq where σ = 0), and ``sizes``, how many library sizes carry at least 1 % of its weight.
+    The average draws only on the library's sizes in ``pool``: where they are sparse (one side
+    of a split), the distribution is a few sizes, not centred on the row's own, or the row
+    alone."""
+    radii = lib.metadata["eq_radius"].to_numpy(float)
+    weights = _size_weights(lib.metadata, rows, sigma, pool)
+    centre = [
+        radii[m[0]] if m.size == 1 else np.exp(w @ np.log(radii[m]) / w.sum()) for m, w in weights
+    ]
+    return pd.DataFrame(
+        {
+            "centre_radius_A": np.asarray(centre, dtype=float),
+            "sizes": [int((w >= 0.01 * w.sum()).sum()) for _, w in weights],
+        }
+    )
 
 
 def resolution_width(q, sigma0: float = 0.0, relative: float = 0.0) -> np.ndarray:
