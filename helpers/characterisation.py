@@ -42,9 +42,11 @@ array of curves sharing one q grid. The steps, each from a layer below:
    **shape set**, the fewest labels whose probabilities sum to at least 90 % (:func:`shape_set`):
    one label where the curve tells the shape, two or more where it cannot tell them apart;
 8. **the size answer**: ``radius_A`` is the fit's R_0 when there is a fit, with a 90 % interval
-   R_0 exp(± k (u + c)): u measures how sharply the data fix R_0 (the χ² profile,
+   R_0 exp(± k h), h = √((u + c)² + (β ln(R_model / R_0))²) (:func:`size_halfwidth`): u measures
+   how sharply the data fix R_0 (the χ² profile,
    :attr:`helpers.measurement.fit.FitResult.log_radius_halfwidth`), c = :data:`FIT_SIZE_FLOOR`
-   stands for the library's own misfit, and k is calibrated when the
+   stands for the library's own misfit, β = :data:`FIT_SIZE_DISAGREEMENT` weighs how far the
+   model's own size is from the fit's, and k is calibrated when the
    model is trained, on curves of the structures held out for its validation, measured under
    random conditions and fitted without those structures in the library
    (:func:`calibrate`); the model's own sizes stay as ``model_radius_A`` and
@@ -126,6 +128,15 @@ CALIBRATION_CURVES = 400
 #: validation structures (5-95 %) and the median interval spanned 0.27 in ln R; with c = 0.02,
 #: k 1.8-3.5 and 0.19, at the same coverage (94-95 % on curves under notebook 10's conditions)
 FIT_SIZE_FLOOR = 0.02
+#: β, the weight of the model's and the fit's disagreement on the size, |ln(R_model / R_0)|, in
+#: the size interval's width (:func:`size_halfwidth`); 0: the interval R_0 exp(± k (u + c)).
+#: Chosen on validation particles (thirty-first session): notebook 12's blind model, k
+#: recalibrated for each β as ``make model`` does, then two draws of 800 curves of its 50
+#: validation structures under notebook 10's conditions (never the test files). β = 0 / 0.5 / 1:
+#: k 1.38 / 0.84 / 0.52; intervals covering 94.4 / 94.5 / 93.4 % of the curves, 81.5 / 84.5 /
+#: 82.0 % with every effect at once, median half-width 0.045 / 0.035 / 0.030 in ln R: at the
+#: same coverage, narrower where model and fit agree and wider where they do not
+FIT_SIZE_DISAGREEMENT = 0.5
 #: the width, in ln R_0, over which the physics fit's weight in the shape probabilities rises
 #: (:func:`weigh_shapes`)
 SHAPE_SWITCH_WIDTH = 0.2
@@ -284,13 +295,26 @@ class Characterisation:
         )
 
 
-def fit_sizes(fit: physics.FitResult, factor: float) -> dict:
-    """The size answer from a physics fit: R_0 with the interval R_0 exp(± k (u + c)) (k =
-    ``factor``, u = ``fit.log_radius_halfwidth``, c = :data:`FIT_SIZE_FLOOR`) and the atom count
-    of the library particle at R_0 with N exp(± 3 k (u + c)) (N ∝ R_eq³)."""
+def size_halfwidth(halfwidth, model_radius, radius):
+    """h = √((u + c)² + (β ln(R_model / R_0))²), the size interval's half-width in ln R before
+    its factor k: u = ``halfwidth`` (the fit's profile, ln R_0), c = :data:`FIT_SIZE_FLOOR`, β =
+    :data:`FIT_SIZE_DISAGREEMENT`, R_model = ``model_radius`` (the model's own size; None or NaN:
+    no disagreement counted), R_0 = ``radius`` (the fit's). Arrays broadcast."""
+    u = np.asarray(halfwidth, dtype=float) + FIT_SIZE_FLOOR
+    if model_radius is None:
+        return u
+    apart = np.log(np.asarray(model_radius, dtype=float) / np.asarray(radius, dtype=float))
+    return np.hypot(u, FIT_SIZE_DISAGREEMENT * np.nan_to_num(apart))
+
+
+def fit_sizes(fit: physics.FitResult, factor: float, model_radius=None) -> dict:
+    """The size answer from a physics fit: R_0 with the interval R_0 exp(± k h) (k = ``factor``,
+    h = :func:`size_halfwidth` of ``fit.log_radius_halfwidth``, the model's own size
+    ``model_radius`` and R_0) and the atom count of the library particle at R_0 with
+    N exp(± 3 k h) (N ∝ R_eq³)."""
     if not (np.isfinite(factor) and factor > 0):
         raise ValueError(f"the size factor must be a finite number > 0, got {factor!r}.")
-    spread = factor * (fit.log_radius_halfwidth + FIT_SIZE_FLOOR)
+    spread = factor * float(size_halfwidth(fit.log_radius_halfwidth, model_radius, fit.radius_A))
     return {
         "size_source": SIZE_FROM_FIT,
         "n_atoms": float(fit.n_atoms),
@@ -489,6 +513,7 @@ class Characteriser:
             )
         if (
             meta.get("fit_size_floor") != FIT_SIZE_FLOOR
+            or meta.get("fit_size_disagreement", 0.0) != FIT_SIZE_DISAGREEMENT
             or "fit_size_factor" not in meta
             or "shape_weighting" not in meta
         ):
@@ -522,6 +547,7 @@ class Characteriser:
             "rows": None if self.rows is None else [int(r) for r in self.rows],
             "fit_size_factor": self.fit_size_factor,
             "fit_size_floor": FIT_SIZE_FLOOR,
+            "fit_size_disagreement": FIT_SIZE_DISAGREEMENT,
             "shape_weighting": self.shape_weighting,
         }
         paths.write_atomically(
@@ -745,7 +771,7 @@ class Characteriser:
             if (size_fit or best).at_size_edge:
                 warnings.append("the best fit sits at the edge of the library's sizes")
             if self.fit_size_factor is not None:
-                sizes = fit_sizes(size_fit or best, self.fit_size_factor)
+                sizes = fit_sizes(size_fit or best, self.fit_size_factor, float(pred.radius_A[0]))
         return Characterisation(
             shape=shape,
             probabilities=proba,
@@ -957,8 +983,8 @@ def _start_calibration_worker(folder, novelty_, lib, trained_q_max, rows) -> Non
 
 def _calibration_evidence(item, characteriser=None) -> tuple | None:
     """What :func:`calibrate` keeps of one curve ``item`` = (q, intensity): (R_0, u of the size
-    fit, the answer's probabilities and :func:`shape_ratios` where a shape was determinable, else
-    None), or None without a fit."""
+    fit, the model's own R_eq, the answer's probabilities and :func:`shape_ratios` where a shape
+    was determinable, else None), or None without a fit."""
     characteriser = characteriser or _CALIBRATION_WORKER["characteriser"]
     answer = characteriser.one(*item)
     fit = answer.size_fit or answer.fit
@@ -967,7 +993,7 @@ def _calibration_evidence(item, characteriser=None) -> tuple | None:
     shapes = None
     if answer.shape != NOT_DETERMINABLE:
         shapes = (answer.probabilities, shape_ratios(answer.fits))
-    return fit.radius_A, fit.log_radius_halfwidth, shapes
+    return fit.radius_A, fit.log_radius_halfwidth, answer.model_radius_A, shapes
 
 
 def calibrate(
@@ -987,9 +1013,10 @@ def calibrate(
     (:func:`helpers.measurement.instrument.random_measurements` with ``ranges``) and
     characterised with every curve of those structures (any element, any B_iso) taken out of
     the physics fit's library, as a new particle's would be missing. The score of a curve is
-    |ln(R_0 / R_eq)| / (u + c); k is the score a :data:`LEVEL` share of the curves reach, with the
-    finite-sample correction of split conformal prediction (the ⌈(n + 1) LEVEL⌉-th smallest), so
-    that new particles like these are covered at least :data:`LEVEL` of the time. Returns
+    |ln(R_0 / R_eq)| / h (:func:`size_halfwidth`); k is the score a :data:`LEVEL` share of the
+    curves reach, with the finite-sample correction of split conformal prediction (the
+    ⌈(n + 1) LEVEL⌉-th smallest), so that new particles like these are covered at least
+    :data:`LEVEL` of the time. Returns
     {"factor": k, "scores", "errors" (|ln(R_0 / R_eq)|) and "halfwidths" (u) per curve (NaN
     where no fit), "rows": the rows measured, "shape_weighting": the weighting's record, and its
     "shape_evidence" and "true_shapes" (:func:`calibrate_shape_weighting`)}. ``jobs`` > 1:
@@ -1018,6 +1045,7 @@ def calibrate(
         lib, chosen, measurements, seed=instrument.derived_seed(seed, 23), pool=rows
     )
     errors, halfwidths = np.full(n_curves, np.nan), np.full(n_curves, np.nan)
+    radii, model_radii = np.full(n_curves, np.nan), np.full(n_curves, np.nan)
     evidence, true_shapes = [], []
     keeps = [mask & np.isfinite(curve) & (curve > 0) for curve, mask in zip(curves, masks)]
     fitted = [k for k, keep in enumerate(keeps) if keep.sum() >= files.MIN_POINTS]
@@ -1026,13 +1054,13 @@ def calibrate(
     for k, result in zip(fitted, results, strict=True):
         if result is None:
             continue
-        radius, halfwidth, shapes = result
+        radius, halfwidth, model_radius, shapes = result
         errors[k] = abs(np.log(radius / float(meta["eq_radius"].iloc[chosen[k]])))
-        halfwidths[k] = halfwidth
+        halfwidths[k], radii[k], model_radii[k] = halfwidth, radius, model_radius
         if shapes is not None:
             evidence.append((*shapes, radius))
             true_shapes.append(str(meta["shape"].iloc[chosen[k]]))
-    scores = errors / (halfwidths + FIT_SIZE_FLOOR)
+    scores = errors / size_halfwidth(halfwidths, model_radii, radii)
     scored = np.sort(scores[np.isfinite(scores)])
     if scored.size == 0:
         raise ValueError("no calibration curve could be fitted: check the library's q range.")

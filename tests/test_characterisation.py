@@ -356,7 +356,7 @@ def test_the_fit_smears_by_a_given_resolution_in_the_curves_unit(characteriser, 
 
 
 def test_the_answer_s_size_is_the_fit_s_with_the_calibrated_interval(characteriser, small_library):
-    from helpers.characterisation import FIT_SIZE_FLOOR, SIZE_FROM_FIT, SIZE_FROM_MODEL, fit_sizes
+    from helpers.characterisation import SIZE_FROM_FIT, SIZE_FROM_MODEL, fit_sizes, size_halfwidth
 
     lib = small_library
     k = characteriser.fit_size_factor
@@ -364,7 +364,8 @@ def test_the_answer_s_size_is_the_fit_s_with_the_calibrated_interval(characteris
     result = characteriser.characterise(lib.q, _measured(lib, 5))
     size = result.size_fit or result.fit
     assert result.size_source == SIZE_FROM_FIT and result.radius_A == size.radius_A
-    spread = k * (size.log_radius_halfwidth + FIT_SIZE_FLOOR)
+    h = size_halfwidth(size.log_radius_halfwidth, result.model_radius_A, size.radius_A)
+    spread = k * float(h)
     assert result.radius_A_low == pytest.approx(size.radius_A * np.exp(-spread))
     assert result.radius_A_high == pytest.approx(size.radius_A * np.exp(spread))
     assert result.n_atoms_high / result.n_atoms == pytest.approx(np.exp(3 * spread))
@@ -379,6 +380,22 @@ def test_the_answer_s_size_is_the_fit_s_with_the_calibrated_interval(characteris
     assert result.as_row()["size_source"] == SIZE_FROM_FIT
     with pytest.raises(ValueError, match="factor"):
         fit_sizes(size, float("nan"))
+
+
+def test_the_size_interval_widens_where_model_and_fit_disagree(monkeypatch):
+    import helpers.characterisation as ch
+
+    u, radius = np.array([0.01, 0.03]), 40.0
+    monkeypatch.setattr(ch, "FIT_SIZE_DISAGREEMENT", 0.0)
+    np.testing.assert_array_equal(ch.size_halfwidth(u, 80.0, radius), u + ch.FIT_SIZE_FLOOR)
+    monkeypatch.setattr(ch, "FIT_SIZE_DISAGREEMENT", 0.5)
+    expected = np.hypot(u + ch.FIT_SIZE_FLOOR, 0.5 * np.log(2.0))
+    np.testing.assert_allclose(ch.size_halfwidth(u, 80.0, radius), expected, rtol=1e-15)
+    np.testing.assert_allclose(ch.size_halfwidth(u, 20.0, radius), expected, rtol=1e-15)
+    # agreement, an unknown model size: the fit's own width
+    np.testing.assert_array_equal(ch.size_halfwidth(u, radius, radius), u + ch.FIT_SIZE_FLOOR)
+    np.testing.assert_array_equal(ch.size_halfwidth(u, None, radius), u + ch.FIT_SIZE_FLOOR)
+    np.testing.assert_array_equal(ch.size_halfwidth(u, np.nan, radius), u + ch.FIT_SIZE_FLOOR)
 
 
 def test_the_size_interval_is_calibrated_on_held_out_structures(characteriser, small_library):
@@ -431,6 +448,14 @@ def test_a_model_saved_before_the_size_calibration_names_make_model(
     record.write_text(json.dumps(old))
     with pytest.raises(ValueError, match="make model"):
         Characteriser.load(tmp_path / "model")
+    # a factor calibrated for another interval width (another β) is stale too
+    old.update(fit_size_factor=1.0, fit_size_disagreement=old["fit_size_disagreement"] + 0.25)
+    record.write_text(json.dumps(old))
+    with pytest.raises(ValueError, match="make model"):
+        Characteriser.load(tmp_path / "model")
+    old["fit_size_disagreement"] -= 0.25
+    record.write_text(json.dumps(old))
+    assert Characteriser.load(tmp_path / "model").fit_size_factor == 1.0
 
 
 def test_the_fit_weighs_the_shape_of_large_particles_only():
