@@ -122,7 +122,8 @@ SIZE_FROM_FIT, SIZE_FROM_MODEL = "physics fit", "model"
 #: against the model's 0.30), those chosen on 400 and 600 did not (0.26); 600 took ``make model``
 #: past 10 minutes
 CALIBRATION_CURVES = 400
-#: c, added to the fit's profile half-width u (ln R_0) in the size interval R_0 exp(± k (u + c)):
+#: c, added to the fit's profile half-width u (ln R_0) in the size interval
+#: (:func:`size_halfwidth`):
 #: the misfit of the library's curves, which no noise level shrinks. Chosen on validation
 #: particles: with c = 0 the calibrated k varied from 6.6 to 16 between resamplings of the
 #: validation structures (5-95 %) and the median interval spanned 0.27 in ln R; with c = 0.02,
@@ -466,8 +467,8 @@ class Characteriser:
     #: the library rows the physics fit and the size-range check use (None: all); a model
     #: trained on one side of a split keeps the other side's structures out of its fit too
     rows: np.ndarray | None = None
-    #: k of the size answer's interval R_0 exp(± k (u + c)) (:func:`calibrate`); None: not
-    #: calibrated, the answer's sizes are the model's
+    #: k of the size answer's interval R_0 exp(± k h) (:func:`size_halfwidth`,
+    #: :func:`calibrate`); None: not calibrated, the answer's sizes are the model's
     fit_size_factor: float | None = None
     #: τ and R_c of the physics fit's weight in the shape probabilities (:func:`weigh_shapes`,
     #: calibrated by :func:`calibrate_shape_weighting`); None: the model's probabilities alone
@@ -1007,7 +1008,7 @@ def calibrate(
     """The answer's calibrations on validation particles: the weighting of the shape
     probabilities by the physics fit (:func:`calibrate_shape_weighting`, from the model's
     probabilities and the refined fits of the curves below) and the factor k that makes
-    R_0 exp(± k (u + c)) a :data:`LEVEL` interval of the fit's size (:func:`fit_sizes`),
+    R_0 exp(± k h) a :data:`LEVEL` interval of the fit's size (:func:`fit_sizes`),
     calibrated on ``n_curves`` curves of the library rows ``rows`` (the
     validation structures: never trained on), measured under random conditions
     (:func:`helpers.measurement.instrument.random_measurements` with ``ranges``) and
