@@ -123,8 +123,8 @@ SIZE_FROM_FIT, SIZE_FROM_MODEL = "physics fit", "model"
 #: past 10 minutes
 CALIBRATION_CURVES = 400
 #: c, added to the fit's profile half-width u (ln R_0) in the size interval
-#: (:func:`size_halfwidth`):
-#: the misfit of the library's curves, which no noise level shrinks. Chosen on validation
+#: (:func:`size_halfwidth`): the misfit of the library's curves, which no noise level shrinks.
+#: Chosen on validation
 #: particles: with c = 0 the calibrated k varied from 6.6 to 16 between resamplings of the
 #: validation structures (5-95 %) and the median interval spanned 0.27 in ln R; with c = 0.02,
 #: k 1.8-3.5 and 0.19, at the same coverage (94-95 % on curves under notebook 10's conditions)
