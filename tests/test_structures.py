@@ -1,7 +1,10 @@
 """Structures: the study's 9 shapes as pyNanoMatBuilder builds them, the element table,
 descriptors."""
 
+import contextlib
+import io
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -190,6 +193,28 @@ def _sites(positions, per_rnn):
     u = np.round(x)
     assert np.abs(x - u).max() < 1e-6
     return set(map(tuple, u.astype(np.int64)))
+
+
+@pytest.mark.parametrize(
+    "shape, size",
+    [("icosahedron", 2), ("icosahedron", 7), ("dodecahedron", 5), ("pentagonal_bipyramid", 4)],
+)
+def test_skipping_the_builders_analysis_moves_no_atom(shape, size):
+    """``_run_builder`` skips pyNanoMatBuilder's post-build analysis for speed; with it, the
+    builder places every atom at the same position to the last bit, in the same order."""
+    import importlib
+
+    spec = S.SHAPE_SPECS[shape]
+    builder = getattr(importlib.import_module(f"pyNanoMatBuilder.{spec.module}"), spec.cls)
+    kwargs = {spec.size_argument: size, **dict(spec.fixed)}
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        analysed = builder(
+            *spec.positional, "Au", 1.0, noOutput=True, skipSymmetryAnalyzis=True, **kwargs
+        )
+    assert analysed.postAnalyzis  # the builder's default: the analysis ran
+    fast = S._run_builder(shape, size, "Au", 1.0, study_range=False).get_positions()
+    assert fast.tobytes() == analysed.NP.get_positions().tobytes()
 
 
 @pytest.mark.parametrize("shape", sorted(S._FCC_FACETS))

@@ -127,7 +127,10 @@ def check_shape_size(shape: str, size: int, study_range: bool = True) -> ShapeSp
 
 def _run_builder(shape: str, size: int, element: str, rnn_value: float, study_range: bool = True):
     """Call the pyNanoMatBuilder class quietly (no printing, no warnings) and return its
-    ase.Atoms."""
+    ase.Atoms. Its post-build analysis (moments of inertia, core and surface atoms, a formula
+    parsed from one symbol per atom) is skipped: nothing here reads it, it does not move an
+    atom (the same positions to the last bit, ``tests/test_structures.py``), and it took more
+    than half of the build time of the largest particles."""
     import importlib
 
     spec = check_shape_size(shape, size, study_range)
@@ -142,6 +145,7 @@ def _run_builder(shape: str, size: int, element: str, rnn_value: float, study_ra
             rnn_value,
             noOutput=True,
             skipSymmetryAnalyzis=True,
+            postAnalyzis=False,
             **kwargs,
         )
     atoms = obj.NP
