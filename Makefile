@@ -8,7 +8,7 @@ BENCH_PY := $(BENCH_VENV)/bin/python
 BENCH_STAMP := $(BENCH_VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: venv model run lint test bench bench-characterise bench-fit lab clean-library
+.PHONY: venv model run lint test bench bench-characterise bench-fit bench-network lab clean-library
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -103,6 +103,10 @@ bench-characterise: venv
 # The physics fit of a size between the library's: both neighbours blended against the nearest alone.
 bench-fit: venv
 	$(PY) benchmarks/bench_fit.py
+
+# make model's networks on one curve at a time: eager calls against one TensorFlow graph.
+bench-network: venv
+	$(PY) benchmarks/bench_network_call.py
 
 lab: venv
 	$(VENV)/bin/jupyter lab notebooks/

@@ -240,6 +240,23 @@ def test_tiny_training_gives_probabilities_and_intervals(trained):
     np.testing.assert_allclose(scaled.proba, pred.proba, atol=1e-5)
 
 
+def test_the_graph_call_gives_the_eager_call_to_the_last_bit(trained):
+    """A few curves go through the network as one TensorFlow graph (``logq._direct``): the same
+    numbers as the eager call, for every batch size up to ``_DIRECT_CALL``, and as Keras'
+    predict above it, traced once per network."""
+    model, lib = trained
+    Z = logq.prepare(lib.q, lib.intensities[:40], grid=model.grid).astype("float32")
+    graph = logq._direct(model.network)
+    for size in (1, 2, 5, 1, logq._DIRECT_CALL):
+        eager = model.network(Z[:size], training=False)
+        for key, value in graph(Z[:size]).items():
+            assert value.numpy().tobytes() == eager[key].numpy().tobytes(), (size, key)
+    assert logq._direct(model.network) is graph
+    direct, batched = model._raw(Z[: logq._DIRECT_CALL]), model._raw(Z)
+    for a, b in zip(direct, batched):
+        np.testing.assert_allclose(a, b[: logq._DIRECT_CALL], rtol=1e-5, atol=1e-6)
+
+
 def test_score_reads_the_prediction_against_the_truth(trained):
     model, lib = trained
     rows = np.arange(0, len(lib), 7)

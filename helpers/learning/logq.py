@@ -88,6 +88,7 @@ from __future__ import annotations
 
 import json
 import math
+import weakref
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -111,8 +112,28 @@ _INPUT_SCALE = 0.25
 #: (from below the library's first q, so that the grid's lowest points are measured in training
 #: as they are in a file that starts there)
 SAXS_Q_MIN = (0.005, 0.05)
-#: up to this many curves the network is called directly instead of through Keras' predict
+#: up to this many curves the network is called directly (as one TensorFlow graph,
+#: :func:`_direct`) instead of through Keras' predict
 _DIRECT_CALL = 32
+#: {network: its graph function} of :func:`_direct`, forgotten with the network
+_GRAPHS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _direct(network):
+    """``network(x, training=False)`` as one TensorFlow graph (``tf.function``, traced on the
+    first calls): the eager call's numbers to the last bit (``tests/test_logq.py``) in a tenth of
+    its time on a few curves, where each of the eager call's layers costs more than its
+    arithmetic (a characterisation calls each member once per curve)."""
+    graph = _GRAPHS.get(network)
+    if graph is None:
+        import tensorflow as tf
+
+        ref = weakref.ref(network)  # the cache must not keep the network alive
+        graph = tf.function(lambda x: ref()(x, training=False), reduce_retracing=True)
+        _GRAPHS[network] = graph
+    return graph
+
+
 #: the interval level at which the size anchor's standard deviations are calibrated
 GUINIER_LEVEL = 0.9
 #: range of the q (Å⁻¹) that splits a curve into small and wide angles for ``part_dropout``
@@ -799,7 +820,7 @@ class LogQModel:
             raise ValueError("the model is not trained: fit it or load a saved one.")
         Z = np.asarray(Z, dtype="float32")
         if len(Z) <= _DIRECT_CALL:  # a few curves: predict's set-up costs more than the network
-            out = {k: v.numpy() for k, v in self.network(Z, training=False).items()}
+            out = {k: v.numpy() for k, v in _direct(self.network)(Z).items()}
         else:
             out = self.network.predict(Z, verbose=0, batch_size=256)
         size = np.asarray(out["size"], dtype=float)
