@@ -458,6 +458,38 @@ def test_a_model_saved_before_the_size_calibration_names_make_model(
     assert Characteriser.load(tmp_path / "model").fit_size_factor == 1.0
 
 
+def test_the_shape_dilations_are_saved_and_an_older_model_keeps_none(
+    characteriser, small_library, tmp_path, monkeypatch
+):
+    import json
+
+    monkeypatch.setattr(paths, "LIBRARY_DIR", tmp_path / "library")
+    copy = library.build_library(
+        paths.library_dir("small"), progress=False, **_params(small_library)
+    )
+    model = Characteriser(
+        characteriser.model,
+        characteriser.novelty,
+        copy,
+        4.0,
+        None,
+        1.0,
+        shape_dilations=(-2, 0, 2),
+    )
+    model.save(tmp_path / "model", "small")
+    again = Characteriser.load(tmp_path / "model")
+    assert again.shape_dilations == (-2, 0, 2)
+    answer = again.characterise(copy.q, _measured(copy))
+    Z = logq.prepare(copy.q, _measured(copy)[None], grid=again.model.grid)
+    expected = logq.shape_over_dilations(again.model, Z, (-2, 0, 2))
+    assert answer.model_shape == expected.shape[0]
+    record = tmp_path / "model" / "characteriser.json"
+    old = json.loads(record.read_text())
+    del old["shape_dilations"]  # saved before the dilations: calibrated without them
+    record.write_text(json.dumps(old))
+    assert Characteriser.load(tmp_path / "model").shape_dilations == (0,)
+
+
 def test_the_fit_weighs_the_shape_of_large_particles_only():
     from helpers.characterisation import calibrate_shape_weighting, weigh_shapes
 

@@ -257,6 +257,32 @@ def test_the_graph_call_gives_the_eager_call_to_the_last_bit(trained):
         np.testing.assert_allclose(a, b[: logq._DIRECT_CALL], rtol=1e-5, atol=1e-6)
 
 
+def test_shape_over_dilations_is_the_geometric_mean_of_the_dilated_predictions(trained):
+    model, lib = trained
+    Z = logq.prepare(lib.q, lib.intensities[:6], grid=model.grid)
+    base = model.predict_inputs(Z)
+    same = logq.shape_over_dilations(model, Z, (0,))
+    np.testing.assert_array_equal(same.proba, base.proba)
+    steps = (-3, 0, 3)
+    pooled = logq.shape_over_dilations(model, Z, steps)
+    weight = logq.physics_fit.dilation_weight(model.grid.q)
+    log_step = np.log(model.grid.q_max / model.grid.q_min) / (model.grid.n - 1)
+    each = [
+        model.predict_inputs(logq.dilated(Z, np.full(len(Z), s), weight, log_step)).proba
+        for s in steps
+    ]
+    expected = np.exp(np.mean(np.log(each), axis=0))
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(pooled.proba, expected, rtol=1e-9)
+    assert not np.allclose(pooled.proba, base.proba)  # the dilations do change the answer
+    assert list(pooled.shape) == [model.labels[k] for k in expected.argmax(axis=1)]
+    np.testing.assert_array_equal(pooled.log_radius, base.log_radius)  # sizes: Z's own
+    np.testing.assert_array_equal(pooled.log_n_atoms_std, base.log_n_atoms_std)
+    for bad in ((), (model.grid.n,)):
+        with pytest.raises(ValueError, match="steps must be grid points"):
+            logq.shape_over_dilations(model, Z, bad)
+
+
 def test_score_reads_the_prediction_against_the_truth(trained):
     model, lib = trained
     rows = np.arange(0, len(lib), 7)

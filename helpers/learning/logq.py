@@ -89,7 +89,7 @@ from __future__ import annotations
 import json
 import math
 import weakref
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -548,6 +548,41 @@ def _batches(
 
 
 # --- predictions --------------------------------------------------------------------------------
+
+
+def shape_over_dilations(model, Z, steps=(0,)) -> LogQPrediction:
+    """``model.predict_inputs(Z)`` (a :class:`LogQModel` or :class:`LogQEnsemble`) with its shape
+    probabilities the renormalised geometric mean of its probabilities for the inputs
+    :func:`dilated` by each of ``steps`` grid points: the same curve's particle a few per cent
+    smaller and larger, with the same lattice. A particle's shape does not change with its size,
+    so a shape the network names only at the measured size, one of a handful of sizes per shape
+    it was trained on, counts for less. The sizes are the prediction's for ``Z`` itself;
+    ``steps`` (0,) leaves the prediction as it is."""
+    steps = tuple(int(s) for s in steps)
+    if not steps or any(abs(s) >= model.grid.n // 2 for s in steps):
+        raise ValueError(
+            f"steps must be grid points in (-{model.grid.n // 2}, {model.grid.n // 2}), got "
+            f"{steps!r}."
+        )
+    base = model.predict_inputs(Z)
+    if steps == (0,):
+        return base
+    grid = model.grid
+    weight = physics_fit.dilation_weight(grid.q)
+    log_step = math.log(grid.q_max / grid.q_min) / (grid.n - 1)
+    tiny = np.finfo(float).tiny
+    log_p = 0.0
+    for step in steps:
+        moved = (
+            base
+            if step == 0
+            else model.predict_inputs(dilated(Z, np.full(len(Z), step), weight, log_step))
+        )
+        log_p = log_p + np.log(np.maximum(moved.proba, tiny)) / len(steps)
+    proba = np.exp(log_p - log_p.max(axis=1, keepdims=True))
+    proba /= proba.sum(axis=1, keepdims=True)
+    labels = np.array(model.labels, dtype=object)
+    return replace(base, proba=proba, shape=labels[proba.argmax(axis=1)])
 
 
 @dataclass
