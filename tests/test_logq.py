@@ -266,7 +266,7 @@ def test_shape_over_dilations_is_the_geometric_mean_of_the_dilated_predictions(t
     steps = (-3, 0, 3)
     pooled = logq.shape_over_dilations(model, Z, steps)
     weight = logq.physics_fit.dilation_weight(model.grid.q)
-    log_step = np.log(model.grid.q_max / model.grid.q_min) / (model.grid.n - 1)
+    log_step = model.grid.log_step
     each = [
         model.predict_inputs(logq.dilated(Z, np.full(len(Z), s), weight, log_step)).proba
         for s in steps

@@ -121,9 +121,10 @@ _GRAPHS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def _direct(network):
     """``network(x, training=False)`` as one TensorFlow graph (``tf.function``, traced on the
-    first calls): the eager call's numbers to the last bit (``tests/test_logq.py``) in a tenth of
-    its time on a few curves, where each of the eager call's layers costs more than its
-    arithmetic (a characterisation calls each member once per curve)."""
+    first calls): the eager call's numbers to the last bit (``tests/test_logq.py``) in a twentieth
+    of its time on a few curves (``benchmarks/bench_network_call.py``), where each of the eager
+    call's layers costs more than its arithmetic (a characterisation calls each member once per
+    curve)."""
     graph = _GRAPHS.get(network)
     if graph is None:
         import tensorflow as tf
@@ -177,6 +178,11 @@ class LogQGrid:
     @property
     def q(self) -> np.ndarray:
         return np.geomspace(self.q_min, self.q_max, self.n)
+
+    @property
+    def log_step(self) -> float:
+        """The step between grid points in ln q."""
+        return math.log(self.q_max / self.q_min) / (self.n - 1)
 
     def prepare(self, q, I, mask=None) -> np.ndarray:
         """:func:`prepare` onto this grid."""
@@ -567,17 +573,14 @@ def shape_over_dilations(model, Z, steps=(0,)) -> LogQPrediction:
     base = model.predict_inputs(Z)
     if steps == (0,):
         return base
-    grid = model.grid
-    weight = physics_fit.dilation_weight(grid.q)
-    log_step = math.log(grid.q_max / grid.q_min) / (grid.n - 1)
+    weight = physics_fit.dilation_weight(model.grid.q)
     tiny = np.finfo(float).tiny
     log_p = 0.0
     for step in steps:
-        moved = (
-            base
-            if step == 0
-            else model.predict_inputs(dilated(Z, np.full(len(Z), step), weight, log_step))
-        )
+        moved = base
+        if step != 0:
+            moved_inputs = dilated(Z, np.full(len(Z), step), weight, model.grid.log_step)
+            moved = model.predict_inputs(moved_inputs)
         log_p = log_p + np.log(np.maximum(moved.proba, tiny)) / len(steps)
     proba = np.exp(log_p - log_p.max(axis=1, keepdims=True))
     proba /= proba.sum(axis=1, keepdims=True)
@@ -777,7 +780,7 @@ class LogQModel:
                 min_lr=1e-5,
             ),
         ]
-        log_step = math.log(self.grid.q_max / self.grid.q_min) / (self.grid.n - 1)
+        log_step = self.grid.log_step
         data = _batches(
             keras,
             versions,
