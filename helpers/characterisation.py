@@ -13,7 +13,9 @@ array of curves sharing one q grid. The steps, each from a layer below:
 3. **model** (:class:`helpers.learning.logq.LogQModel`, or several as a
    :class:`helpers.learning.logq.LogQEnsemble`, trained on curves measured under random conditions,
    in arbitrary units, on any window): calibrated shape probabilities, ln N and ln R_eq with 90 %
-   intervals;
+   intervals; the shape probabilities averaged over the curve dilated by a few grid points of
+   log q (:attr:`Characteriser.shape_dilations`, :func:`helpers.learning.logq
+   .shape_over_dilations`), the sizes the measured curve's;
 4. **novelty** (:class:`helpers.learning.novelty.Novelty`): how unlike every training curve the
    curve is; above its level a named warning;
 5. **size range**: an interval reaching outside the training library's sizes is named;
