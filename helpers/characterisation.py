@@ -917,20 +917,28 @@ def train(
         lib.metadata, rows, "grouped", validation_size, seed
     )
     settings = dict(realistic=True, rounds=rounds, ranges=ranges, **options)
+
+    def novelty_reference():  # needs no network: done while the members train, with jobs > 1
+        grid = options["grid"]
+        reference = logq.prepare(lib.q, lib.intensities[fit_rows], grid=grid)
+        validation = logq.measured_versions(lib, val_rows, 1, grid, seed=seed + 1, **ranges)[0]
+        return novelty.Novelty.fit(reference, validation, seed=seed)
+
     if jobs == 1 or members == 1:
         networks = [
             logq.fit_library(lib, fit_rows, val_rows, seed=seed + k, **settings)
             for k in range(members)
         ]
+        reference = novelty_reference()
     else:
-        networks = _train_members(lib, fit_rows, val_rows, seed, members, jobs, settings)
+        networks, reference = _train_members(
+            lib, fit_rows, val_rows, seed, members, jobs, settings, meanwhile=novelty_reference
+        )
     model = networks[0] if members == 1 else logq.LogQEnsemble(networks, pooling)
-    reference = logq.prepare(lib.q, lib.intensities[fit_rows], grid=model.grid)
-    validation = logq.measured_versions(lib, val_rows, 1, model.grid, seed=seed + 1, **ranges)[0]
     lowest_q_max = float(ranges.get("q_max", DEFAULT_Q_MAX)[0])
     characteriser = Characteriser(
         model,
-        novelty.Novelty.fit(reference, validation, seed=seed),
+        reference,
         lib,
         lowest_q_max,
         None if reference_rows is None else np.asarray(reference_rows, dtype=int),
@@ -956,9 +964,10 @@ def _train_member(lib, fit_rows, val_rows, seed: int, settings: dict, folder) ->
     return str(model.save(folder))
 
 
-def _train_members(lib, fit_rows, val_rows, seed, members, jobs, settings) -> list:
+def _train_members(lib, fit_rows, val_rows, seed, members, jobs, settings, meanwhile) -> tuple:
     """The ``members`` networks of :func:`train`, member k with seed ``seed`` + k, trained in
-    ``jobs`` worker processes at once and loaded back (checked against ``lib``)."""
+    ``jobs`` worker processes at once and loaded back (checked against ``lib``), and what
+    ``meanwhile()`` returns: it runs in this process while they train, which otherwise waits."""
     import multiprocessing
     import tempfile
     from concurrent.futures import ProcessPoolExecutor
@@ -975,8 +984,9 @@ def _train_members(lib, fit_rows, val_rows, seed, members, jobs, settings) -> li
                 )
                 for k in range(members)
             ]
+            extra = meanwhile()
             done = [future.result() for future in saved]
-        return [logq.LogQModel.load(folder, library=lib) for folder in done]
+        return [logq.LogQModel.load(folder, library=lib) for folder in done], extra
 
 
 #: a worker process's characteriser (:func:`calibrate` with ``jobs`` > 1)

@@ -272,6 +272,14 @@ def test_train_members_share_the_validation_structures_and_predict_together(smal
     )
     parts = [m.predict_inputs(Z).proba for m in pair.model.members]
     assert not np.allclose(parts[0], parts[1])  # other seeds, other networks
+    # in worker processes, while this one builds the novelty reference, which needs no network
+    workers = train(small_library, members=2, jobs=2, **options)
+    assert [m.seed for m in workers.model.members] == [0, 1]
+    assert workers.model.grid == pair.model.grid
+    np.testing.assert_array_equal(workers.novelty.reference, pair.novelty.reference)
+    np.testing.assert_array_equal(
+        workers.novelty.validation_distances, pair.novelty.validation_distances
+    )
 
 
 def test_the_figure_marks_the_fitted_lattice_and_the_record_is_plain_json(
