@@ -929,16 +929,16 @@ def train(
             logq.fit_library(lib, fit_rows, val_rows, seed=seed + k, **settings)
             for k in range(members)
         ]
-        reference = novelty_reference()
+        novelty_check = novelty_reference()
     else:
-        networks, reference = _train_members(
+        networks, novelty_check = _train_members(
             lib, fit_rows, val_rows, seed, members, jobs, settings, meanwhile=novelty_reference
         )
     model = networks[0] if members == 1 else logq.LogQEnsemble(networks, pooling)
     lowest_q_max = float(ranges.get("q_max", DEFAULT_Q_MAX)[0])
     characteriser = Characteriser(
         model,
-        reference,
+        novelty_check,
         lib,
         lowest_q_max,
         None if reference_rows is None else np.asarray(reference_rows, dtype=int),
