@@ -595,6 +595,16 @@ def test_min_temperature_bounds_the_calibration(trained, tmp_path):
         logq.fit_library(lib, fit, val, epochs=1, grid=GRID, min_temperature=0)
 
 
+def test_geometric_mean_renormalises_and_lets_a_zero_veto():
+    first, second = np.array([[0.9, 0.1], [0.5, 0.5]]), np.array([[0.4, 0.6], [0.5, 0.5]])
+    pooled = logq.geometric_mean([first, second])
+    expected = np.array([[0.6, np.sqrt(0.06)], [1.0, 1.0]])
+    np.testing.assert_allclose(pooled, expected / expected.sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(logq.geometric_mean([first]), first)  # one answer: itself
+    vetoed = logq.geometric_mean([np.array([[0.0, 1.0]]), np.array([[0.99, 0.01]])])
+    assert np.all(np.isfinite(vetoed)) and vetoed[0, 0] < 1e-100 and vetoed[0, 1] == 1.0
+
+
 def test_ensemble_log_pooling_is_the_renormalised_geometric_mean():
     one = _prediction([[0.9, 0.1], [0.4, 0.6]], [0.0, 1.0], [1.0, 0.1], [True, True])
     two = _prediction([[0.3, 0.7], [0.2, 0.8]], [2.0, 1.0], [1.0, 0.3], [True, False])

@@ -556,6 +556,17 @@ def _batches(
 # --- predictions --------------------------------------------------------------------------------
 
 
+def geometric_mean(probas) -> np.ndarray:
+    """The renormalised geometric mean of probability arrays (each (n, classes)): exp of the
+    mean of their logarithms (a probability of 0 counts as the smallest positive float), scaled
+    so that each row sums to 1. Answers that agree keep their confidence, where the mean of the
+    probabilities dilutes it; one answer near 0 vetoes a class."""
+    tiny = np.finfo(float).tiny
+    log_p = np.mean([np.log(np.maximum(p, tiny)) for p in probas], axis=0)
+    proba = np.exp(log_p - log_p.max(axis=1, keepdims=True))
+    return proba / proba.sum(axis=1, keepdims=True)
+
+
 def shape_over_dilations(model, Z, steps=(0,)) -> LogQPrediction:
     """``model.predict_inputs(Z)`` (a :class:`LogQModel` or :class:`LogQEnsemble`) with its shape
     probabilities the renormalised geometric mean of its probabilities for the inputs
@@ -574,16 +585,15 @@ def shape_over_dilations(model, Z, steps=(0,)) -> LogQPrediction:
     if steps == (0,):
         return base
     weight = physics_fit.dilation_weight(model.grid.q)
-    tiny = np.finfo(float).tiny
-    log_p = 0.0
-    for step in steps:
-        moved = base
-        if step != 0:
-            moved_inputs = dilated(Z, np.full(len(Z), step), weight, model.grid.log_step)
-            moved = model.predict_inputs(moved_inputs)
-        log_p = log_p + np.log(np.maximum(moved.proba, tiny)) / len(steps)
-    proba = np.exp(log_p - log_p.max(axis=1, keepdims=True))
-    proba /= proba.sum(axis=1, keepdims=True)
+    probas = [
+        base.proba
+        if step == 0
+        else model.predict_inputs(
+            dilated(Z, np.full(len(Z), step), weight, model.grid.log_step)
+        ).proba
+        for step in steps
+    ]
+    proba = geometric_mean(probas)
     labels = np.array(model.labels, dtype=object)
     return replace(base, proba=proba, shape=labels[proba.argmax(axis=1)])
 
@@ -1218,10 +1228,7 @@ class LogQEnsemble:
 
     def _combined(self, parts: list) -> LogQPrediction:
         if self.pooling == "log":
-            tiny = np.finfo(float).tiny
-            log_p = np.mean([np.log(np.maximum(p.proba, tiny)) for p in parts], axis=0)
-            proba = np.exp(log_p - log_p.max(axis=1, keepdims=True))
-            proba /= proba.sum(axis=1, keepdims=True)
+            proba = geometric_mean([p.proba for p in parts])
         else:
             proba = np.mean([p.proba for p in parts], axis=0)
         sizes = {}
