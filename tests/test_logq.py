@@ -401,6 +401,26 @@ def test_training_with_moved_and_cut_curves_is_seeded_and_saved(small_library, t
         logq.fit_library(lib, fit, val, part_dropout=1.5, **options)
 
 
+def test_early_stopping_on_the_shape_cross_entropy_keeps_its_best_epoch(small_library):
+    from scipy.special import log_softmax
+
+    lib = small_library
+    meta = lib.metadata
+    val = np.flatnonzero((meta["size_parameter_1"] == 3).to_numpy())
+    fit = np.setdiff1d(np.arange(len(meta)), val)
+    options = dict(epochs=4, patience=4, width=4, grid=GRID, epoch_fraction=1.0)
+    model = logq.fit_library(lib, fit, val, seed=0, monitor="val_shape_loss", **options)
+    watched = model.history["val_shape_loss"]
+    assert len(watched) == 4 and np.argmin(watched) < 3  # the best epoch is not the last one
+    Z_val = logq.prepare(lib.q, lib.intensities[val], grid=GRID)
+    logits = model.network.predict(Z_val, verbose=0)["shape"]
+    y = logq.shape_targets(meta.iloc[val])
+    kept = -np.mean(log_softmax(logits.astype(float), axis=1)[np.arange(len(y)), y])
+    assert kept == pytest.approx(min(watched), rel=1e-4)  # the weights of the lowest epoch
+    with pytest.raises(ValueError, match="monitor must be one of"):
+        logq.fit_library(lib, fit, val, monitor="val_shape_los", **options)
+
+
 def test_cut_curves_keep_a_measured_part():
     from helpers.learning.estimators import _keras
 

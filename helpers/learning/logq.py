@@ -141,6 +141,8 @@ GUINIER_LEVEL = 0.9
 PART_CUT = (0.5, 2.0)
 #: how an ensemble combines its members' shape probabilities (:class:`LogQEnsemble`)
 POOLINGS = ("mean", "log")
+#: what early stopping may watch (:attr:`LogQModel.monitor`)
+MONITORS = ("val_loss", "val_shape_loss", "val_shape_accuracy")
 #: bounds of the predicted log-variance of a standardised size target
 _LOGVAR_RANGE = (-12.0, 4.0)
 
@@ -679,7 +681,8 @@ class LogQModel:
     #: training curves' small angles move along ln q by up to this many grid points, their
     #: lattice kept (:func:`dilated`; 0: none)
     max_dilation: int = 0
-    #: early stopping and learning-rate schedule: "val_loss" (shape + size) or
+    #: early stopping and learning-rate schedule: "val_loss" (shape + size), "val_shape_loss"
+    #: (the shape's cross-entropy alone) or
     #: "val_shape_accuracy" (the repo's CNN convention)
     monitor: str = "val_shape_accuracy"
     labels: tuple = tuple(structures.SHAPES)
@@ -720,11 +723,9 @@ class LogQModel:
         keras = _keras()
         import tensorflow as tf
 
-        if self.monitor not in ("val_loss", "val_shape_accuracy"):
-            raise ValueError(
-                f"monitor must be 'val_loss' or 'val_shape_accuracy', got {self.monitor!r}."
-            )
-        mode = "min" if self.monitor == "val_loss" else "max"
+        if self.monitor not in MONITORS:
+            raise ValueError(f"monitor must be one of {MONITORS}, got {self.monitor!r}.")
+        mode = "max" if self.monitor.endswith("accuracy") else "min"
         for name in ("max_shift", "max_dilation"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
