@@ -46,8 +46,10 @@ Training (:meth:`LogQModel.fit`) shows either the clean curves or, each epoch, a
 versions of every training curve measured under fresh random conditions
 (:func:`measured_versions`, from :mod:`helpers.measurement.instrument`), a seeded random part of
 them per epoch; early stopping restores the weights of the epoch of best validation shape accuracy
-(or lowest validation loss, ``monitor``). Two options make the training curves say what the physics
-says about particles the library does not hold:
+(or, ``monitor``, of lowest validation loss or shape cross-entropy: with one validation structure
+per shape the accuracy moves in coarse steps and ties over many epochs, the cross-entropy does
+not). Three options make the training curves say what the physics says about particles the library
+does not hold:
 
 * ``max_shift``: every training curve is moved along ln q by a random number of grid points
   (:func:`shifted`), its ln R_eq target with it. A move by s points is the same particle with all
@@ -682,8 +684,7 @@ class LogQModel:
     #: lattice kept (:func:`dilated`; 0: none)
     max_dilation: int = 0
     #: early stopping and learning-rate schedule: "val_loss" (shape + size), "val_shape_loss"
-    #: (the shape's cross-entropy alone) or
-    #: "val_shape_accuracy" (the repo's CNN convention)
+    #: (the shape's cross-entropy alone) or "val_shape_accuracy" (the repo's CNN convention)
     monitor: str = "val_shape_accuracy"
     labels: tuple = tuple(structures.SHAPES)
     #: λ: a shape never trained at the predicted size has its probability times 1 + λ (module doc)
