@@ -165,6 +165,45 @@ def test_a_dilation_moves_the_small_angles_as_the_physics_fit_does():
         logq.dilated(Z, steps, weight[:-1], step)
 
 
+def test_a_blur_broadens_the_wide_angles_and_keeps_the_small_ones():
+    from helpers.measurement import fit
+
+    grid = logq.LogQGrid(q_min=0.01, q_max=20.0, n=2048)
+    q, step = grid.q, grid.log_step
+    weight = fit.dilation_weight(q)
+    # a Bragg peak of width 0.05 Å⁻¹ at 3 Å⁻¹ on a flat background, and a small-angle slope
+    width, sigma = 0.05, 0.1
+    peak = np.exp(-0.5 * ((q - 3.0) / width) ** 2)
+    curve = 1e-3 + peak + q**-2.0 * 1e-4
+    Z = logq.prepare(q, np.stack([curve, curve]), grid=grid)
+    out = logq.blurred(Z, np.array([sigma, 0.0]), q, weight, step)
+    # a Gaussian convolved with a Gaussian: widths add in quadrature, the peak's area is kept
+    total = np.hypot(width, sigma)
+    expected = np.log(
+        1e-3 + q**-2.0 * 1e-4 + width / total * np.exp(-0.5 * ((q - 3.0) / total) ** 2)
+    )
+    near = (q > 2.6) & (q < 3.4)
+    got = out[0, near, 0] - out[0, near, 0].mean()
+    np.testing.assert_allclose(got, expected[near] - expected[near].mean(), atol=0.01)
+    # the small angles (w = 1) keep their pattern; width 0 keeps the curve
+    small = weight == 1
+    np.testing.assert_allclose(np.diff(out[0, small, 0]), np.diff(Z[0, small, 0]), atol=1e-5)
+    np.testing.assert_allclose(out[1], Z[1], atol=1e-6)
+    # only measured points are used and kept: a flat curve with a gap stays flat at its edges
+    mask = np.ones((1, q.size), dtype=bool)
+    mask[0, (q > 2.0) & (q < 4.0)] = False
+    flat = logq.prepare(q, np.ones((1, q.size)), mask, grid=grid)
+    blurred = logq.blurred(flat, np.array([0.5]), q, weight, step)
+    np.testing.assert_array_equal(blurred[:, :, 1], flat[:, :, 1])
+    np.testing.assert_allclose(blurred[0, :, 0], 0.0, atol=1e-6)
+    with pytest.raises(ValueError, match="n widths"):
+        logq.blurred(Z, np.array([0.1]), q, weight, step)
+    with pytest.raises(ValueError, match="grid points and weights"):
+        logq.blurred(Z, np.array([0.1, 0.1]), q, weight[:-1], step)
+    with pytest.raises(ValueError, match=">= 0"):
+        logq.blurred(Z, np.array([-0.1, 0.1]), q, weight, step)
+
+
 def test_a_window_keeps_exactly_its_points_centred():
     Z = logq.prepare(STUDY_Q, _curves(STUDY_Q, n=2))
     low, high = np.array([0, 200]), np.array([150, Z.shape[1]])
@@ -384,14 +423,13 @@ def test_training_with_moved_and_cut_curves_is_seeded_and_saved(small_library, t
     val = np.flatnonzero((meta["size_parameter_1"] == 3).to_numpy())
     fit = np.setdiff1d(np.arange(len(meta)), val)
     options = dict(epochs=2, width=4, grid=GRID, epoch_fraction=1.0, max_shift=3)
-    models = [
-        logq.fit_library(lib, fit, val, seed=0, part_dropout=0.5, max_dilation=2, **options)
-        for _ in range(2)
-    ]
+    moves = dict(part_dropout=0.5, max_dilation=2, max_blur=0.3)
+    models = [logq.fit_library(lib, fit, val, seed=0, **moves, **options) for _ in range(2)]
     a, b = (m.predict(lib.q, lib.intensities[:4]).proba for m in models)
     np.testing.assert_allclose(a, b, atol=1e-6)
     loaded = logq.LogQModel.load(models[0].save(tmp_path / "m"), library=lib)
     assert (loaded.max_shift, loaded.part_dropout, loaded.max_dilation) == (3, 0.5, 2)
+    assert loaded.max_blur == 0.3
     np.testing.assert_array_equal(loaded.predict(lib.q, lib.intensities[:4]).proba, a)
     with pytest.raises(ValueError, match="max_shift"):
         logq.fit_library(lib, fit, val, **{**options, "max_shift": GRID.n})
@@ -399,6 +437,9 @@ def test_training_with_moved_and_cut_curves_is_seeded_and_saved(small_library, t
         logq.fit_library(lib, fit, val, max_dilation=-1, **options)
     with pytest.raises(ValueError, match="part_dropout"):
         logq.fit_library(lib, fit, val, part_dropout=1.5, **options)
+    for bad in (-0.1, logq.MAX_BLUR + 0.5, True, "0.2"):
+        with pytest.raises(ValueError, match="max_blur"):
+            logq.fit_library(lib, fit, val, max_blur=bad, **options)
 
 
 def test_early_stopping_on_the_shape_cross_entropy_keeps_its_best_epoch(small_library):

@@ -61,6 +61,13 @@ does not hold:
   size with the same lattice, its small-angle level against the wide angles following its number
   of atoms. The widths of its Bragg peaks stay those of the source particle (an approximation,
   as in the fit).
+* ``max_blur``: a share :data:`BLUR_SHARE` of the training curves has its wide angles broadened
+  by a Gaussian of a random width up to that many Å⁻¹ in q (:func:`blurred`), its small angles
+  kept: the Bragg peaks of a smaller crystal, whose widths grow as 1/R, while the peaks' positions
+  (the lattice) stay. The widths of the peaks then say less about which shape the particle has
+  and more about how small it is, so a particle smaller than every trained one of its shape has
+  peaks the network has seen. An approximation: a real smaller particle's small angles move too,
+  and its peaks broaden by its own shape's profile, not a Gaussian.
 * ``part_dropout``: a part of the training curves shows only its small angles or only its wide
   angles (:func:`windowed`, cut at a random q in :data:`PART_CUT`). The small angles carry the
   particle's outer form, the wide angles its lattice (fcc, decahedral or icosahedral twinning) and
@@ -114,6 +121,13 @@ _INPUT_SCALE = 0.25
 #: (from below the library's first q, so that the grid's lowest points are measured in training
 #: as they are in a file that starts there)
 SAXS_Q_MIN = (0.005, 0.05)
+#: the share of training curves :func:`blurred` when ``max_blur`` > 0, and the number of widths
+#: drawn from (evenly spaced from max_blur / BLUR_LEVELS to max_blur)
+BLUR_SHARE = 0.5
+BLUR_LEVELS = 8
+#: the widest broadening :attr:`LogQModel.max_blur` accepts, Å⁻¹ (the Bragg peaks of a particle
+#: of a few atoms; wider would smear the first peaks into one)
+MAX_BLUR = 1.0
 #: up to this many curves the network is called directly (as one TensorFlow graph,
 #: :func:`_direct`) instead of through Keras' predict
 _DIRECT_CALL = 32
@@ -458,6 +472,56 @@ def dilated(x: np.ndarray, steps: np.ndarray, weight: np.ndarray, log_step: floa
     return _centred(out, "a dilation", x.dtype)
 
 
+def _blur_kernel(q: np.ndarray, sigma: float, log_step: float) -> np.ndarray:
+    """(L, L): the Gaussian of width ``sigma`` (Å⁻¹) between the points of the log grid ``q``,
+    each column weighted by its point's width in q (q times the step ``log_step`` in ln q)."""
+    return np.exp(-0.5 * ((q[:, None] - q[None, :]) / sigma) ** 2) * (q * log_step)[None, :]
+
+
+def blurred(
+    x: np.ndarray,
+    sigma: np.ndarray,
+    q: np.ndarray,
+    weight: np.ndarray,
+    log_step: float,
+    kernels: dict | None = None,
+) -> np.ndarray:
+    """Inputs ``x`` (n, L, 2) from :func:`prepare` on the log grid ``q`` (L values, Å⁻¹, step
+    ``log_step`` in ln q) with their wide angles broadened: the intensity is convolved in q with
+    a Gaussian of standard deviation ``sigma`` (n values, Å⁻¹; 0 leaves a curve as it is) over
+    its measured points only (each grid point weighted by its width in q, the sum normalised by
+    the kernel's measured part, so a gap or a window's edge does not darken its neighbours), and
+    ln I becomes w ln I + (1 − w) ln I_broadened, w = ``weight`` (L values, 1 at small angles, 0
+    at wide angles: the physics fit's :func:`helpers.measurement.fit.dilation_weight` on the
+    grid). What is measured does not change; channel 0 is centred again. ``kernels``: {width:
+    :func:`_blur_kernel`} already computed for this grid (training draws from a few widths)."""
+    x = np.array(x, dtype=float)
+    sigma, q = np.asarray(sigma, dtype=float), np.asarray(q, dtype=float)
+    weight = np.asarray(weight, dtype=float)
+    length = x.shape[1] if x.ndim == 3 else -1
+    if x.ndim != 3 or x.shape[2] != 2 or sigma.shape != (len(x),):
+        raise ValueError(f"need inputs (n, L, 2) and n widths, got {x.shape} and {sigma.shape}.")
+    if q.shape != (length,) or weight.shape != (length,):
+        raise ValueError(
+            f"need L = {length} grid points and weights, got {q.shape} and {weight.shape}."
+        )
+    if not np.all(np.isfinite(sigma) & (sigma >= 0)):
+        raise ValueError("the widths sigma must be finite numbers >= 0 (Å⁻¹).")
+    kernels = {} if kernels is None else kernels
+    for s in np.unique(sigma[sigma > 0]):
+        chosen = sigma == s
+        measured = x[chosen, :, 1] > 0
+        kernel = kernels.get(float(s))
+        kernel = _blur_kernel(q, float(s), log_step) if kernel is None else kernel
+        intensity = np.where(measured, np.exp(x[chosen, :, 0]), 0.0)
+        total = intensity @ kernel.T
+        norm = measured.astype(float) @ kernel.T
+        broad = np.log(np.maximum(total, 1e-300) / np.maximum(norm, 1e-300))
+        mixed = weight * x[chosen, :, 0] + (1.0 - weight) * broad
+        x[chosen, :, 0] = np.where(measured, mixed, 0.0)
+    return _centred(x, "a blur", "float32")
+
+
 def windowed(x: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
     """Inputs ``x`` (n, L, 2) from :func:`prepare` with only the grid points ``low`` <= i <
     ``high`` (n integers each) left measured, channel 0 centred again on them: the curve as a
@@ -498,6 +562,8 @@ def _batches(
     cut_range: tuple = (0, 0),
     max_dilation: int = 0,
     dilation: tuple = (None, 0.0, (0.0, 0.0)),
+    max_blur: float = 0.0,
+    grid_q: np.ndarray | None = None,
 ):
     """A keras dataset over (rounds, n, L, 2) versions of n curves: epoch e shows version
     e mod rounds of a seeded random ``fraction`` of the curves, in a seeded random order (the 68
@@ -510,8 +576,15 @@ def _batches(
     measured on the other side of its cut only is shown whole. ``max_dilation`` > 0: every curve
     is also :func:`dilated` by a seeded random number of grid points in [−max_dilation,
     max_dilation]; ``dilation`` = (weight, log_step, (ln N step, ln R_eq step)): the grid's
-    weights, its step, and the standardised targets' change per point."""
+    weights, its step, and the standardised targets' change per point. ``max_blur`` > 0: last,
+    a seeded :data:`BLUR_SHARE` of the curves has its wide angles :func:`blurred` by one of
+    :data:`BLUR_LEVELS` widths evenly spaced up to ``max_blur`` (Å⁻¹), drawn at random, on the
+    grid ``grid_q`` (its step and weights those of ``dilation``)."""
     n_shown = max(int(round(fraction * versions.shape[1])), 1)
+    levels = np.linspace(0.0, max_blur, BLUR_LEVELS + 1)[1:]
+    kernels = (
+        {float(s): _blur_kernel(grid_q, float(s), dilation[1]) for s in levels} if max_blur else {}
+    )
 
     class Versions(keras.utils.PyDataset):
         def __init__(self):
@@ -548,6 +621,12 @@ def _batches(
                 kept = (at >= low[:, None]) & (at < high[:, None]) & (x[:, :, 1] > 0)
                 whole = ~kept.any(axis=1)  # a curve measured on one side of the cut only
                 x = windowed(x, np.where(whole, 0, low), np.where(whole, x.shape[1], high))
+            if max_blur:
+                rng = np.random.default_rng([seed, self.epoch, i, 7])
+                on = rng.random(len(idx)) < BLUR_SHARE
+                sigma = np.where(on, rng.choice(levels, len(idx)), 0.0)
+                weight, log_step, _ = dilation
+                x = blurred(x, sigma, grid_q, weight, log_step, kernels)
             return x, {"shape": shape[idx], "size": y}
 
         def on_epoch_end(self):
@@ -683,6 +762,9 @@ class LogQModel:
     #: training curves' small angles move along ln q by up to this many grid points, their
     #: lattice kept (:func:`dilated`; 0: none)
     max_dilation: int = 0
+    #: a share of the training curves has its wide angles broadened by a Gaussian of up to this
+    #: width in q, Å⁻¹ (:func:`blurred`; 0: none)
+    max_blur: float = 0.0
     #: early stopping and learning-rate schedule: "val_loss" (shape + size), "val_shape_loss"
     #: (the shape's cross-entropy alone) or "val_shape_accuracy" (the repo's CNN convention)
     monitor: str = "val_shape_accuracy"
@@ -737,6 +819,13 @@ class LogQModel:
                 )
         if not 0 <= self.part_dropout <= 1:
             raise ValueError(f"part_dropout must be in [0, 1], got {self.part_dropout}.")
+        if isinstance(self.max_blur, bool) or not (
+            isinstance(self.max_blur, (int, float, np.integer, np.floating))
+            and 0 <= self.max_blur <= MAX_BLUR
+        ):
+            raise ValueError(
+                f"max_blur must be a width in [0, {MAX_BLUR}] Å⁻¹, got {self.max_blur!r}."
+            )
         if not 0 < self.epoch_fraction <= 1:
             raise ValueError(f"epoch_fraction must be in (0, 1], got {self.epoch_fraction}.")
         if not (np.isfinite(self.unseen_size_weight) and self.unseen_size_weight >= 0):
@@ -811,6 +900,8 @@ class LogQModel:
                 log_step,
                 (-3 * log_step / std[0], -log_step / std[1]),
             ),
+            float(self.max_blur),
+            self.grid.q,
         )
         history = self.network.fit(
             data,
@@ -1012,6 +1103,7 @@ class LogQModel:
             "dropout": self.dropout,
             "max_shift": self.max_shift,
             "max_dilation": self.max_dilation,
+            "max_blur": self.max_blur,
             "part_dropout": self.part_dropout,
             "monitor": self.monitor,
             "labels": list(self.labels),
@@ -1073,6 +1165,7 @@ class LogQModel:
             dropout=record["dropout"],
             max_shift=record.get("max_shift", 0),
             max_dilation=record.get("max_dilation", 0),
+            max_blur=record.get("max_blur", 0.0),
             part_dropout=record.get("part_dropout", 0.0),
             monitor=record["monitor"],
             labels=tuple(record["labels"]),
