@@ -474,7 +474,10 @@ def dilated(x: np.ndarray, steps: np.ndarray, weight: np.ndarray, log_step: floa
 
 def _blur_kernel(q: np.ndarray, sigma: float, log_step: float) -> np.ndarray:
     """(L, L): the Gaussian of width ``sigma`` (Å⁻¹) between the points of the log grid ``q``,
-    each column weighted by its point's width in q (q times the step ``log_step`` in ln q)."""
+    each column weighted by its point's width in q (q times the step ``log_step`` in ln q).
+    Not :func:`helpers.measurement.instrument.resolution_matrix`, whose rows sum to 1 over every
+    point of an evenly spaced grid: on a log grid the points crowd at low q and would outweigh
+    the higher ones, and :func:`blurred` normalises over the measured points only."""
     return np.exp(-0.5 * ((q[:, None] - q[None, :]) / sigma) ** 2) * (q * log_step)[None, :]
 
 
