@@ -165,6 +165,36 @@ def test_a_dilation_moves_the_small_angles_as_the_physics_fit_does():
         logq.dilated(Z, steps, weight[:-1], step)
 
 
+def test_a_shrunk_curve_is_dilated_and_its_peaks_broadened_as_a_smaller_crystal_s():
+    from helpers.measurement import fit
+
+    grid = logq.LogQGrid(q_min=0.01, q_max=20.0, n=256)
+    q, step = grid.q, grid.log_step
+    weight = fit.dilation_weight(q)
+    Z = logq.prepare(q, _curves(q, n=3), grid=grid)
+    radius = np.array([10.0, 10.0, 30.0])
+    steps = np.array([0, 12, 12])
+    sigma = logq.scherrer_sigma(steps, radius, step)
+    # no step, no broadening; a width ~ 1/R: the smaller crystal broadens its peaks more
+    assert sigma[0] == 0 and sigma[1] > sigma[2] > 0
+    # the width, before it is rounded down to the levels, adds to the crystal's own in quadrature
+    own = logq.SCHERRER_WIDTH / radius[1]
+    exact = np.sqrt((own * np.exp(12 * step)) ** 2 - own**2)
+    assert exact / 1.3 < sigma[1] <= exact and sigma[1] in logq.SCHERRER_LEVELS
+    # a sphere's peak: half its height at 1.81 / R, written as a Gaussian's sigma
+    x = 1.81
+    assert (3 * (np.sin(x) - x * np.cos(x)) / x**3) ** 2 == pytest.approx(0.5, abs=0.01)
+    np.testing.assert_allclose(logq.SCHERRER_WIDTH * np.sqrt(2 * np.log(2)), x)
+    out = logq.shrunk(Z, steps, radius, q, weight, step)
+    expected = logq.blurred(logq.dilated(Z, steps, weight, step), sigma, q, weight, step)
+    np.testing.assert_allclose(out, expected, atol=1e-6)
+    np.testing.assert_allclose(out[0], Z[0], atol=1e-6)
+    with pytest.raises(ValueError, match="steps >= 0"):
+        logq.shrunk(Z, np.array([0, -1, 2]), radius, q, weight, step)
+    with pytest.raises(ValueError, match="radii > 0"):
+        logq.scherrer_sigma(steps, np.array([10.0, 0.0, 5.0]), step)
+
+
 def test_a_blur_broadens_the_wide_angles_and_keeps_the_small_ones():
     from helpers.measurement import fit
 
@@ -423,18 +453,20 @@ def test_training_with_moved_and_cut_curves_is_seeded_and_saved(small_library, t
     val = np.flatnonzero((meta["size_parameter_1"] == 3).to_numpy())
     fit = np.setdiff1d(np.arange(len(meta)), val)
     options = dict(epochs=2, width=4, grid=GRID, epoch_fraction=1.0, max_shift=3)
-    moves = dict(part_dropout=0.5, max_dilation=2, max_blur=0.3)
+    moves = dict(part_dropout=0.5, max_dilation=2, max_blur=0.3, scherrer_dilation=2)
     models = [logq.fit_library(lib, fit, val, seed=0, **moves, **options) for _ in range(2)]
     a, b = (m.predict(lib.q, lib.intensities[:4]).proba for m in models)
     np.testing.assert_allclose(a, b, atol=1e-6)
     loaded = logq.LogQModel.load(models[0].save(tmp_path / "m"), library=lib)
     assert (loaded.max_shift, loaded.part_dropout, loaded.max_dilation) == (3, 0.5, 2)
-    assert loaded.max_blur == 0.3
+    assert (loaded.max_blur, loaded.scherrer_dilation) == (0.3, 2)
     np.testing.assert_array_equal(loaded.predict(lib.q, lib.intensities[:4]).proba, a)
     with pytest.raises(ValueError, match="max_shift"):
         logq.fit_library(lib, fit, val, **{**options, "max_shift": GRID.n})
     with pytest.raises(ValueError, match="max_dilation"):
         logq.fit_library(lib, fit, val, max_dilation=-1, **options)
+    with pytest.raises(ValueError, match="scherrer_dilation"):
+        logq.fit_library(lib, fit, val, scherrer_dilation=1.5, **options)
     with pytest.raises(ValueError, match="part_dropout"):
         logq.fit_library(lib, fit, val, part_dropout=1.5, **options)
     for bad in (-0.1, logq.MAX_BLUR + 0.5, True, "0.2"):

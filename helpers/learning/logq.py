@@ -68,6 +68,12 @@ does not hold:
   and more about how small it is, so a particle smaller than every trained one of its shape has
   peaks the network has seen. An approximation: a real smaller particle's small angles move too,
   and its peaks broaden by its own shape's profile, not a Gaussian.
+* ``scherrer_dilation``: both at once, tied by the particle's size (:func:`shrunk`): every
+  training curve becomes a particle smaller by s grid points (s drawn in [0, scherrer_dilation]),
+  its small angles moved as by ``max_dilation`` and its Bragg peaks broadened by the Gaussian that
+  takes a crystal of radius R to one of radius R e^(−sΔ) (:data:`SCHERRER_WIDTH`), its lattice
+  kept. With ``max_dilation`` alone a dilated curve shows a small particle's small angles beside a
+  larger one's sharp peaks, a pair no particle makes.
 * ``part_dropout``: a part of the training curves shows only its small angles or only its wide
   angles (:func:`windowed`, cut at a random q in :data:`PART_CUT`). The small angles carry the
   particle's outer form, the wide angles its lattice (fcc, decahedral or icosahedral twinning) and
@@ -128,6 +134,15 @@ BLUR_LEVELS = 8
 #: the widest broadening :attr:`LogQModel.max_blur` accepts, Å⁻¹ (the Bragg peaks of a particle
 #: of a few atoms; wider would smear the first peaks into one)
 MAX_BLUR = 1.0
+#: σ R of the Bragg peak of a sphere of radius R (σ in Å⁻¹, R in Å): the peak's profile is the
+#: squared transform of the sphere, half its height at 1.81 / R from its centre, here written as
+#: the standard deviation of a Gaussian of that half width (1.81 / sqrt(2 ln 2)). :func:`shrunk`
+#: takes R_eq for R: the library's curves of a particle and of a smaller one of its shape agree
+#: best with a width between 1 / R and this one (octahedra, cubes, icosahedra, tetrahedra)
+SCHERRER_WIDTH = 1.81 / math.sqrt(2.0 * math.log(2.0))
+#: the widths :func:`shrunk` rounds to (geometric, Å⁻¹; below the first, no broadening), so that
+#: training reuses a few kernels
+SCHERRER_LEVELS = np.geomspace(0.005, MAX_BLUR, 24)
 #: up to this many curves the network is called directly (as one TensorFlow graph,
 #: :func:`_direct`) instead of through Keras' predict
 _DIRECT_CALL = 32
@@ -525,6 +540,44 @@ def blurred(
     return _centred(x, "a blur", "float32")
 
 
+def scherrer_sigma(steps: np.ndarray, radius_A: np.ndarray, log_step: float) -> np.ndarray:
+    """The width (Å⁻¹, rounded down to :data:`SCHERRER_LEVELS`; 0 below them) of the Gaussian
+    that broadens the Bragg peaks of a crystal of radius ``radius_A`` (Å) into those of one
+    exp(−``steps`` Δ) times as large (Δ = ``log_step``; steps >= 0): peak widths grow as 1 / R
+    (:data:`SCHERRER_WIDTH`) and Gaussian widths add in quadrature."""
+    steps, radius_A = np.asarray(steps, dtype=float), np.asarray(radius_A, dtype=float)
+    if np.any(steps < 0) or not np.all(np.isfinite(radius_A) & (radius_A > 0)):
+        raise ValueError("need steps >= 0 (toward a smaller particle) and radii > 0 (Å).")
+    sigma = SCHERRER_WIDTH / radius_A * np.sqrt(np.expm1(2.0 * steps * log_step))
+    at = np.searchsorted(SCHERRER_LEVELS, sigma, side="right") - 1
+    return np.where(at >= 0, SCHERRER_LEVELS[np.clip(at, 0, None)], 0.0)
+
+
+def shrunk(
+    x: np.ndarray,
+    steps: np.ndarray,
+    radius_A: np.ndarray,
+    q: np.ndarray,
+    weight: np.ndarray,
+    log_step: float,
+    kernels: dict | None = None,
+) -> np.ndarray:
+    """Inputs ``x`` (n, L, 2) from :func:`prepare` on the log grid ``q`` of particles of
+    equivalent radius ``radius_A`` (n values, Å) made exp(−``steps`` Δ) times as large
+    (``steps`` >= 0 grid points, Δ = ``log_step``), their lattice kept: the small angles
+    :func:`dilated` and the wide angles :func:`blurred` by :func:`scherrer_sigma`, so that the
+    Bragg peaks are as wide as the smaller crystal's. ``weight``: the physics fit's dilation
+    weight on the grid (1 at small angles, 0 at wide angles); ``kernels``: {width:
+    :func:`_blur_kernel`}, filled as widths are met."""
+    sigma = scherrer_sigma(steps, radius_A, log_step)
+    if kernels is None:
+        kernels = {}
+    for s in np.unique(sigma[sigma > 0]):
+        kernels.setdefault(float(s), _blur_kernel(np.asarray(q, dtype=float), float(s), log_step))
+    moved = dilated(x, np.asarray(steps), weight, log_step)
+    return blurred(moved, sigma, q, weight, log_step, kernels)
+
+
 def windowed(x: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
     """Inputs ``x`` (n, L, 2) from :func:`prepare` with only the grid points ``low`` <= i <
     ``high`` (n integers each) left measured, channel 0 centred again on them: the curve as a
@@ -567,6 +620,7 @@ def _batches(
     dilation: tuple = (None, 0.0, (0.0, 0.0)),
     max_blur: float = 0.0,
     grid_q: np.ndarray | None = None,
+    scherrer: tuple = (0, 0.0, 1.0),
 ):
     """A keras dataset over (rounds, n, L, 2) versions of n curves: epoch e shows version
     e mod rounds of a seeded random ``fraction`` of the curves, in a seeded random order (the 68
@@ -582,12 +636,16 @@ def _batches(
     weights, its step, and the standardised targets' change per point. ``max_blur`` > 0: last,
     a seeded :data:`BLUR_SHARE` of the curves has its wide angles :func:`blurred` by one of
     :data:`BLUR_LEVELS` widths evenly spaced up to ``max_blur`` (Å⁻¹), drawn at random, on the
-    grid ``grid_q`` (its step and weights those of ``dilation``)."""
+    grid ``grid_q`` (its step and weights those of ``dilation``). ``scherrer`` = (max steps,
+    mean, standard deviation of ln R_eq): with max steps > 0, after the dilation every curve is
+    :func:`shrunk` by a seeded random number of grid points in [0, max steps], its R_eq read
+    from its standardised target, and its targets moved as by the dilation."""
     n_shown = max(int(round(fraction * versions.shape[1])), 1)
     levels = np.linspace(0.0, max_blur, BLUR_LEVELS + 1)[1:]
     kernels = (
         {float(s): _blur_kernel(grid_q, float(s), dilation[1]) for s in levels} if max_blur else {}
     )
+    shrink_kernels: dict = {}
 
     class Versions(keras.utils.PyDataset):
         def __init__(self):
@@ -612,6 +670,13 @@ def _batches(
                 steps = rng.integers(-max_dilation, max_dilation + 1, len(idx))
                 weight, log_step, per_step = dilation
                 x = dilated(x, steps, weight, log_step)
+                y = (y + np.outer(steps, per_step)).astype("float32")
+            if scherrer[0]:
+                rng = np.random.default_rng([seed, self.epoch, i, 3])
+                steps = rng.integers(0, scherrer[0] + 1, len(idx))
+                weight, log_step, per_step = dilation
+                radius = np.exp(y[:, 1] * scherrer[2] + scherrer[1])
+                x = shrunk(x, steps, radius, grid_q, weight, log_step, shrink_kernels)
                 y = (y + np.outer(steps, per_step)).astype("float32")
             if part_dropout:
                 rng = np.random.default_rng([seed, self.epoch, i, 1])
@@ -768,6 +833,9 @@ class LogQModel:
     #: a share of the training curves has its wide angles broadened by a Gaussian of up to this
     #: width in q, Å⁻¹ (:func:`blurred`; 0: none)
     max_blur: float = 0.0
+    #: training curves become particles up to this many grid points smaller, small angles moved
+    #: and Bragg peaks broadened together, lattice kept (:func:`shrunk`; 0: none)
+    scherrer_dilation: int = 0
     #: early stopping and learning-rate schedule: "val_loss" (shape + size), "val_shape_loss"
     #: (the shape's cross-entropy alone) or "val_shape_accuracy" (the repo's CNN convention)
     monitor: str = "val_shape_accuracy"
@@ -812,7 +880,7 @@ class LogQModel:
         if self.monitor not in MONITORS:
             raise ValueError(f"monitor must be one of {MONITORS}, got {self.monitor!r}.")
         mode = "max" if self.monitor.endswith("accuracy") else "min"
-        for name in ("max_shift", "max_dilation"):
+        for name in ("max_shift", "max_dilation", "scherrer_dilation"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
                 raise ValueError(f"{name} must be an integer >= 0, got {value!r}.")
@@ -905,6 +973,7 @@ class LogQModel:
             ),
             float(self.max_blur),
             self.grid.q,
+            (self.scherrer_dilation, float(mean[1]), float(std[1])),
         )
         history = self.network.fit(
             data,
@@ -1107,6 +1176,7 @@ class LogQModel:
             "max_shift": self.max_shift,
             "max_dilation": self.max_dilation,
             "max_blur": self.max_blur,
+            "scherrer_dilation": self.scherrer_dilation,
             "part_dropout": self.part_dropout,
             "monitor": self.monitor,
             "labels": list(self.labels),
@@ -1169,6 +1239,7 @@ class LogQModel:
             max_shift=record.get("max_shift", 0),
             max_dilation=record.get("max_dilation", 0),
             max_blur=record.get("max_blur", 0.0),
+            scherrer_dilation=record.get("scherrer_dilation", 0),
             part_dropout=record.get("part_dropout", 0.0),
             monitor=record["monitor"],
             labels=tuple(record["labels"]),
