@@ -41,6 +41,21 @@ def small_library(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def bipyramid_library(tmp_path_factory):
+    """Two bipyramids (sizeP 4, 5) and two icosahedra, short q grid: for the training-only
+    variants of the bipyramid (helpers.simulation.library.bipyramid_variants)."""
+    return library.build_library(
+        tmp_path_factory.mktemp("lib") / "bipyramids",
+        shapes=["icosahedron", "pentagonal_bipyramid"],
+        sizes=[4, 5],
+        elements=["Au", "Fe"],
+        b_iso=[0.1],
+        q=np.arange(1, 301) / 50,
+        progress=False,
+    )
+
+
+@pytest.fixture(scope="session")
 def tiny_library(tmp_path_factory):
     return library.build_library(
         tmp_path_factory.mktemp("lib") / "tiny",

@@ -190,3 +190,39 @@ def test_each_log_q_model_gets_the_options_it_is_given(small_library):
     assert isinstance(both["logq_realistic"], logq.LogQEnsemble)
     assert len(both["logq_realistic"].members) == 2
     assert both["logq_realistic"].pooling == "mean"
+
+
+def test_variants_of_held_out_sizes_are_left_out_of_training(bipyramid_library):
+    from helpers.simulation import library
+
+    lib = bipyramid_library
+    variants = library.bipyramid_variants(lib, [(4, 1), (4, 5), (5, 2)])
+    both = library.joined(lib, variants)
+    meta = both.metadata
+    first = len(lib)
+    # train on every structure but the bipyramid of sizeP 4: its variants stay out
+    train = np.flatnonzero(
+        ~(
+            (lib.metadata["shape"] == "pentagonal_bipyramid")
+            & (lib.metadata["size_parameter_1"] == 4)
+        )
+    )
+    kept = generalisation.variant_rows(meta, train, first)
+    assert set(meta["structure_id"].iloc[kept]) == {"pentagonal_bipyramid-5-e2"}
+    assert len(kept) == 2  # two elements, one B_iso
+    everything = generalisation.variant_rows(meta, np.arange(first), first)
+    assert np.array_equal(everything, np.arange(first, len(meta)))
+    with pytest.raises(ValueError, match="library rows only"):
+        generalisation.variant_rows(meta, np.arange(first + 1), first)
+    # the clean log-q model trains on the kept variants (their sizes widen its trained range),
+    # the realistic one on the library rows only
+    tiny = dict(
+        families=("logq", "logq_realistic"),
+        rounds=1,
+        logq_options={"epochs": 1, "patience": 1, "width": 4},
+    )
+    fitted = generalisation.fit_fold(lib, train, clean_logq_variants=variants, **tiny)
+    trained = np.log(meta["n_atoms"].iloc[kept].min())  # 268 atoms, the library's has 324
+    assert fitted["logq"].trained_log_n["pentagonal_bipyramid"][0] == pytest.approx(trained)
+    own = fitted["logq_realistic"].trained_log_n.get("pentagonal_bipyramid", (np.inf,))
+    assert own[0] > trained

@@ -2,6 +2,7 @@
 
 import json
 
+import ase
 import numpy as np
 import pytest
 
@@ -259,3 +260,64 @@ def test_subset_keeps_the_rows_and_gets_its_own_fingerprint(grid_library):
     for bad in ([], [len(grid_library)], [0.5]):
         with pytest.raises(ValueError, match="rows must"):
             grid_library.subset(bad)
+
+
+def test_bipyramid_variants_are_other_elongations_of_the_same_lattice(bipyramid_library):
+    from helpers.learning import model_set
+
+    lib = bipyramid_library
+    variants = D.bipyramid_variants(lib, [(4, 1), (5, 5)])
+    meta = variants.metadata
+    assert list(meta.columns) == list(lib.metadata.columns) and len(meta) == 2 * 2 * 1
+    assert np.array_equal(variants.q, lib.q)
+    assert meta["structure_id"].unique().tolist() == [
+        "pentagonal_bipyramid-4-e1",
+        "pentagonal_bipyramid-5-e5",
+    ]
+    assert meta["size_parameter_2"].tolist() == [1, 1, 5, 5]
+    assert (meta["size_parameter_3"] == 2).all()  # the library's Marks truncation
+    # the closed-form atom count of structures.pentagonal_bipyramid for (s, e, M) = (4, 1, 2) and
+    # (5, 5, 2); the library's own sizeE 3 gives 173 and 324
+    assert meta["n_atoms"].tolist() == [111, 111, 436, 436]
+    for k in (0, 3):
+        row = meta.iloc[k]
+        positions = S.pentagonal_bipyramid(
+            int(row["size_parameter_1"]), int(row["size_parameter_2"])
+        )
+        atoms = ase.Atoms(row["element"] * len(positions), positions=positions * row["rnn"])
+        direct = X.debye_intensity(atoms, lib.q, row["b_iso"])
+        np.testing.assert_allclose(variants.intensities[k], direct, rtol=1e-7)
+    both = D.joined(lib, variants)
+    assert len(both) == len(lib) + len(variants)
+    np.testing.assert_array_equal(both.intensities[len(lib) :], variants.intensities)
+    assert both.metadata["structure_id"].iloc[len(lib) :].tolist() == meta["structure_id"].tolist()
+    assert model_set.library_id(both) != model_set.library_id(lib)
+    with pytest.raises(ValueError, match="in both libraries"):
+        D.joined(lib, lib)
+    with pytest.raises(ValueError, match="q grid"):
+        D.joined(
+            lib,
+            lib.subset(np.arange(2)).__class__(
+                lib.q[:-1], variants.intensities[:, :-1], meta, variants.manifest, lib.path
+            ),
+        )
+
+
+@pytest.mark.parametrize(
+    "builds, match",
+    [
+        ([(4, 3)], "library's own sizeE"),
+        ([(4, 1), (4, 1)], "repeat"),
+        ([(4,)], "pair of integers"),
+        ([(4.0, 1)], "pair of integers"),
+        ([], "at least one"),
+    ],
+)
+def test_bad_bipyramid_variants_are_named(bipyramid_library, builds, match):
+    with pytest.raises(ValueError, match=match):
+        D.bipyramid_variants(bipyramid_library, builds)
+
+
+def test_variants_need_a_bipyramid_in_the_library(grid_library):
+    with pytest.raises(ValueError, match="holds no pentagonal_bipyramid"):
+        D.bipyramid_variants(grid_library, [(4, 1)])

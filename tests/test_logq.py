@@ -665,6 +665,8 @@ def test_ensemble_members_hold_out_other_structures(small_library, tmp_path):
         logq.LogQEnsemble.load(tmp_path / "nothing")
     with pytest.raises(ValueError, match="members"):
         logq.fit_ensemble(lib, train, 0, **options)
+    with pytest.raises(ValueError, match="extra_rows share structures"):
+        logq.fit_ensemble(lib, train[4:], 2, extra_rows=train[:6], **options)
 
 
 def test_min_temperature_bounds_the_calibration(trained, tmp_path):

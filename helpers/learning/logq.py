@@ -1445,21 +1445,30 @@ def load_model(path, library=None) -> LogQModel | LogQEnsemble:
 
 
 def fit_ensemble(
-    lib, train, members: int, seed: int = 0, pooling: str = "mean", **options
+    lib, train, members: int, seed: int = 0, pooling: str = "mean", extra_rows=None, **options
 ) -> LogQEnsemble:
     """``members`` log-q models on the library rows ``train``: member k is early-stopped and
     calibrated on the whole structures :func:`helpers.learning.model_set.validation_rows` holds
     out with seed ``seed`` + k and trained on the rest (member 0 is the model a single
     :func:`fit_library` call with ``seed`` gives); ``pooling``: :class:`LogQEnsemble`'s.
-    ``options``: those of :func:`fit_library`."""
+    ``extra_rows``: library rows every member trains on and none validates on (e.g. the
+    training-only variants of :func:`helpers.simulation.library.bipyramid_variants`), structures
+    apart from those of ``train``. ``options``: those of :func:`fit_library`."""
     _check_pooling(pooling)  # before any training
     if isinstance(members, bool) or not isinstance(members, (int, np.integer)) or members < 1:
         raise ValueError(f"members must be an integer >= 1, got {members!r}.")
     meta = lib.metadata
+    extra = np.asarray([] if extra_rows is None else extra_rows, dtype=int)
+    shared = set(meta["structure_id"].iloc[extra]) & set(meta["structure_id"].iloc[train])
+    if shared:
+        raise ValueError(
+            f"extra_rows share structures {sorted(shared)} with train: give extra structures only "
+            "(they are trained on by every member, never validated on)."
+        )
     models = []
     for k in range(members):
         fit, val = model_set.validation_rows(meta, train, "grouped", seed=seed + k)
-        models.append(fit_library(lib, fit, val, seed=seed, **options))
+        models.append(fit_library(lib, np.concatenate([fit, extra]), val, seed=seed, **options))
     return LogQEnsemble(models, pooling)
 
 

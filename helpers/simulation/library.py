@@ -379,6 +379,102 @@ def build_library(
     return Library(q, intensities, meta, manifest, path)
 
 
+#: the builder parameters the library fixes for the pentagonal bipyramid (sizeE, Marks)
+_BIPYRAMID = "pentagonal_bipyramid"
+
+
+def bipyramid_variants(lib: Library, builds) -> Library:
+    """Curves of pentagonal bipyramids the library does not hold, for training only: every
+    (sizeP, sizeE) of ``builds`` built with the library's Marks truncation
+    (:func:`helpers.simulation.structures.pentagonal_bipyramid`, on the lattice), for each of the
+    library's elements and B_iso, on its q grid, with the library's metadata columns
+    (size_parameter_2 the sizeE; structure_id ``pentagonal_bipyramid-<sizeP>-e<sizeE>``).
+
+    Why. The library varies one builder parameter per shape. For the bipyramid the elongation
+    sizeE and the Marks truncation are fixed, so its aspect ratio runs with its size, from
+    prolate (173 atoms) through round (520) to oblate (from 767 atoms on): no two of its sizes
+    have the same outer form, and at small angles the round one looks like the icosahedron of
+    its size. A decahedral particle's elongation is not tied to its size. Bipyramids of other
+    sizeE give a model trained on them round, prolate and oblate decahedra at several sizes. A
+    ``builds`` entry with the library's own sizeE would repeat a library structure: refused.
+    """
+    if lib.metadata.empty or _BIPYRAMID not in set(lib.metadata["shape"]):
+        raise ValueError(f"the library holds no {_BIPYRAMID}: its variants have nothing to vary.")
+    own = dict(structures.SHAPE_SPECS[_BIPYRAMID].fixed)
+    pairs_given = [tuple(b) for b in builds]
+    if not pairs_given:
+        raise ValueError("builds must list at least one (sizeP, sizeE) pair.")
+    for pair in pairs_given:
+        if len(pair) != 2 or any(
+            isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in pair
+        ):
+            raise ValueError(
+                f"each build must be a pair of integers (sizeP, sizeE), got {pair!r}."
+            )
+        if pair[1] == own["sizeE"]:
+            raise ValueError(
+                f"build {pair} has the library's own sizeE {own['sizeE']}: that is a library "
+                "structure, not a variant; choose another sizeE."
+            )
+    if len(set(pairs_given)) != len(pairs_given):
+        raise ValueError(f"builds must not repeat a (sizeP, sizeE) pair, got {pairs_given}.")
+    params = lib.manifest["params"]
+    elements, b_values, q = params["elements"], params["b_iso"], lib.q
+    rnn = np.array([structures.rnn(el) for el in elements])
+    s_targets = (rnn[:, None] * q[None, :]).ravel()
+    f0 = {el: debye.form_factor(el, q) for el in elements}
+    rows, curves = [], []
+    for size_p, size_e in pairs_given:
+        positions = structures.pentagonal_bipyramid(size_p, size_e, own["Marks"])
+        _, _, desc, s_sum, _ = _structure_job(_BIPYRAMID, size_p, s_targets, positions)
+        s_sum = s_sum.reshape(len(rnn), q.size)
+        for e_i, el in enumerate(elements):
+            base = structures.structure_row(_BIPYRAMID, size_p, el, desc, study_range=False)
+            base["size_parameter_2"] = size_e
+            base["log_n_atoms"] = float(np.log(desc["n_atoms"]))
+            base["sqrt_log_eq_radius"] = float(np.sqrt(np.log(base["eq_radius"])))
+            base["structure_id"] = f"{_BIPYRAMID}-{size_p}-e{size_e}"
+            for b in b_values:
+                curves.append(
+                    debye.intensity_from_sinc_sum(desc["n_atoms"], f0[el], s_sum[e_i], q, b)
+                )
+                rows.append({**base, "b_iso": b})
+    meta = pd.DataFrame(rows, columns=METADATA_COLUMNS)
+    intensities = np.vstack(curves)
+    digest = hashlib.sha256(np.ascontiguousarray(intensities).tobytes()).hexdigest()
+    manifest = {
+        "description": f"Training-only variants of {_BIPYRAMID} (sizeP, sizeE) {pairs_given}.",
+        "params": {**params, "builds": [list(map(int, b)) for b in pairs_given]},
+        "n_curves": int(len(meta)),
+        "sha256": {"variants_of": lib.manifest["sha256"], "intensities": digest},
+    }
+    return Library(q, intensities, meta, manifest, lib.path)
+
+
+def joined(lib: Library, extra: Library) -> Library:
+    """``lib`` with the curves of ``extra`` after its own (rows len(lib) onwards): the same q
+    grid and metadata columns, no structure in both. Its fingerprint names both."""
+    if not np.array_equal(lib.q, extra.q):
+        raise ValueError("the libraries must share their q grid to be joined.")
+    if list(lib.metadata.columns) != list(extra.metadata.columns):
+        raise ValueError("the libraries must have the same metadata columns to be joined.")
+    shared = set(lib.metadata["structure_id"]) & set(extra.metadata["structure_id"])
+    if shared:
+        raise ValueError(f"structures {sorted(shared)} are in both libraries: nothing is joined.")
+    manifest = {
+        **lib.manifest,
+        "n_curves": len(lib) + len(extra),
+        "sha256": {**lib.manifest["sha256"], "joined": extra.manifest["sha256"]},
+    }
+    return Library(
+        lib.q,
+        np.vstack([lib.intensities, extra.intensities]),
+        pd.concat([lib.metadata, extra.metadata], ignore_index=True),
+        manifest,
+        lib.path,
+    )
+
+
 def _replace_folder(new: Path, path: Path) -> None:
     """Move the folder ``new`` to ``path``; an existing ``path`` (a library of ours) is moved aside
     first and removed only once the new one is in place."""

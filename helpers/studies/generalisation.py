@@ -39,6 +39,7 @@ import pandas as pd
 from ..learning import logq, metrics, model_set, splits, targets
 from ..measurement import instrument
 from ..report import results
+from ..simulation import library
 
 FAMILIES = ("linear", "cnn1d", "logq", "logq_realistic")
 CLEAN = "clean"
@@ -107,6 +108,7 @@ def fit_fold(
     realistic_logq_options: dict | None = None,
     clean_logq_members: int = 1,
     realistic_logq_members: int = 1,
+    clean_logq_variants=None,
     rounds: int = 8,
     ranges: dict | None = None,
     cnn_targets=targets.CNN_TARGETS,
@@ -121,6 +123,9 @@ def fit_fold(
     ensemble of that many models, each with other validation structures
     (:func:`helpers.learning.logq.fit_ensemble`; the option ``pooling`` says how its members'
     probabilities combine).
+    ``clean_logq_variants``: a library of training-only curves on ``lib``'s grid
+    (:func:`helpers.simulation.library.bipyramid_variants`) that the clean log-q model trains on
+    besides ``train``, those of :func:`variant_rows` only.
     ``timings``, if given, receives the wall time in seconds of each family's training."""
     unknown = set(families) - set(FAMILIES)
     if unknown:
@@ -145,6 +150,10 @@ def fit_fold(
     for name, measured in (("logq", False), ("logq_realistic", True)):
         if name in families:
             start = time.perf_counter()
+            data, extra = lib, np.array([], dtype=int)
+            if clean_logq_variants is not None and not measured:
+                data = library.joined(lib, clean_logq_variants)
+                extra = variant_rows(data.metadata, train, len(lib))
             own = realistic_logq_options if measured else clean_logq_options
             options = dict(
                 realistic=measured,
@@ -156,14 +165,16 @@ def fit_fold(
             members = realistic_logq_members if measured else clean_logq_members
             pooling = options.pop("pooling", "mean")
             if members > 1:
-                fitted[name] = logq.fit_ensemble(lib, train, members, pooling=pooling, **options)
+                fitted[name] = logq.fit_ensemble(
+                    data, train, members, pooling=pooling, extra_rows=extra, **options
+                )
             elif pooling != "mean":
                 raise ValueError(
                     f"pooling {pooling!r} combines an ensemble's members: give {name} more than "
                     "one member (clean_logq_members / realistic_logq_members)."
                 )
             else:
-                fitted[name] = logq.fit_library(lib, fit, val, **options)
+                fitted[name] = logq.fit_library(data, np.concatenate([fit, extra]), val, **options)
             timings[name] = time.perf_counter() - start
     return fitted
 
@@ -248,6 +259,23 @@ def evaluate_fold(
             frame.insert(2, "model", model_name)
             frames.append(frame)
     return out, frames
+
+
+def variant_rows(meta: pd.DataFrame, train, first: int) -> np.ndarray:
+    """The rows from ``first`` on of ``meta`` (training-only variants joined after the library,
+    :func:`helpers.simulation.library.joined`) that a model trained on the library rows ``train``
+    may see: a variant of a shape and builder size (``size_parameter_1``) only where ``train``
+    holds the library's structure of that shape and size. A held-out particle's variants (the
+    same sizeP, another elongation) are left out with it, so no test structure has a sibling in
+    training."""
+    train = np.asarray(train)
+    if len(train) and train.max() >= first:
+        raise ValueError("train must hold library rows only (before the variants).")
+    key = ["shape", "size_parameter_1"]
+    trained = set(map(tuple, meta.iloc[train][key].itertuples(index=False)))
+    rows = np.arange(first, len(meta))
+    keys = meta.iloc[rows][key].itertuples(index=False)
+    return rows[np.array([tuple(k) in trained for k in keys], dtype=bool)]
 
 
 def run(
