@@ -311,17 +311,23 @@ def generate(
     rows, curves = [], []
     for shape, size in grid:
         desc, s_sum = done[(shape, size)]
-        for e_i, el in enumerate(params["elements"]):
-            base = structures.structure_row(shape, size, el, desc, study_range)
-            base["log_n_atoms"] = float(np.log(desc["n_atoms"]))
-            base["sqrt_log_eq_radius"] = float(np.sqrt(np.log(base["eq_radius"])))
-            base["structure_id"] = f"{shape}-{size}"
-            for b in params["b_iso"]:
-                curves.append(
-                    debye.intensity_from_sinc_sum(desc["n_atoms"], f0[el], s_sum[e_i], q, b)
-                )
-                rows.append({**base, "b_iso": b})
+        _add_curves(rows, curves, shape, size, desc, s_sum, params, f0, q, study_range)
     return q, np.vstack(curves), pd.DataFrame(rows, columns=METADATA_COLUMNS), params
+
+
+def _add_curves(rows, curves, shape, size, desc, s_sum, params, f0, q, study_range, **fields):
+    """Append the metadata rows and curves of one structure (pair sums ``s_sum`` per element of
+    ``params``) in every element and B_iso; ``fields`` overwrite row fields (after
+    structure_id ``<shape>-<size>``)."""
+    for e_i, el in enumerate(params["elements"]):
+        base = structures.structure_row(shape, size, el, desc, study_range)
+        base["log_n_atoms"] = float(np.log(desc["n_atoms"]))
+        base["sqrt_log_eq_radius"] = float(np.sqrt(np.log(base["eq_radius"])))
+        base["structure_id"] = f"{shape}-{size}"
+        base.update(fields)
+        for b in params["b_iso"]:
+            curves.append(debye.intensity_from_sinc_sum(desc["n_atoms"], f0[el], s_sum[e_i], q, b))
+            rows.append({**base, "b_iso": b})
 
 
 def build_library(
@@ -379,7 +385,7 @@ def build_library(
     return Library(q, intensities, meta, manifest, path)
 
 
-#: the builder parameters the library fixes for the pentagonal bipyramid (sizeE, Marks)
+#: the one shape whose builder parameters other than its size the library fixes (sizeE, Marks)
 _BIPYRAMID = "pentagonal_bipyramid"
 
 
@@ -419,7 +425,7 @@ def bipyramid_variants(lib: Library, builds) -> Library:
     if len(set(pairs_given)) != len(pairs_given):
         raise ValueError(f"builds must not repeat a (sizeP, sizeE) pair, got {pairs_given}.")
     params = lib.manifest["params"]
-    elements, b_values, q = params["elements"], params["b_iso"], lib.q
+    elements, q = params["elements"], lib.q
     rnn = np.array([structures.rnn(el) for el in elements])
     s_targets = (rnn[:, None] * q[None, :]).ravel()
     f0 = {el: debye.form_factor(el, q) for el in elements}
@@ -428,17 +434,20 @@ def bipyramid_variants(lib: Library, builds) -> Library:
         positions = structures.pentagonal_bipyramid(size_p, size_e, own["Marks"])
         _, _, desc, s_sum, _ = _structure_job(_BIPYRAMID, size_p, s_targets, positions)
         s_sum = s_sum.reshape(len(rnn), q.size)
-        for e_i, el in enumerate(elements):
-            base = structures.structure_row(_BIPYRAMID, size_p, el, desc, study_range=False)
-            base["size_parameter_2"] = size_e
-            base["log_n_atoms"] = float(np.log(desc["n_atoms"]))
-            base["sqrt_log_eq_radius"] = float(np.sqrt(np.log(base["eq_radius"])))
-            base["structure_id"] = f"{_BIPYRAMID}-{size_p}-e{size_e}"
-            for b in b_values:
-                curves.append(
-                    debye.intensity_from_sinc_sum(desc["n_atoms"], f0[el], s_sum[e_i], q, b)
-                )
-                rows.append({**base, "b_iso": b})
+        _add_curves(
+            rows,
+            curves,
+            _BIPYRAMID,
+            size_p,
+            desc,
+            s_sum,
+            params,
+            f0,
+            q,
+            False,
+            size_parameter_2=size_e,
+            structure_id=f"{_BIPYRAMID}-{size_p}-e{size_e}",
+        )
     meta = pd.DataFrame(rows, columns=METADATA_COLUMNS)
     intensities = np.vstack(curves)
     digest = hashlib.sha256(np.ascontiguousarray(intensities).tobytes()).hexdigest()
