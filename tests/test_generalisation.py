@@ -226,3 +226,26 @@ def test_variants_of_held_out_sizes_are_left_out_of_training(bipyramid_library):
     assert fitted["logq"].trained_log_n["pentagonal_bipyramid"][0] == pytest.approx(trained)
     own = fitted["logq_realistic"].trained_log_n.get("pentagonal_bipyramid", (np.inf,))
     assert own[0] > trained
+
+
+def test_realistic_model_trains_on_its_own_variants(bipyramid_library):
+    from helpers.simulation import library
+
+    lib = bipyramid_library
+    variants = library.bipyramid_variants(lib, [(5, 2)])
+    # every structure but the bipyramid of sizeP 4, so that the variant (268 atoms) is the
+    # smallest bipyramid trained on (the library's of sizeP 5 has 324)
+    shape, size_p = lib.metadata["shape"], lib.metadata["size_parameter_1"]
+    train = np.flatnonzero(~((shape == "pentagonal_bipyramid") & (size_p == 4)))
+    tiny = dict(
+        families=("logq", "logq_realistic"),
+        rounds=1,
+        logq_options={"epochs": 1, "patience": 1, "width": 4},
+    )
+    fitted = generalisation.fit_fold(lib, train, realistic_logq_variants=variants, **tiny)
+    meta = library.joined(lib, variants).metadata
+    trained = np.log(meta["n_atoms"].iloc[len(lib) :].min())
+    assert fitted["logq_realistic"].trained_log_n["pentagonal_bipyramid"][0] == pytest.approx(
+        trained
+    )
+    assert fitted["logq"].trained_log_n["pentagonal_bipyramid"][0] > trained

@@ -109,6 +109,7 @@ def fit_fold(
     clean_logq_members: int = 1,
     realistic_logq_members: int = 1,
     clean_logq_variants=None,
+    realistic_logq_variants=None,
     rounds: int = 8,
     ranges: dict | None = None,
     cnn_targets=targets.CNN_TARGETS,
@@ -125,7 +126,9 @@ def fit_fold(
     probabilities combine).
     ``clean_logq_variants``: a library of training-only curves on ``lib``'s grid
     (:func:`helpers.simulation.library.bipyramid_variants`) that the clean log-q model trains on
-    besides ``train``, those of :func:`variant_rows` only.
+    besides ``train``, those of :func:`variant_rows` only; ``realistic_logq_variants``: the same
+    for the realistic one (measured like its other training curves; polydispersity averages a
+    variant with the library's particles of its shape, element and B_iso on the training side).
     ``timings``, if given, receives the wall time in seconds of each family's training."""
     unknown = set(families) - set(FAMILIES)
     if unknown:
@@ -151,8 +154,9 @@ def fit_fold(
         if name in families:
             start = time.perf_counter()
             data, extra = lib, np.array([], dtype=int)
-            if clean_logq_variants is not None and not measured:
-                data = library.joined(lib, clean_logq_variants)
+            variants = realistic_logq_variants if measured else clean_logq_variants
+            if variants is not None:
+                data = library.joined(lib, variants)
                 extra = variant_rows(data.metadata, train, len(lib))
             own = realistic_logq_options if measured else clean_logq_options
             options = dict(
